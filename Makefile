@@ -1,0 +1,28 @@
+# The two quickstart commands:  `make example`  and  `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STATE := example_project/.state
+export DAGSTER_HOME := $(CURDIR)/$(STATE)/dagster_home
+
+.PHONY: example test lint bootstrap clean
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+## Run the example pipeline end to end (DuckDB warehouse, SQLite Dagster instance), then show lineage.
+example: bootstrap
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster asset materialize -m example_project.definitions --select '*'
+	$(BIN)/dagster-lineage graph raw_orders -m example_project.definitions
+
+## Lint, type-check and run the whole test suite.
+test: bootstrap lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check dagster_lineage tests example_project benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(STATE) .pytest_cache

@@ -1,0 +1,60 @@
+"""The ``dagster-lineage`` command line: thin commands over the lineage graph.
+
+Subcommands live in their own modules (``graph``, ``changed``, ``impact``), each exposing
+``register(subparsers)``. Every error of ours is printed as one actionable line with exit code 2.
+
+Examples:
+    >>> from dagster_lineage.cli import build_parser
+    >>> build_parser().parse_args(["graph", "raw_orders", "--depth", "2"]).depth
+    2
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from dagster_lineage.errors import DagsterLineageError
+
+_SUBCOMMANDS = ("graph", "changed", "impact")
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="dagster-lineage",
+        description="Column-level lineage, checksums and schema-change impact for Dagster assets.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in _SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"dagster_lineage.cli.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"dagster_lineage.cli.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dagster-lineage`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DagsterLineageError as e:
+        print(f"dagster-lineage: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,523 @@
+"""The lineage graph: every asset's :class:`AssetLineage` joined into one immutable graph.
+
+Pure data: traversal up, down or both with a depth limit, column-level paths, cycle detection.
+:meth:`LineageGraph.from_definitions` builds it from a ``dagster.Definitions`` (Dagster is imported
+lazily there, so this module stays Dagster-free).
+
+Examples:
+    >>> from dagster_lineage.core.graph import LineageGraph
+    >>> from dagster_lineage.core.model import AssetLineage, AssetType
+    >>> g = LineageGraph.from_records([
+    ...     AssetLineage(key=("raw_orders",), asset_type=AssetType.TABLE),
+    ...     AssetLineage(key=("stg_orders",), asset_type=AssetType.DBT_MODEL, upstream=(("raw_orders",),)),
+    ... ])
+    >>> print(g.render_tree(g.resolve("raw_orders")))
+    [TABLE] raw_orders
+    └── [DBT_MODEL] stg_orders
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from dagster_lineage.core.model import (
+    AssetKeyPath,
+    AssetLineage,
+    AssetType,
+    Clause,
+    ColumnRef,
+    EdgeKind,
+    key_from_str,
+    key_to_str,
+)
+from dagster_lineage.errors import LineageCycleError, UnknownAssetError, UnknownColumnError
+
+if TYPE_CHECKING:
+    from dagster import Definitions
+
+
+class Direction(str, Enum):
+    """Which way to traverse.
+
+    Examples:
+        >>> Direction("both")
+        <Direction.BOTH: 'both'>
+    """
+
+    UPSTREAM = "upstream"
+    DOWNSTREAM = "downstream"
+    BOTH = "both"
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """One node of a traversal tree.
+
+    ``repeated`` marks a node already shown elsewhere in the same tree (its subtree is not repeated).
+
+    Examples:
+        >>> TreeNode(("a",), AssetType.TABLE, ()).walk().__next__().key
+        ('a',)
+    """
+
+    key: AssetKeyPath
+    asset_type: AssetType
+    children: tuple[TreeNode, ...]
+    repeated: bool = False
+
+    def walk(self) -> Iterator[TreeNode]:
+        """Depth-first iteration over this node and its descendants."""
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "key": key_to_str(self.key),
+            "asset_type": self.asset_type.value,
+            "repeated": self.repeated,
+            "children": [c.to_dict() for c in self.children],
+        }
+
+
+@dataclass(frozen=True)
+class ColumnUsage:
+    """How one asset uses one upstream column.
+
+    Exactly one of ``kind`` (the column feeds ``output_column``) or ``clause`` (it is only read) is set.
+
+    Examples:
+        >>> u = ColumnUsage(("fct",), "total", EdgeKind.IDENTITY, None)
+        >>> u.is_selected
+        True
+    """
+
+    asset: AssetKeyPath
+    output_column: str | None
+    kind: EdgeKind | None
+    clause: Clause | None
+
+    @property
+    def is_selected(self) -> bool:
+        """True when the column feeds an output column."""
+        return self.kind is not None
+
+
+@dataclass(frozen=True)
+class ColumnPath:
+    """A path of column edges from a starting column to a downstream column (or read).
+
+    ``steps`` lists the columns visited (the start first). ``kind`` folds the edges' kinds;
+    ``clause`` is set when the last step is a read, not a selection.
+
+    Examples:
+        >>> p = ColumnPath((ColumnRef(("a",), "x"), ColumnRef(("b",), "x")), EdgeKind.IDENTITY, None)
+        >>> p.end.display(), p.assets
+        ('b.x', (('a',), ('b',)))
+    """
+
+    steps: tuple[ColumnRef, ...]
+    kind: EdgeKind
+    clause: Clause | None = None
+
+    @property
+    def end(self) -> ColumnRef:
+        """The last column of the path."""
+        return self.steps[-1]
+
+    @property
+    def assets(self) -> tuple[AssetKeyPath, ...]:
+        """The assets the path goes through, in order."""
+        return tuple(s.asset for s in self.steps)
+
+    @property
+    def is_pass_through(self) -> bool:
+        """True when every edge keeps the value unchanged and the end is selected, not read."""
+        return self.clause is None and self.kind.is_pass_through
+
+
+class LineageGraph:
+    """An immutable lineage graph of assets and their columns.
+
+    Build it with :meth:`from_records` or :meth:`from_definitions`; never mutate it.
+
+    Examples:
+        >>> from dagster_lineage.core.model import AssetLineage
+        >>> g = LineageGraph.from_records([AssetLineage(key=("a",)), AssetLineage(key=("b",), upstream=(("a",),))])
+        >>> [key_to_str(k) for k in g.downstream_keys(("a",))]
+        ['b']
+    """
+
+    def __init__(self, records: Mapping[AssetKeyPath, AssetLineage]) -> None:
+        self._records: dict[AssetKeyPath, AssetLineage] = dict(records)
+        children: dict[AssetKeyPath, set[AssetKeyPath]] = {k: set() for k in self._records}
+        for rec in self._records.values():
+            for up in rec.upstream:
+                children.setdefault(up, set()).add(rec.key)
+        self._children = {k: tuple(sorted(v)) for k, v in children.items()}
+        self._consumers: dict[ColumnRef, list[ColumnUsage]] | None = None
+
+    # --- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def from_records(cls, records: Iterable[AssetLineage]) -> LineageGraph:
+        """Build a graph from lineage records (later duplicates of a key win).
+
+        Upstream keys that have no record of their own get a bare placeholder record so that
+        traversal reaches them.
+        """
+        by_key: dict[AssetKeyPath, AssetLineage] = {}
+        for rec in records:
+            by_key[rec.key] = rec
+        for rec in list(by_key.values()):
+            for up in rec.upstream:
+                if up not in by_key:
+                    by_key[up] = AssetLineage(key=up)
+        return cls(by_key)
+
+    @classmethod
+    def from_definitions(cls, defs: Definitions) -> LineageGraph:
+        """Build the graph from a ``dagster.Definitions`` object's asset specs.
+
+        Examples:
+            >>> import dagster as dg
+            >>> defs = dg.Definitions(assets=[dg.AssetSpec("a"), dg.AssetSpec("b", deps=["a"])])
+            >>> LineageGraph.from_definitions(defs).downstream_keys(("a",))
+            [('b',)]
+        """
+        from dagster_lineage.defs.graph_loader import records_from_definitions
+
+        return cls.from_records(records_from_definitions(defs))
+
+    # --- lookup ------------------------------------------------------------------------------
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @property
+    def keys(self) -> list[AssetKeyPath]:
+        """All asset keys, sorted."""
+        return sorted(self._records)
+
+    def records(self) -> list[AssetLineage]:
+        """All records, sorted by key."""
+        return [self._records[k] for k in self.keys]
+
+    def get(self, key: AssetKeyPath) -> AssetLineage:
+        """The record of ``key``; raises :class:`UnknownAssetError` with close names."""
+        try:
+            return self._records[key]
+        except KeyError:
+            raise UnknownAssetError(
+                key_to_str(key), [key_to_str(k) for k in self._records]
+            ) from None
+
+    def resolve(self, name: str | AssetKeyPath) -> AssetKeyPath:
+        """Find an asset by ``a/b`` path, or by its last key part when that is unambiguous.
+
+        Examples:
+            >>> g = LineageGraph.from_records([AssetLineage(key=("analytics", "fct_orders"))])
+            >>> g.resolve("fct_orders")
+            ('analytics', 'fct_orders')
+        """
+        key = tuple(name) if isinstance(name, tuple) else key_from_str(name)
+        if key in self._records:
+            return key
+        if isinstance(name, str):
+            low = name.lower()
+            matches = [
+                k
+                for k in self._records
+                if k[-1].lower() == low
+                or key_to_str(k).lower() == low
+                or ".".join(k).lower() == low
+            ]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise UnknownAssetError(
+                    f"{name} (ambiguous: {', '.join(key_to_str(m) for m in sorted(matches))})",
+                    [],
+                )
+        raise UnknownAssetError(key_to_str(key), [key_to_str(k) for k in self._records])
+
+    def resolve_column(self, key: AssetKeyPath, column: str) -> ColumnRef:
+        """The :class:`ColumnRef` of ``column`` on ``key`` (case-insensitive).
+
+        Raises :class:`UnknownColumnError` when the asset declares columns and none matches; an asset
+        with no known columns accepts any name.
+        """
+        rec = self.get(key)
+        if not rec.columns:
+            return ColumnRef(key, column)
+        info = rec.column(column)
+        if info is None:
+            raise UnknownColumnError(key_to_str(key), column, rec.column_names)
+        return ColumnRef(key, info.name)
+
+    def parents(self, key: AssetKeyPath) -> tuple[AssetKeyPath, ...]:
+        """Direct upstream keys."""
+        return tuple(sorted(set(self.get(key).upstream)))
+
+    def children(self, key: AssetKeyPath) -> tuple[AssetKeyPath, ...]:
+        """Direct downstream keys."""
+        self.get(key)
+        return self._children.get(key, ())
+
+    # --- table-level traversal ---------------------------------------------------------------
+
+    def _walk(self, start: AssetKeyPath, step: Any, depth: int | None) -> list[AssetKeyPath]:
+        self.get(start)
+        seen = {start}
+        out: list[AssetKeyPath] = []
+        queue: deque[tuple[AssetKeyPath, int]] = deque([(start, 0)])
+        while queue:
+            key, d = queue.popleft()
+            if depth is not None and d >= depth:
+                continue
+            for nxt in step(key):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    out.append(nxt)
+                    queue.append((nxt, d + 1))
+        return out
+
+    def downstream_keys(self, key: AssetKeyPath, depth: int | None = None) -> list[AssetKeyPath]:
+        """Every asset downstream of ``key`` (breadth-first), to ``depth`` levels or all."""
+        return self._walk(key, self.children, depth)
+
+    def upstream_keys(self, key: AssetKeyPath, depth: int | None = None) -> list[AssetKeyPath]:
+        """Every asset upstream of ``key`` (breadth-first), to ``depth`` levels or all."""
+        return self._walk(key, self.parents, depth)
+
+    def tree(
+        self,
+        key: AssetKeyPath,
+        direction: Direction = Direction.DOWNSTREAM,
+        depth: int | None = None,
+    ) -> list[TreeNode]:
+        """Traversal trees rooted at ``key``: one per direction asked (both gives up, then down)."""
+        direction = Direction(direction)
+        dirs = (
+            [Direction.UPSTREAM, Direction.DOWNSTREAM]
+            if direction is Direction.BOTH
+            else [direction]
+        )
+        return [self._tree(key, d, depth) for d in dirs]
+
+    def _tree(self, key: AssetKeyPath, direction: Direction, depth: int | None) -> TreeNode:
+        step = self.children if direction is Direction.DOWNSTREAM else self.parents
+        shown: set[AssetKeyPath] = set()
+
+        def build(k: AssetKeyPath, d: int, path: frozenset[AssetKeyPath]) -> TreeNode:
+            rec = self.get(k)
+            if k in shown and d > 0:
+                return TreeNode(k, rec.asset_type, (), repeated=bool(step(k)))
+            shown.add(k)
+            if depth is not None and d >= depth:
+                return TreeNode(k, rec.asset_type, ())
+            kids = tuple(build(c, d + 1, path | {k}) for c in step(k) if c not in path)
+            return TreeNode(k, rec.asset_type, kids)
+
+        return build(key, 0, frozenset())
+
+    def render_tree(
+        self,
+        key: AssetKeyPath,
+        direction: Direction = Direction.DOWNSTREAM,
+        depth: int | None = None,
+    ) -> str:
+        """Box-drawing text of :meth:`tree` (upstream trees are labelled as such)."""
+        blocks = []
+        for root, d in zip(
+            self.tree(key, direction, depth),
+            [Direction.UPSTREAM, Direction.DOWNSTREAM]
+            if Direction(direction) is Direction.BOTH
+            else [Direction(direction)],
+        ):
+            lines: list[str] = []
+            if Direction(direction) is Direction.BOTH:
+                lines.append(f"{d.value}:")
+            lines.append(_label(root))
+            _render_children(root, "", lines)
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks)
+
+    # --- cycles and order --------------------------------------------------------------------
+
+    def find_cycle(self) -> list[AssetKeyPath] | None:
+        """A cycle as a list of keys (first == last), or ``None`` when the graph is acyclic."""
+        white, grey, black = 0, 1, 2
+        color = dict.fromkeys(self._records, white)
+        for root in sorted(self._records):
+            if color[root] != white:
+                continue
+            stack: list[tuple[AssetKeyPath, Iterator[AssetKeyPath]]] = [
+                (root, iter(self._children.get(root, ())))
+            ]
+            color[root] = grey
+            path = [root]
+            while stack:
+                node, it = stack[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    color[node] = black
+                    stack.pop()
+                    path.pop()
+                    continue
+                if color.get(nxt, white) == grey:
+                    return path[path.index(nxt) :] + [nxt]
+                if color.get(nxt, white) == white:
+                    color[nxt] = grey
+                    path.append(nxt)
+                    stack.append((nxt, iter(self._children.get(nxt, ()))))
+        return None
+
+    def check_acyclic(self) -> None:
+        """Raise :class:`LineageCycleError` naming the cycle, if there is one."""
+        cycle = self.find_cycle()
+        if cycle:
+            raise LineageCycleError([key_to_str(k) for k in cycle])
+
+    def topological_order(self) -> list[AssetKeyPath]:
+        """Keys with every parent before its children (raises on a cycle)."""
+        self.check_acyclic()
+        indeg = {k: 0 for k in self._records}
+        for k in self._records:
+            for c in self._children.get(k, ()):
+                indeg[c] += 1
+        queue = deque(sorted(k for k, n in indeg.items() if n == 0))
+        out = []
+        while queue:
+            k = queue.popleft()
+            out.append(k)
+            for c in self._children.get(k, ()):
+                indeg[c] -= 1
+                if indeg[c] == 0:
+                    queue.append(c)
+        return out
+
+    # --- column level ------------------------------------------------------------------------
+
+    def column_consumers(self, ref: ColumnRef) -> list[ColumnUsage]:
+        """Every direct use of ``ref`` by a child asset: as a source of an output column, or a read."""
+        if self._consumers is None:
+            index: dict[ColumnRef, list[ColumnUsage]] = {}
+            for rec in self._records.values():
+                for out_col, deps in rec.column_deps.items():
+                    for dep in deps:
+                        index.setdefault(_norm(dep.upstream), []).append(
+                            ColumnUsage(rec.key, out_col, dep.kind, None)
+                        )
+                for read in rec.reads:
+                    index.setdefault(_norm(read.upstream), []).append(
+                        ColumnUsage(rec.key, None, None, read.clause)
+                    )
+            self._consumers = index
+        return list(self._consumers.get(_norm(ref), ()))
+
+    def column_downstream(self, ref: ColumnRef, depth: int | None = None) -> list[ColumnPath]:
+        """Every path from ``ref`` to a downstream column or read, following column edges.
+
+        A column reached by several paths is reported once per distinct path end and kind, keeping
+        the shortest path. Reads end a path (nothing derives from a filter).
+
+        Examples:
+            >>> from dagster_lineage.core.model import AssetLineage, ColumnDep, ColumnInfo
+            >>> g = LineageGraph.from_records([
+            ...     AssetLineage(key=("a",), columns=(ColumnInfo("x"),)),
+            ...     AssetLineage(key=("b",), upstream=(("a",),), columns=(ColumnInfo("y"),),
+            ...                  column_deps={"y": (ColumnDep(ColumnRef(("a",), "x"), EdgeKind.RENAME),)}),
+            ... ])
+            >>> [p.end.display() for p in g.column_downstream(ColumnRef(("a",), "x"))]
+            ['b.y']
+        """
+        out: list[ColumnPath] = []
+        best: dict[tuple[ColumnRef, EdgeKind, Clause | None], int] = {}
+        queue: deque[ColumnPath] = deque([ColumnPath((ref,), EdgeKind.IDENTITY)])
+        while queue:
+            path = queue.popleft()
+            if depth is not None and len(path.steps) - 1 >= depth:
+                continue
+            for use in self.column_consumers(path.end):
+                if use.asset in path.assets:
+                    continue  # a cycle; reported by find_cycle
+                if use.kind is not None and use.output_column is not None:
+                    nxt = ColumnPath(
+                        path.steps + (ColumnRef(use.asset, use.output_column),),
+                        EdgeKind.combine(path.kind, use.kind),
+                    )
+                else:
+                    nxt = ColumnPath(
+                        path.steps + (ColumnRef(use.asset, "*"),), path.kind, use.clause
+                    )
+                sig = (nxt.end, nxt.kind, nxt.clause)
+                if sig in best:
+                    continue
+                best[sig] = len(nxt.steps)
+                out.append(nxt)
+                if nxt.clause is None:
+                    queue.append(nxt)
+        return out
+
+    def column_upstream(self, ref: ColumnRef, depth: int | None = None) -> list[ColumnPath]:
+        """Every path from ``ref`` back to the upstream columns it derives from (steps end-first)."""
+        out: list[ColumnPath] = []
+        seen: set[ColumnRef] = set()
+        queue: deque[ColumnPath] = deque([ColumnPath((ref,), EdgeKind.IDENTITY)])
+        while queue:
+            path = queue.popleft()
+            if depth is not None and len(path.steps) - 1 >= depth:
+                continue
+            cur = path.end
+            rec = self._records.get(cur.asset)
+            if rec is None:
+                continue
+            deps = next(
+                (v for k, v in rec.column_deps.items() if k.lower() == cur.column.lower()), ()
+            )
+            for dep in deps:
+                if dep.upstream in seen:
+                    continue
+                seen.add(dep.upstream)
+                nxt = ColumnPath(
+                    path.steps + (dep.upstream,), EdgeKind.combine(path.kind, dep.kind)
+                )
+                out.append(nxt)
+                queue.append(nxt)
+        return out
+
+    # --- export ------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every record, JSON-ready, sorted by key."""
+        return {"assets": [r.to_dict() for r in self.records()]}
+
+    def to_json(self) -> str:
+        """Deterministic JSON of :meth:`to_dict`."""
+        return json.dumps(self.to_dict(), sort_keys=True, indent=2)
+
+
+def _norm(ref: ColumnRef) -> ColumnRef:
+    return ColumnRef(ref.asset, ref.column.lower())
+
+
+def _label(node: TreeNode) -> str:
+    suffix = " (see above)" if node.repeated else ""
+    return f"[{node.asset_type.label}] {key_to_str(node.key)}{suffix}"
+
+
+def _render_children(node: TreeNode, prefix: str, lines: list[str]) -> None:
+    for i, child in enumerate(node.children):
+        last = i == len(node.children) - 1
+        lines.append(f"{prefix}{'└── ' if last else '├── '}{_label(child)}")
+        _render_children(child, prefix + ("    " if last else "│   "), lines)

@@ -1,0 +1,152 @@
+"""Put an :class:`AssetLineage` record on an asset spec as metadata, and read it back.
+
+The record travels as Dagster's own ``dagster/column_schema`` and ``dagster/column_lineage`` (so the UI
+shows it) plus entries under the ``dagster_lineage/`` prefix for what Dagster has no key for.
+
+Examples:
+    >>> from dagster_lineage.core.model import AssetLineage, AssetType, ColumnInfo
+    >>> from dagster_lineage.defs.metadata import lineage_metadata, record_from_metadata
+    >>> rec = AssetLineage(key=("a",), asset_type=AssetType.TABLE, columns=(ColumnInfo("x", "int"),))
+    >>> md = lineage_metadata(rec)
+    >>> sorted(k for k in md if k.startswith("dagster/"))
+    ['dagster/column_schema']
+    >>> record_from_metadata(("a",), md) == rec
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+
+from dagster_lineage.core.model import AssetKeyPath, AssetLineage, key_to_str
+
+COLUMN_SCHEMA_KEY = "dagster/column_schema"
+COLUMN_LINEAGE_KEY = "dagster/column_lineage"
+LINEAGE_KEY = "dagster_lineage/lineage"
+ASSET_TYPE_KEY = "dagster_lineage/asset_type"
+UNKNOWNS_KEY = "dagster_lineage/unknowns"
+CODE_CHECKSUM_KEY = "dagster_lineage/code_checksum"
+READS_KEY = "dagster_lineage/column_reads"
+
+
+def column_schema(rec: AssetLineage) -> dg.TableSchema:
+    """Dagster's ``TableSchema`` for the record's output columns."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=c.name, type=c.data_type or "unknown", description=c.description)
+            for c in rec.columns
+        ]
+    )
+
+
+def column_lineage(rec: AssetLineage) -> dg.TableColumnLineage:
+    """Dagster's ``TableColumnLineage`` for the record's column dependencies."""
+    return dg.TableColumnLineage(
+        deps_by_column={
+            col: [
+                dg.TableColumnDep(
+                    asset_key=dg.AssetKey(list(d.upstream.asset)), column_name=d.upstream.column
+                )
+                for d in sorted(set(deps))
+            ]
+            for col, deps in sorted(rec.column_deps.items())
+            if deps
+        }
+    )
+
+
+def lineage_metadata(rec: AssetLineage) -> dict[str, Any]:
+    """All metadata entries that carry ``rec`` on an asset spec."""
+    md: dict[str, Any] = {
+        ASSET_TYPE_KEY: rec.asset_type.value,
+        LINEAGE_KEY: dg.MetadataValue.json(rec.to_dict()),
+    }
+    if rec.columns:
+        md[COLUMN_SCHEMA_KEY] = column_schema(rec)
+    if any(rec.column_deps.values()):
+        md[COLUMN_LINEAGE_KEY] = column_lineage(rec)
+    if rec.reads:
+        md[READS_KEY] = dg.MetadataValue.md(
+            "\n".join(
+                f"- `{r.upstream.display()}` in {r.clause.value}" for r in sorted(set(rec.reads))
+            )
+        )
+    if rec.unknowns:
+        md[UNKNOWNS_KEY] = dg.MetadataValue.md(
+            "\n".join(
+                f"- {('`' + u.column + '`: ') if u.column else ''}{u.reason}" for u in rec.unknowns
+            )
+        )
+    if rec.code_checksum:
+        md[CODE_CHECKSUM_KEY] = rec.code_checksum
+    return md
+
+
+def _raw(value: Any) -> Any:
+    return value.value if isinstance(value, dg.MetadataValue) else value
+
+
+def record_from_metadata(
+    key: AssetKeyPath,
+    metadata: Mapping[str, Any],
+    *,
+    deps: tuple[AssetKeyPath, ...] = (),
+    owners: tuple[str, ...] = (),
+) -> AssetLineage:
+    """Rebuild a record from spec metadata.
+
+    Uses the ``dagster_lineage/lineage`` entry when present; otherwise builds a record from Dagster's
+    own column schema and lineage entries (so plain assets with column metadata join the graph).
+    """
+    from dagster_lineage.core.model import (
+        AssetType,
+        ColumnDep,
+        ColumnInfo,
+        ColumnRef,
+        EdgeKind,
+        Unknown,
+    )
+
+    raw = _raw(metadata.get(LINEAGE_KEY))
+    if isinstance(raw, Mapping):
+        rec = AssetLineage.from_dict({**raw, "key": list(key)})
+        ups = tuple(sorted(set(rec.upstream) | set(deps)))
+        owners_all = tuple(sorted(set(rec.owners) | set(owners)))
+        return _replace(rec, upstream=ups, owners=owners_all)
+
+    schema = _raw(metadata.get(COLUMN_SCHEMA_KEY))
+    columns: tuple[ColumnInfo, ...] = ()
+    if isinstance(schema, dg.TableSchema):
+        columns = tuple(ColumnInfo(c.name, c.type, c.description) for c in schema.columns)
+    lineage = _raw(metadata.get(COLUMN_LINEAGE_KEY))
+    col_deps: dict[str, tuple[ColumnDep, ...]] = {}
+    if isinstance(lineage, dg.TableColumnLineage):
+        for col, tdeps in lineage.deps_by_column.items():
+            col_deps[col] = tuple(
+                ColumnDep(
+                    ColumnRef(tuple(d.asset_key.path), d.column_name), EdgeKind.TRANSFORMATION
+                )
+                for d in tdeps
+            )
+    unknowns: tuple[Unknown, ...] = ()
+    if not columns and not col_deps:
+        unknowns = (Unknown(f"asset {key_to_str(key)} declares no column lineage"),)
+    atype = _raw(metadata.get(ASSET_TYPE_KEY))
+    return AssetLineage(
+        key=key,
+        asset_type=AssetType(atype) if atype in AssetType._value2member_map_ else AssetType.ASSET,
+        upstream=tuple(sorted(set(deps))),
+        columns=columns,
+        column_deps=col_deps,
+        unknowns=unknowns,
+        owners=tuple(sorted(set(owners))),
+    )
+
+
+def _replace(rec: AssetLineage, **changes: Any) -> AssetLineage:
+    import dataclasses
+
+    return dataclasses.replace(rec, **changes)

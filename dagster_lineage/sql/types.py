@@ -1,0 +1,72 @@
+"""Result types of the SQL column-lineage core (pure, no Dagster import).
+
+Tables are named by their normalised qualified name: the identifier parts as qualified against the
+schema mapping, unquoted, lower-cased unless they were quoted with case, joined by ``.``
+(e.g. ``main.raw_orders``). Integrations map these names to asset keys.
+
+Examples:
+    >>> from dagster_lineage.sql.types import SourceColumn, OutputColumn
+    >>> from dagster_lineage.core.model import EdgeKind
+    >>> col = OutputColumn("total", (SourceColumn("main.orders", "amount", EdgeKind.RENAME),))
+    >>> col.sources[0].kind.value
+    'rename'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dagster_lineage.core.model import Clause, EdgeKind, Unknown
+
+
+@dataclass(frozen=True, order=True)
+class SourceColumn:
+    """An upstream table column an output column derives from, and how."""
+
+    table: str
+    column: str
+    kind: EdgeKind
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """An output column of a statement with its sources (empty for constants)."""
+
+    name: str
+    sources: tuple[SourceColumn, ...] = ()
+    data_type: str | None = None
+
+
+@dataclass(frozen=True, order=True)
+class TableColumnRead:
+    """An upstream column only read, in ``clause`` (filter, join, group, having, order, window, qualify)."""
+
+    table: str
+    column: str
+    clause: Clause
+
+
+@dataclass(frozen=True)
+class StatementLineage:
+    """Column lineage of one SQL statement.
+
+    Attributes:
+        columns: every output column, in output order.
+        reads: upstream columns referenced outside the output (deduplicated, sorted).
+        tables: every upstream table read (sorted).
+        star_tables: upstream tables consumed through ``SELECT *`` / ``t.*``.
+        target: the table written by INSERT/CREATE TABLE AS, else ``None``.
+        unknowns: what could not be resolved, with the reason.
+    """
+
+    columns: tuple[OutputColumn, ...] = ()
+    reads: tuple[TableColumnRead, ...] = ()
+    tables: tuple[str, ...] = ()
+    star_tables: tuple[str, ...] = ()
+    target: str | None = None
+    unknowns: tuple[Unknown, ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Output column names in order."""
+        return tuple(c.name for c in self.columns)
