@@ -1,0 +1,5 @@
+"""Example definitions: the impact part (filled in by its integration's work)."""
+
+import dagster as dg
+
+defs = dg.Definitions()
