@@ -1,0 +1,91 @@
+"""The ``dagster-lineage graph`` command through a real subprocess and real code locations."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+DEFS = textwrap.dedent(
+    """
+    import dagster as dg
+    from dagster_lineage import AssetLineage, AssetType, ColumnDep, ColumnInfo, ColumnRef, EdgeKind
+    from dagster_lineage import lineage_metadata
+
+    raw = AssetLineage(key=("raw_orders",), asset_type=AssetType.TABLE,
+                       columns=(ColumnInfo("order_id", "int"), ColumnInfo("order_total", "double")))
+    stg = AssetLineage(
+        key=("stg_orders",), asset_type=AssetType.DBT_MODEL, upstream=(("raw_orders",),),
+        columns=(ColumnInfo("order_id", "int"), ColumnInfo("amount", "double")),
+        column_deps={"order_id": (ColumnDep(ColumnRef(("raw_orders",), "order_id")),),
+                     "amount": (ColumnDep(ColumnRef(("raw_orders",), "order_total"), EdgeKind.RENAME),)},
+    )
+
+    defs = dg.Definitions(assets=[
+        dg.AssetSpec("raw_orders", metadata=lineage_metadata(raw)),
+        dg.AssetSpec("stg_orders", deps=["raw_orders"], metadata=lineage_metadata(stg)),
+        dg.AssetSpec("report", deps=["stg_orders"]),
+    ])
+    """
+)
+
+
+@pytest.fixture
+def location(tmp_path: Path) -> Path:
+    (tmp_path / "my_defs.py").write_text(DEFS)
+    return tmp_path
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dagster_lineage.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_tree_from_module(location: Path) -> None:
+    out = run(location, "graph", "raw_orders", "-m", "my_defs")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "[TABLE] raw_orders",
+        "└── [DBT_MODEL] stg_orders",
+        "    └── [ASSET] report",
+    ]
+
+
+def test_workspace_yaml_and_upstream_json(location: Path) -> None:
+    (location / "workspace.yaml").write_text("load_from:\n  - python_file: my_defs.py\n")
+    out = run(location, "graph", "report", "--direction", "upstream", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    tree = json.loads(out.stdout)[0]
+    assert tree["key"] == "report"
+    assert tree["children"][0]["key"] == "stg_orders"
+    assert tree["children"][0]["children"][0]["key"] == "raw_orders"
+
+
+def test_column_trace(location: Path) -> None:
+    out = run(location, "graph", "raw_orders", "--column", "order_total", "-f", "my_defs.py")
+    assert out.returncode == 0, out.stderr
+    assert "raw_orders.order_total -> stg_orders.amount  (rename)" in out.stdout
+
+
+def test_unknown_asset_is_one_clear_line(location: Path) -> None:
+    out = run(location, "graph", "raw_order", "-m", "my_defs")
+    assert out.returncode == 2
+    assert "Did you mean: raw_orders" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_location_is_explained(tmp_path: Path) -> None:
+    out = run(tmp_path, "graph", "x")
+    assert out.returncode == 2
+    assert "workspace.yaml" in out.stderr and "Traceback" not in out.stderr
+    out = run(tmp_path, "graph", "x", "-m", "no_such_module")
+    assert out.returncode == 2 and "Cannot import module 'no_such_module'" in out.stderr
