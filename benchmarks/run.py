@@ -1,0 +1,564 @@
+"""Run the dagster-lineage benchmarks against the alternatives, in one run, and report medians.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/run.py                 # N=2000 models, 3 repetitions
+    .venv/bin/python benchmarks/run.py --quick         # N=50, 1 repetition, small samples
+    .venv/bin/python benchmarks/run.py --only graph    # one section (prep, load, graph, impact, changed)
+
+Every measurement runs in a fresh subprocess (``benchmarks/worker.py``) so peak RSS and import
+costs are honest; each section prints why it is skipped when the piece it measures is missing.
+Results go to ``benchmarks/out/results_<N>.json`` and ``benchmarks/out/results_<N>.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+
+SQLLINEAGE_VENV = HERE / ".venv-sqllineage"
+WORKER = HERE / "worker.py"
+
+
+# --- process helpers ---------------------------------------------------------------------------
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def run_worker(
+    task: str, args: dict[str, Any], out_dir: Path, python: str | None = None, timeout: float = 3600
+) -> dict[str, Any]:
+    """Run one measurement in a fresh process and return its RESULT dict (+ ``wall_seconds``)."""
+    args_path = out_dir / f"args_{task}.json"
+    args_path.write_text(json.dumps(args))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.setdefault("DAGSTER_HOME", str(out_dir / "dagster_home"))
+    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [python or sys.executable, str(WORKER), task, str(args_path)],
+            capture_output=True,
+            text=True,
+            cwd=str(ROOT),
+            env=env,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f}s"}
+    wall = time.perf_counter() - t0
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT ") :])
+            result["wall_seconds"] = wall
+            return result
+    return {"error": f"worker {task} exited {proc.returncode}: {proc.stderr[-1500:]}"}
+
+
+def repeat(
+    name: str, task: str, args: dict[str, Any], reps: int, out_dir: Path, **kw: Any
+) -> dict[str, Any] | None:
+    """Run ``task`` ``reps`` times; return medians (seconds, peak RSS) plus the first run's extras."""
+    runs: list[dict[str, Any]] = []
+    for i in range(reps):
+        res = run_worker(task, args if i == 0 else {**args, "edges_out": None}, out_dir, **kw)
+        if res.get("skip"):
+            log(f"{name}: skipped: {res['skip']}")
+            return {"name": name, "skipped": res["skip"]}
+        if "error" in res:
+            log(f"{name}: ERROR {res['error'][:800]}")
+            return {"name": name, "error": res["error"][:800]}
+        runs.append(res)
+        log(f"{name} #{i + 1}: {res['seconds']:.3f}s, peak RSS {res['peak_rss_mib']:.0f} MiB")
+    summary = dict(runs[0])
+    summary["name"] = name
+    for key in ("seconds", "peak_rss_mib", "wall_seconds", "import_seconds", "max_model_seconds"):
+        vals = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
+        if vals:
+            summary[key] = statistics.median(vals)
+            summary[f"{key}_all"] = vals
+    return summary
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+
+def section_prep(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
+    """Generate the project, time ``dbt parse`` and ``dbt compile``, dump compiled SQL + schemas."""
+    project = cfg.project
+    if cfg.regenerate or not (project / "dbt_project.yml").exists():
+        log(f"generating {cfg.models} models into {project}")
+        results["project"] = generate.write_project(project, cfg.models, cfg.seed)
+    else:
+        results["project"] = json.loads((project / "generated.json").read_text())
+    generate.create_sources(project)
+    manifest = project / "target" / "manifest.json"
+    if cfg.regenerate or not manifest.exists() or not (project / "target" / "compiled").exists():
+        results["dbt_parse_seconds"] = generate.dbt(project, "parse")
+        log(f"dbt parse: {results['dbt_parse_seconds']:.1f}s")
+        results["dbt_compile_seconds"] = generate.dbt(project, "compile")
+        log(f"dbt compile: {results['dbt_compile_seconds']:.1f}s")
+    dump_lineage_input(project, cfg.input)
+
+
+def dump_lineage_input(project: Path, dest: Path) -> None:
+    """Write the compiled SQL and parent schemas every graph builder gets (the same for all)."""
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    dialect = manifest["metadata"]["adapter_type"]
+
+    def rel(props: dict[str, Any]) -> str:
+        return props["relation_name"].replace('"', "").lower()
+
+    tables: dict[str, dict[str, str]] = {}
+    for props in list(manifest["sources"].values()) + list(manifest["nodes"].values()):
+        if props["resource_type"] in ("source", "model"):
+            tables[rel(props)] = {
+                c["name"].lower(): c.get("data_type") or "unknown"
+                for c in props["columns"].values()
+            }
+    models = []
+    for uid, props in sorted(manifest["nodes"].items()):
+        if props["resource_type"] != "model":
+            continue
+        parents = []
+        for p in props["depends_on"]["nodes"]:
+            pprops = manifest["sources"].get(p) or manifest["nodes"][p]
+            parents.append(rel(pprops))
+        models.append(
+            {
+                "unique_id": uid,
+                "name": props["name"],
+                "relation": rel(props),
+                "path": props["original_file_path"],
+                "sql": props["compiled_code"],
+                "parents": parents,
+            }
+        )
+    database = next(iter(tables)).split(".")[0]
+    dest.write_text(
+        json.dumps({"dialect": dialect, "database": database, "tables": tables, "models": models})
+    )
+
+
+def ensure_sqllineage_venv() -> str | None:
+    """Create ``benchmarks/.venv-sqllineage`` with sqllineage on demand; return its python."""
+    py = SQLLINEAGE_VENV / "bin" / "python"
+    if py.exists():
+        ok = subprocess.run([str(py), "-c", "import sqllineage"], capture_output=True)
+        if ok.returncode == 0:
+            return str(py)
+    log("creating benchmarks/.venv-sqllineage (python3 -m venv + pip install sqllineage)")
+    base = "python3"
+    proc = subprocess.run(
+        [base, "-m", "venv", str(SQLLINEAGE_VENV)], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        log(f"sqllineage: cannot create venv: {proc.stderr[-300:]}")
+        return None
+    proc = subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", "sqllineage"], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        log(f"sqllineage: pip install failed: {proc.stderr[-300:]}")
+        return None
+    return str(py)
+
+
+def section_load(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
+    manifest = cfg.project / "target" / "manifest.json"
+    common = {"manifest": str(manifest), "project": str(cfg.project)}
+    out = results.setdefault("load", {})
+    out["plain"] = repeat(
+        "load: plain dagster-dbt @dbt_assets", "load_plain", common, cfg.reps, cfg.out
+    )
+    cache_dir = cfg.out / "lineage_cache"
+    ours = {**common, "cache_dir": str(cache_dir)}
+    out["ours_cold"] = repeat(
+        "load: ours, cold cache", "load_ours", {**ours, "clear_cache": True}, cfg.reps, cfg.out
+    )
+    out["ours_warm"] = repeat(
+        "load: ours, warm cache", "load_ours", {**ours, "clear_cache": False}, cfg.reps, cfg.out
+    )
+
+
+def section_graph(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
+    out = results.setdefault("graph", {})
+    base = {"input": str(cfg.input)}
+    edges = {k: cfg.out / f"edges_{k}.json" for k in ("ours", "percol", "all", "sqllineage")}
+    out["ours"] = repeat(
+        "graph: ours (statement_lineage, all models)",
+        "graph_ours",
+        {**base, "edges_out": str(edges["ours"])},
+        cfg.reps,
+        cfg.out,
+    )
+    out["ours_e2e"] = repeat(
+        "graph: ours end to end (manifest -> records -> LineageGraph, no cache)",
+        "graph_ours_e2e",
+        {"manifest": str(cfg.project / "target" / "manifest.json"), "project": str(cfg.project)},
+        cfg.reps,
+        cfg.out,
+    )
+    out["sqlglot_all"] = repeat(
+        "graph: sqlglot lineage(None, ...) all-columns",
+        "graph_sqlglot_all",
+        {**base, "sample": cfg.sample_all, "edges_out": str(edges["all"])},
+        cfg.reps,
+        cfg.out,
+    )
+    out["sqlglot_percol"] = repeat(
+        f"graph: sqlglot.lineage per column (dagster-dbt), sample {cfg.sample}",
+        "graph_sqlglot_percol",
+        {**base, "sample": cfg.sample, "edges_out": str(edges["percol"])},
+        cfg.reps_slow,
+        cfg.out,
+    )
+    py = None if cfg.no_sqllineage else ensure_sqllineage_venv()
+    if py is None:
+        log("sqllineage: skipped (no venv)")
+        out["sqllineage"] = {"name": "sqllineage", "skipped": "venv unavailable or --no-sqllineage"}
+    else:
+        out["sqllineage"] = repeat(
+            f"graph: sqllineage column lineage, sample {cfg.sample_sqllineage}",
+            "graph_sqllineage",
+            {**base, "sample": cfg.sample_sqllineage, "edges_out": str(edges["sqllineage"])},
+            cfg.reps_slow,
+            cfg.out,
+            python=py,
+        )
+        ver = subprocess.run(
+            [
+                py,
+                "-c",
+                "import sqllineage,sqlfluff;print(sqllineage.VERSION, sqlfluff.__version__)",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        results.setdefault("versions", {})["sqllineage"] = ver
+    n_models = len(json.loads(cfg.input.read_text())["models"])
+    for key in ("sqlglot_all", "sqlglot_percol", "sqllineage"):
+        r = out.get(key)
+        if r and "seconds" in r and r.get("models_measured"):
+            r["extrapolated_seconds"] = r["seconds"] * n_models / r["models_measured"]
+    results["agreement"] = agreement(edges)
+
+
+def agreement(edges: dict[str, Path]) -> dict[str, Any]:
+    """Compare (model.column -> table.column) edge sets of ours against each alternative."""
+    if not edges["ours"].exists():
+        return {"skipped": "no edges from ours"}
+    ours = json.loads(edges["ours"].read_text())
+    report: dict[str, Any] = {}
+    for key in ("all", "percol", "sqllineage"):
+        if not edges[key].exists():
+            continue
+        other = json.loads(edges[key].read_text())
+        models = sorted(set(ours) & set(other))
+        only_ours: list[str] = []
+        only_other: list[str] = []
+        same = 0
+        for m in models:
+            a = {f"{m}.{c} <- {t}.{s}" for c, deps in ours[m].items() for t, s in deps}
+            b = {f"{m}.{c} <- {t}.{s}" for c, deps in other[m].items() for t, s in deps}
+            same += len(a & b)
+            only_ours.extend(sorted(a - b))
+            only_other.extend(sorted(b - a))
+        report[key] = {
+            "models_compared": len(models),
+            "edges_agree": same,
+            "only_ours": len(only_ours),
+            "only_other": len(only_other),
+            "sample_only_ours": only_ours[:: max(1, len(only_ours) // 8)][:8],
+            "sample_only_other": only_other[:: max(1, len(only_other) // 8)][:8],
+        }
+    return report
+
+
+def section_impact(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
+    out = results.setdefault("impact", {})
+    args = {
+        "manifest": str(cfg.project / "target" / "manifest.json"),
+        "project": str(cfg.project),
+        "input": str(cfg.input),
+    }
+    out["rename"] = repeat(
+        "impact: rename one root source column",
+        "impact",
+        {**args, "change": "rename"},
+        cfg.reps,
+        cfg.out,
+    )
+    out["drop"] = repeat(
+        "impact: drop one root source table",
+        "impact",
+        {**args, "change": "drop"},
+        cfg.reps,
+        cfg.out,
+    )
+
+
+def section_changed(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
+    out = results.setdefault("changed", {})
+    args = {"manifest": str(cfg.project / "target" / "manifest.json"), "project": str(cfg.project)}
+    for storage in ("sqlite", "postgres"):
+        out[storage] = repeat(
+            f"changed assets: {storage}",
+            "changed",
+            {**args, "storage": storage, "work_dir": str(cfg.out / f"changed_{storage}")},
+            cfg.reps,
+            cfg.out,
+        )
+
+
+SECTIONS = {
+    "prep": section_prep,
+    "load": section_load,
+    "graph": section_graph,
+    "impact": section_impact,
+    "changed": section_changed,
+}
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    mem_kib = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    except OSError:
+        pass
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "load_avg_start": os.getloadavg(),
+    }
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in (
+        "dagster",
+        "dagster-dbt",
+        "dbt-core",
+        "dbt-duckdb",
+        "duckdb",
+        "sqlglot",
+        "dagster-lineage",
+    ):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def fmt_s(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v * 1000:.1f} ms" if v < 1 else f"{v:.2f} s"
+
+
+def render(results: dict[str, Any]) -> str:
+    lines = [
+        f"## Results: N = {results['project'].get('models')} models, {results['reps']} repetitions (medians)",
+        "",
+        f"Command: `{results['command']}`  ",
+        f"Machine: {results['machine']['cores']} cores, {results['machine']['memory_gib']} GiB, "
+        f"{results['machine']['cpu']}; load average at start {results['machine']['load_avg_start']}, "
+        f"at end {results.get('load_avg_end')}  ",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()),
+        "",
+    ]
+    if "dbt_parse_seconds" in results:
+        lines.append(
+            f"dbt parse {fmt_s(results['dbt_parse_seconds'])}, dbt compile "
+            f"{fmt_s(results['dbt_compile_seconds'])} (once, for reference)"
+        )
+        lines.append("")
+    lines += [
+        "| measurement | median time | extrapolated to all models | slowest model | import | peak RSS | notes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for section in ("load", "graph", "impact", "changed"):
+        for _key, r in (results.get(section) or {}).items():
+            if not r:
+                continue
+            if "skipped" in r or "error" in r:
+                lines.append(
+                    f"| {r['name']} | - | - | - | - | - | {r.get('skipped') or 'ERROR: ' + r['error'][:160]} |"
+                )
+                continue
+            notes = []
+            if r.get("failures"):
+                notes.append(
+                    f"{r['failures']} model(s) failed, e.g. {next(iter(r['failure_sample'].items()))}"
+                )
+            if r.get("models_measured"):
+                notes.append(f"{r['models_measured']} models measured")
+            for k in ("assets", "affected", "changed_assets", "note"):
+                if k in r:
+                    notes.append(f"{k}: {r[k]}")
+            lines.append(
+                f"| {r['name']} | {fmt_s(r['seconds'])} | {fmt_s(r.get('extrapolated_seconds'))} | "
+                f"{fmt_s(r.get('max_model_seconds')) if 'max_model_seconds' in r else '-'} "
+                f"{'(' + r['slowest_model'] + ')' if r.get('slowest_model') else ''} | "
+                f"{fmt_s(r.get('import_seconds'))} | {r['peak_rss_mib']:.0f} MiB | {'; '.join(notes)} |"
+            )
+    lines += ["", "### Ratios", ""]
+    lines += [f"- {k}: {v}" for k, v in ratios(results).items()]
+    ag = results.get("agreement") or {}
+    if ag:
+        lines += [
+            "",
+            "### Edge agreement (output column <- source table.column), ours vs other",
+            "",
+        ]
+        for key, r in ag.items():
+            if key == "skipped":
+                lines.append(f"- skipped: {r}")
+                continue
+            lines.append(
+                f"- **{key}**: {r['models_compared']} models, {r['edges_agree']} edges agree, "
+                f"{r['only_ours']} only in ours, {r['only_other']} only in {key}"
+            )
+            for e in r["sample_only_ours"]:
+                lines.append(f"  - only ours: `{e}`")
+            for e in r["sample_only_other"]:
+                lines.append(f"  - only {key}: `{e}`")
+    return "\n".join(lines) + "\n"
+
+
+def _sec(r: dict[str, Any] | None, extrapolated: bool = False) -> float | None:
+    if not r or "seconds" not in r:
+        return None
+    if extrapolated:
+        return r.get("extrapolated_seconds", r["seconds"])
+    return r["seconds"]
+
+
+def ratios(results: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    g = results.get("graph") or {}
+    ours = _sec(g.get("ours"))
+    if ours:
+        for key, label in (
+            ("sqlglot_all", "sqlglot all-columns / ours"),
+            ("sqlglot_percol", "per-column sqlglot.lineage / ours"),
+            ("sqllineage", "sqllineage / ours"),
+        ):
+            other = _sec(g.get(key), extrapolated=True)
+            if other:
+                out[label] = f"{other / ours:.1f}x"
+    ld = results.get("load") or {}
+    plain = ld.get("plain") or {}
+    for key in ("ours_cold", "ours_warm"):
+        r = ld.get(key) or {}
+        if "seconds" in r and "seconds" in plain:
+            out[f"load {key} / plain (definitions only)"] = (
+                f"{r['seconds'] / plain['seconds']:.2f}x"
+            )
+            out[f"load {key} / plain (whole process)"] = (
+                f"{r['wall_seconds'] / plain['wall_seconds']:.2f}x"
+            )
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="dagster-lineage benchmarks")
+    parser.add_argument(
+        "--models", type=int, default=None, help="project size (default 2000; 50 with --quick)"
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--reps", type=int, default=None, help="repetitions (default 3; 1 with --quick)"
+    )
+    parser.add_argument(
+        "--sample", type=int, default=None, help="models for per-column sqlglot (default 200)"
+    )
+    parser.add_argument(
+        "--sample-sqllineage", type=int, default=None, help="models for sqllineage (default 100)"
+    )
+    parser.add_argument(
+        "--sample-all", type=int, default=None, help="models for sqlglot all-columns (default: all)"
+    )
+    parser.add_argument("--quick", action="store_true", help="N=50, 1 repetition, small samples")
+    parser.add_argument(
+        "--only", default=None, help="comma-separated sections: " + ",".join(SECTIONS)
+    )
+    parser.add_argument(
+        "--regenerate", action="store_true", help="regenerate and recompile the project"
+    )
+    parser.add_argument("--no-sqllineage", action="store_true", help="skip the sqllineage baseline")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output dir (default benchmarks/out)"
+    )
+    cfg = parser.parse_args(argv)
+    cfg.models = cfg.models or (50 if cfg.quick else 2000)
+    cfg.reps = cfg.reps or (1 if cfg.quick else 3)
+    cfg.reps_slow = 1 if cfg.quick else max(1, min(cfg.reps, 2))
+    cfg.sample = cfg.sample or (10 if cfg.quick else 200)
+    cfg.sample_sqllineage = cfg.sample_sqllineage or (10 if cfg.quick else 100)
+    cfg.out = (cfg.out or HERE / "out").resolve()
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    cfg.project = cfg.out / f"bench_{cfg.models}"
+    cfg.input = cfg.out / f"lineage_input_{cfg.models}.json"
+    sections = cfg.only.split(",") if cfg.only else list(SECTIONS)
+    if "prep" not in sections and not cfg.input.exists():
+        sections.insert(0, "prep")
+    results: dict[str, Any] = {
+        "command": " ".join([".venv/bin/python", "benchmarks/run.py", *(argv or sys.argv[1:])]),
+        "machine": machine(),
+        "versions": versions(),
+        "reps": cfg.reps,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    results_path = cfg.out / f"results_{cfg.models}.json"
+    for name in sections:
+        log(f"== {name}")
+        SECTIONS[name](cfg, results)
+        results_path.write_text(json.dumps(results, indent=2, default=str))
+    if "project" not in results:
+        results["project"] = json.loads((cfg.project / "generated.json").read_text())
+    results["load_avg_end"] = os.getloadavg()
+    results_path.write_text(json.dumps(results, indent=2, default=str))
+    md = render(results)
+    (cfg.out / f"results_{cfg.models}.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
