@@ -1,0 +1,315 @@
+"""Which assets changed since their last successful materialization, read from a Dagster instance.
+
+Reads only public ``DagsterInstance`` APIs (``fetch_materializations``, ``get_run_record_by_id``), so
+it works the same on the default SQLite storage and on PostgreSQL (dagster-postgres). A
+materialization counts as *successful* when its run finished with status ``SUCCESS``.
+
+Examples:
+    >>> import dagster as dg
+    >>> from dagster_lineage.core.model import AssetLineage
+    >>> from dagster_lineage.defs.changes import changed_assets
+    >>> from dagster_lineage.defs.metadata import lineage_metadata
+    >>> spec = dg.AssetSpec("a", metadata=lineage_metadata(AssetLineage(key=("a",), code_checksum="c1")))
+    >>> @dg.multi_asset(specs=[spec])
+    ... def a():
+    ...     return dg.MaterializeResult(metadata={"dagster_lineage/code_checksum": "c1"})
+    >>> defs = dg.Definitions(assets=[a])
+    >>> instance = dg.DagsterInstance.ephemeral()
+    >>> [c.reasons[0].value for c in changed_assets(defs, instance)]
+    ['never_materialized']
+    >>> _ = dg.materialize([a], instance=instance)
+    >>> changed_assets(defs, instance)
+    []
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+from dagster_lineage.core.graph import LineageGraph
+from dagster_lineage.core.model import AssetKeyPath, key_to_str
+from dagster_lineage.defs.graph_loader import records_from_definitions
+from dagster_lineage.defs.metadata import record_from_metadata
+from dagster_lineage.defs.recording import state_from_metadata, storage_guard
+from dagster_lineage.state.compare import AssetChange, MaterializationState, compare
+
+_PAGE = 20
+
+
+@dataclass(frozen=True)
+class LineageSnapshot:
+    """The current lineage graph of a code location and which of its assets can be materialized.
+
+    Examples:
+        >>> import dagster as dg
+        >>> snap = LineageSnapshot.from_definitions(dg.Definitions(assets=[dg.AssetSpec("x")]))
+        >>> snap.materializable
+        frozenset()
+    """
+
+    graph: LineageGraph
+    materializable: frozenset[AssetKeyPath] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_definitions(cls, defs: dg.Definitions) -> LineageSnapshot:
+        """Build from a ``Definitions`` object."""
+        asset_graph = defs.resolve_asset_graph()
+        mat = frozenset(
+            tuple(k.path)
+            for k in asset_graph.get_all_asset_keys()
+            if asset_graph.get(k).is_materializable
+        )
+        return cls(LineageGraph.from_records(records_from_definitions(defs)), mat)
+
+    @classmethod
+    def from_assets_defs(cls, assets_defs: Iterable[dg.AssetsDefinition]) -> LineageSnapshot:
+        """Build from assets definitions (e.g. a sensor's ``context.repository_def``)."""
+        records = {}
+        mat: set[AssetKeyPath] = set()
+        for ad in assets_defs:
+            for spec in ad.specs:
+                key = tuple(spec.key.path)
+                deps = tuple(tuple(d.asset_key.path) for d in spec.deps)
+                owners = tuple(str(o) for o in (spec.owners or ()))
+                records[key] = record_from_metadata(
+                    key, spec.metadata or {}, deps=deps, owners=owners
+                )
+                if ad.is_materializable:
+                    mat.add(key)
+        return cls(LineageGraph.from_records(records.values()), frozenset(mat))
+
+
+def _snapshot(source: dg.Definitions | LineageSnapshot | LineageGraph) -> LineageSnapshot:
+    if isinstance(source, LineageSnapshot):
+        return source
+    if isinstance(source, LineageGraph):
+        return LineageSnapshot(
+            source, frozenset(k for k in source.keys if source.get(k).code_checksum is not None)
+        )
+    return LineageSnapshot.from_definitions(source)
+
+
+class _RunCache:
+    def __init__(self, instance: dg.DagsterInstance) -> None:
+        self.instance = instance
+        self._records: dict[str, dg.RunRecord | None] = {}
+
+    def get(self, run_id: str) -> dg.RunRecord | None:
+        if run_id not in self._records:
+            with storage_guard(self.instance, f"reading run {run_id}"):
+                self._records[run_id] = self.instance.get_run_record_by_id(run_id)
+        return self._records[run_id]
+
+    def succeeded(self, run_id: str) -> bool:
+        rec = self.get(run_id)
+        return rec is not None and rec.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+
+    def end_time(self, run_id: str) -> float | None:
+        rec = self.get(run_id)
+        return rec.end_time if rec is not None else None
+
+
+def _last_success(
+    instance: dg.DagsterInstance, key: AssetKeyPath, runs: _RunCache, scan_limit: int
+) -> MaterializationState | None:
+    cursor: str | None = None
+    scanned = 0
+    asset_key = dg.AssetKey(list(key))
+    while scanned < scan_limit:
+        with storage_guard(instance, f"reading materializations of {key_to_str(key)}"):
+            result = instance.fetch_materializations(
+                asset_key, limit=min(_PAGE, scan_limit - scanned), cursor=cursor
+            )
+        for rec in result.records:
+            scanned += 1
+            if not runs.succeeded(rec.run_id):
+                continue
+            mat = rec.asset_materialization
+            return state_from_metadata(
+                key,
+                mat.metadata if mat is not None else {},
+                run_id=rec.run_id,
+                timestamp=rec.timestamp,
+                storage_id=rec.storage_id,
+                run_end_time=runs.end_time(rec.run_id),
+            )
+        if not result.has_more or not result.records:
+            return None
+        cursor = result.cursor
+    return None
+
+
+def last_successful_materializations(
+    instance: dg.DagsterInstance,
+    keys: Iterable[AssetKeyPath],
+    *,
+    scan_limit: int = 200,
+) -> dict[AssetKeyPath, MaterializationState | None]:
+    """Each asset's last materialization from a run that succeeded (``None`` when there is none).
+
+    Args:
+        instance: the Dagster instance (``dg.DagsterInstance.get()`` reads DAGSTER_HOME).
+        keys: asset key paths.
+        scan_limit: how many recent materializations per asset to look through at most.
+
+    Raises:
+        StorageUnavailableError: the instance storage cannot be reached.
+
+    Examples:
+        >>> import dagster as dg
+        >>> last_successful_materializations(dg.DagsterInstance.ephemeral(), [("a",)])
+        {('a',): None}
+    """
+    runs = _RunCache(instance)
+    return {k: _last_success(instance, k, runs, scan_limit) for k in keys}
+
+
+def _matches(key: AssetKeyPath, pattern: str) -> bool:
+    text = key_to_str(key)
+    return (
+        fnmatch.fnmatchcase(text, pattern)
+        or fnmatch.fnmatchcase(key[-1], pattern)
+        or fnmatch.fnmatchcase(".".join(key), pattern)
+    )
+
+
+def select_keys(graph: LineageGraph, select: Sequence[str] | str | None) -> list[AssetKeyPath]:
+    """Resolve a selection of assets.
+
+    Names or ``a/b`` keys (globs allowed); ``+name`` adds its upstream, ``name+`` its downstream;
+    comma- or space-separated. ``None`` or empty selects everything.
+
+    Examples:
+        >>> from dagster_lineage.core.model import AssetLineage
+        >>> g = LineageGraph.from_records([AssetLineage(key=("a",)), AssetLineage(key=("b",), upstream=(("a",),))])
+        >>> select_keys(g, "a+")
+        [('a',), ('b',)]
+        >>> select_keys(g, ["b"])
+        [('b',)]
+    """
+    if not select:
+        return graph.keys
+    items = [select] if isinstance(select, str) else list(select)
+    tokens = [t for item in items for t in item.replace(",", " ").split() if t]
+    out: set[AssetKeyPath] = set()
+    for token in tokens:
+        up, down = token.startswith("+"), token.endswith("+")
+        name = token.strip("+")
+        if any(ch in name for ch in "*?["):
+            hits = [k for k in graph.keys if _matches(k, name)]
+            if not hits:
+                graph.resolve(name)  # raises UnknownAssetError with suggestions
+        else:
+            hits = [graph.resolve(name)]
+        for k in hits:
+            out.add(k)
+            if up:
+                out.update(graph.upstream_keys(k))
+            if down:
+                out.update(graph.downstream_keys(k))
+    return sorted(out)
+
+
+def changed_assets(
+    source: dg.Definitions | LineageSnapshot | LineageGraph,
+    instance: dg.DagsterInstance,
+    *,
+    select: Sequence[str] | str | None = None,
+    scan_limit: int = 200,
+) -> list[AssetChange]:
+    """Assets that changed since their last successful materialization, with the reasons.
+
+    Lists those whose current code checksum (or declared schema) differs from the one recorded at
+    their last successful materialization, those never materialized, and what is downstream of
+    them (reason ``upstream``).
+
+    Args:
+        source: the code location's ``Definitions`` (or a prepared snapshot / lineage graph).
+        instance: the Dagster instance holding the materializations.
+        select: restrict the result to these assets (see :func:`select_keys`); the comparison still
+            covers the whole graph, so ``upstream`` reasons stay right.
+        scan_limit: recent materializations per asset to search for a successful one.
+
+    Raises:
+        StorageUnavailableError: the instance storage cannot be reached.
+
+    Examples:
+        >>> import dagster as dg
+        >>> changed_assets(dg.Definitions(), dg.DagsterInstance.ephemeral())
+        []
+    """
+    snap = _snapshot(source)
+    last = last_successful_materializations(instance, snap.graph.keys, scan_limit=scan_limit)
+    changes = compare(snap.graph, last, materializable=snap.materializable)
+    if select:
+        wanted = set(select_keys(snap.graph, select))
+        changes = [c for c in changes if c.key in wanted]
+    return changes
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The last successful run for a selection: when it finished and rows per asset it wrote.
+
+    Examples:
+        >>> RunSummary("r1", 10.0, {"a": 3}).to_dict()["rows"]
+        {'a': 3}
+    """
+
+    run_id: str
+    end_time: float | None
+    rows: Mapping[str, int | None]
+    job_name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "run_id": self.run_id,
+            "job_name": self.job_name,
+            "end_time": self.end_time,
+            "rows": dict(self.rows),
+        }
+
+
+def last_successful_run(
+    source: dg.Definitions | LineageSnapshot | LineageGraph,
+    instance: dg.DagsterInstance,
+    *,
+    select: Sequence[str] | str | None = None,
+    scan_limit: int = 200,
+) -> RunSummary | None:
+    """The most recent successful run that materialized any selected asset (``None`` if none).
+
+    Rows per asset come from ``dagster/row_count`` of that run's materializations (``None`` when
+    the asset recorded no row count).
+
+    Examples:
+        >>> import dagster as dg
+        >>> last_successful_run(dg.Definitions(), dg.DagsterInstance.ephemeral()) is None
+        True
+    """
+    snap = _snapshot(source)
+    keys = select_keys(snap.graph, select)
+    runs = _RunCache(instance)
+    states = [
+        s for s in (_last_success(instance, k, runs, scan_limit) for k in keys) if s is not None
+    ]
+    if not states:
+        return None
+    latest = max(states, key=lambda s: s.storage_id)
+    run = runs.get(latest.run_id)
+    return RunSummary(
+        run_id=latest.run_id,
+        end_time=latest.run_end_time,
+        rows={
+            key_to_str(s.key): s.row_count
+            for s in sorted(states, key=lambda s: s.key)
+            if s.run_id == latest.run_id
+        },
+        job_name=run.dagster_run.job_name if run is not None else None,
+    )

@@ -1,0 +1,275 @@
+"""Warehouse statistics for the data checksum: row count, order-independent content hash, schema.
+
+Talks to DuckDB and PostgreSQL directly (``duckdb`` / ``psycopg2``), no Dagster import. The content
+hash sums a per-row md5 of the row as JSON, so it does not depend on row order and counts duplicate
+rows; it is computed in the warehouse in one scan. For very large tables turn it off
+(``data_checksum=False``) or cap it (``max_rows_for_checksum``): the row count is still recorded.
+
+Examples:
+    >>> import duckdb
+    >>> from dagster_lineage.state.warehouse import TableHandle, table_stats
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("create table t as select * from (values (1, 'a'), (2, 'b')) v(id, name)")
+    >>> stats = table_stats(TableHandle.duckdb(con, "t"))
+    >>> stats.row_count, [c.name for c in stats.columns]
+    (2, ['id', 'name'])
+    >>> _ = con.execute("create table u as select * from t order by id desc")
+    >>> table_stats(TableHandle.duckdb(con, "u")).data_checksum == stats.data_checksum
+    True
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dagster_lineage.core.model import ColumnInfo
+from dagster_lineage.errors import IntegrationError
+from dagster_lineage.state.checksums import data_checksum as _data_checksum
+
+WarehouseKind = Literal["duckdb", "postgres"]
+
+
+def _quote(name: str) -> str:
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+
+
+def _split(table: str, default_schema: str) -> tuple[str, str]:
+    parts = table.split(".")
+    if len(parts) == 1:
+        return default_schema, parts[0]
+    return parts[-2], parts[-1]
+
+
+@dataclass(frozen=True)
+class TableHandle:
+    """Where a materialized table lives, for :func:`table_stats` (and ``checksum_metadata(table=)``).
+
+    Build it with :meth:`duckdb` or :meth:`postgres`.
+
+    Attributes:
+        kind: ``"duckdb"`` or ``"postgres"``.
+        table: the table name, optionally ``schema.table`` (default schema ``main`` / ``public``).
+        database: a DuckDB file path (``:memory:`` allowed) or a PostgreSQL DSN; or ``None`` when
+            ``connection`` is given.
+        connection: an open DuckDB connection or psycopg2 connection to reuse (DuckDB allows a
+            single writer per file, so pass the asset's own connection when it holds one).
+        data_checksum: compute the content hash (off for very large tables).
+        max_rows_for_checksum: skip the content hash above this many rows (``None``: no cap).
+
+    Examples:
+        >>> TableHandle.duckdb("/tmp/w.duckdb", "main.fct_orders").qualified
+        '"main"."fct_orders"'
+    """
+
+    kind: WarehouseKind
+    table: str
+    database: str | None = None
+    connection: Any = field(default=None, compare=False, repr=False)
+    data_checksum: bool = True
+    max_rows_for_checksum: int | None = None
+
+    @classmethod
+    def duckdb(
+        cls,
+        database: str | os.PathLike[str] | Any,
+        table: str,
+        *,
+        data_checksum: bool = True,
+        max_rows_for_checksum: int | None = None,
+    ) -> TableHandle:
+        """A DuckDB table, given a database file path or an open ``duckdb`` connection.
+
+        Examples:
+            >>> TableHandle.duckdb(":memory:", "t").kind
+            'duckdb'
+        """
+        if isinstance(database, (str, os.PathLike)):
+            return cls(
+                "duckdb",
+                table,
+                database=os.fspath(database),
+                data_checksum=data_checksum,
+                max_rows_for_checksum=max_rows_for_checksum,
+            )
+        return cls(
+            "duckdb",
+            table,
+            connection=database,
+            data_checksum=data_checksum,
+            max_rows_for_checksum=max_rows_for_checksum,
+        )
+
+    @classmethod
+    def postgres(
+        cls,
+        dsn_or_connection: str | Any,
+        table: str,
+        *,
+        data_checksum: bool = True,
+        max_rows_for_checksum: int | None = None,
+    ) -> TableHandle:
+        """A PostgreSQL table, given a libpq DSN/URL or an open psycopg2 connection.
+
+        Examples:
+            >>> TableHandle.postgres("postgresql://u@127.0.0.1:5432/db", "public.t").kind
+            'postgres'
+        """
+        if isinstance(dsn_or_connection, str):
+            return cls(
+                "postgres",
+                table,
+                database=dsn_or_connection,
+                data_checksum=data_checksum,
+                max_rows_for_checksum=max_rows_for_checksum,
+            )
+        return cls(
+            "postgres",
+            table,
+            connection=dsn_or_connection,
+            data_checksum=data_checksum,
+            max_rows_for_checksum=max_rows_for_checksum,
+        )
+
+    @property
+    def qualified(self) -> str:
+        """The quoted table name for SQL."""
+        return _quote(self.table)
+
+    @property
+    def display(self) -> str:
+        """``duckdb:main.t`` for messages (no paths, no credentials)."""
+        return f"{self.kind}:{self.table}"
+
+
+@dataclass(frozen=True)
+class TableStats:
+    """What the warehouse says about a table.
+
+    Examples:
+        >>> TableStats(3, "h", ()).data_checksum is not None
+        True
+        >>> TableStats(3, None, ()).data_checksum is None
+        True
+    """
+
+    row_count: int
+    content_hash: str | None
+    columns: tuple[ColumnInfo, ...]
+
+    @property
+    def data_checksum(self) -> str | None:
+        """Checksum of row count and content, or ``None`` when the content hash was skipped."""
+        if self.content_hash is None:
+            return None
+        return _data_checksum(self.row_count, self.content_hash)
+
+
+def _duckdb_stats(handle: TableHandle) -> TableStats:
+    import duckdb
+
+    con = handle.connection
+    own = con is None
+    if own:
+        con = duckdb.connect(handle.database or ":memory:")
+    try:
+        schema, name = _split(handle.table, "main")
+        cols = con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, name],
+        ).fetchall()
+        if not cols:
+            raise IntegrationError(
+                handle.display, "the table does not exist", fix="Check the table name and schema."
+            )
+        q = handle.qualified
+        rows = int(con.execute(f"select count(*) from {q}").fetchone()[0])
+        content: str | None = None
+        if _want_hash(handle, rows):
+            res = con.execute(
+                "select coalesce(sum(md5_number_lower(to_json(t)::varchar)::hugeint), 0)::varchar "
+                f"from {q} as t"
+            ).fetchone()
+            content = str(res[0])
+        return TableStats(rows, content, tuple(ColumnInfo(c, t) for c, t in cols))
+    finally:
+        if own:
+            con.close()
+
+
+def _pg_stats(handle: TableHandle) -> TableStats:
+    import psycopg2
+
+    con = handle.connection
+    own = con is None
+    if own:
+        con = psycopg2.connect(handle.database)
+    try:
+        schema, name = _split(handle.table, "public")
+        with con.cursor() as cur:
+            cur.execute(
+                "select column_name, "
+                "case when data_type in ('numeric', 'character varying') and "
+                "coalesce(numeric_precision, character_maximum_length) is not null then "
+                "data_type || '(' || coalesce(numeric_precision::text || ',' || "
+                "numeric_scale::text, character_maximum_length::text) || ')' "
+                "else data_type end "
+                "from information_schema.columns where table_schema = %s and table_name = %s "
+                "order by ordinal_position",
+                (schema, name),
+            )
+            cols = cur.fetchall()
+            if not cols:
+                raise IntegrationError(
+                    handle.display,
+                    "the table does not exist",
+                    fix="Check the table name and schema.",
+                )
+            q = handle.qualified
+            cur.execute(f"select count(*) from {q}")
+            rows = int(cur.fetchone()[0])
+            content: str | None = None
+            if _want_hash(handle, rows):
+                cur.execute(
+                    "select coalesce(sum(('x' || substr(md5(row_to_json(t)::text), 1, 16))"
+                    f"::bit(64)::bigint::numeric), 0)::text from {q} as t"
+                )
+                content = str(cur.fetchone()[0])
+        if own:
+            con.rollback()
+        return TableStats(rows, content, tuple(ColumnInfo(c, t) for c, t in cols))
+    finally:
+        if own:
+            con.close()
+
+
+def _want_hash(handle: TableHandle, rows: int) -> bool:
+    if not handle.data_checksum:
+        return False
+    return handle.max_rows_for_checksum is None or rows <= handle.max_rows_for_checksum
+
+
+def table_stats(handle: TableHandle) -> TableStats:
+    """Row count, content hash and columns of a DuckDB or PostgreSQL table.
+
+    Raises:
+        IntegrationError: the table does not exist or the kind is unknown. Driver errors (lock,
+            connection) propagate; :func:`~dagster_lineage.defs.recording.checksum_metadata` turns
+            them into a warning.
+
+    Examples:
+        >>> import duckdb
+        >>> con = duckdb.connect()
+        >>> _ = con.execute("create table t(id int)")
+        >>> table_stats(TableHandle.duckdb(con, "main.t")).row_count
+        0
+    """
+    if handle.kind == "duckdb":
+        return _duckdb_stats(handle)
+    if handle.kind == "postgres":
+        return _pg_stats(handle)
+    raise IntegrationError(
+        handle.display, f"unknown warehouse kind {handle.kind!r}", fix="Use 'duckdb' or 'postgres'."
+    )
