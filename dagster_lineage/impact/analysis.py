@@ -1,0 +1,907 @@
+"""Impact analysis: what a proposed schema change of one asset does to everything downstream.
+
+:func:`analyze_impact` walks the :class:`~dagster_lineage.core.graph.LineageGraph` (dbt models,
+Airflow DAGs, Spark jobs, exposures alike) and returns an immutable :class:`ImpactReport`: every
+affected downstream asset, the exact references (which output column or which clause uses which
+changed column, through which path of columns), a severity per reference and per asset, the
+unknowns where lineage is incomplete, the owners to notify and a risk level.
+
+Severity rules (applied per reference; an asset's severity is the worst of its references):
+
+*breaking*
+    - the asset refers **by name** to a column that would no longer exist (rename or drop), in its
+      output (``select``) or in any other clause (``filter``, ``join``, ``group``, ``having``,
+      ``order``, ``window``, ``qualify``);
+    - the fate of a name follows **identity** edges: a column selected unchanged under the same name
+      is renamed/dropped with its upstream, so a further asset that refers to it by name breaks too
+      (``raw.order_total -> stg.order_total -> fct.order_total -> dag uses order_total``);
+    - a table rename or drop: every direct consumer refers to the table by name; for a drop, all of
+      the table's columns also disappear and are followed as above;
+    - a type change that violates an enforced contract: a consumer with ``contract_enforced`` that
+      declares a type for the column it passes through (at any point of a pass-through chain) that
+      differs from the new type.
+
+*warning*
+    - the asset's values derive from a changed column through a rename, transformation or
+      aggregation (its own column name survives, its values or derivation change);
+    - it consumes ``SELECT *`` from an asset whose shape changes (added, renamed or dropped column);
+    - its reference is uncertain: the asset has no column lineage, or records unknowns (dynamic code,
+      unresolved SQL), and depends on an asset whose columns change ("lineage incomplete"; this
+      uncertainty is followed further only through assets that also lack column lineage);
+    - a type changes and no enforced contract declares it.
+
+A column *add* breaks nothing: only ``SELECT *`` consumers (transitively) get a warning.
+
+Risk level (what is hit, not only how):
+
+- ``high``: something breaking hits an exposure (directly or upstream of it), an asset tagged
+  ``criticality: high`` (or ``critical``), or three or more assets break;
+- ``medium``: anything else breaking, or only warnings but one of them hits a critical asset;
+- ``low``: only warnings;
+- ``none``: nothing affected.
+
+A caller may pass ``is_breaking(reference) -> bool`` to override the default severity of every
+reference (``True``: breaking, ``False``: warning).
+
+Pure Python plus sqlglot (type normalisation); no Dagster import.
+
+Examples:
+    >>> from dagster_lineage.core.graph import LineageGraph
+    >>> from dagster_lineage.core.model import AssetLineage, ColumnDep, ColumnInfo, ColumnRef
+    >>> from dagster_lineage.impact.changes import ColumnDropped
+    >>> g = LineageGraph.from_records([
+    ...     AssetLineage(key=("raw",), columns=(ColumnInfo("a"), ColumnInfo("b"))),
+    ...     AssetLineage(key=("stg",), upstream=(("raw",),), columns=(ColumnInfo("a"),),
+    ...                  column_deps={"a": (ColumnDep(ColumnRef(("raw",), "a")),)}),
+    ... ])
+    >>> report = analyze_impact(g, "raw", [ColumnDropped("a")])
+    >>> report.risk.value, [(key_to_str(a.key), a.severity.label) for a in report.impacted]
+    ('medium', [('stg', 'breaking')])
+    >>> analyze_impact(g, "raw", [ColumnDropped("b")]).risk.value
+    'none'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+
+from dagster_lineage.core.graph import LineageGraph
+from dagster_lineage.core.model import (
+    AssetKeyPath,
+    AssetLineage,
+    AssetType,
+    ColumnRef,
+    EdgeKind,
+    key_to_str,
+)
+from dagster_lineage.errors import ChangeSpecError
+from dagster_lineage.impact.changes import (
+    ColumnAdded,
+    ColumnDropped,
+    ColumnRenamed,
+    ColumnTypeChanged,
+    SchemaChange,
+    Severity,
+    TableDropped,  # noqa: F401  (used in doctests)
+    TableRenamed,
+)
+
+REPORT_SCHEMA_VERSION = 1
+"""Version of :meth:`ImpactReport.to_dict`'s JSON schema (bumped on incompatible changes)."""
+
+CRITICALITY_TAG = "criticality"
+"""Tag (or dbt ``meta``) key read for an asset's criticality; ``high``/``critical`` weigh the risk."""
+
+_CRITICAL_VALUES = frozenset({"high", "critical"})
+
+
+class Usage(str, Enum):
+    """How an asset uses a changed column (or table).
+
+    ``select``: it feeds an output column; the clause values: it is only read there;
+    ``select_star``: it arrives through ``SELECT *``; ``table``: the asset depends on the table by
+    name; ``unknown``: lineage is incomplete, the use is uncertain.
+
+    Examples:
+        >>> Usage("filter").is_clause, Usage.SELECT.is_clause
+        (True, False)
+    """
+
+    SELECT = "select"
+    FILTER = "filter"
+    JOIN = "join"
+    GROUP = "group"
+    HAVING = "having"
+    ORDER = "order"
+    WINDOW = "window"
+    QUALIFY = "qualify"
+    SELECT_STAR = "select_star"
+    TABLE = "table"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_clause(self) -> bool:
+        """True for a read in a clause other than the output (filter, join, group, ...)."""
+        return self not in (Usage.SELECT, Usage.SELECT_STAR, Usage.TABLE, Usage.UNKNOWN)
+
+
+class RiskLevel(str, Enum):
+    """Overall risk of a change set (see the module docstring for the rule).
+
+    Examples:
+        >>> RiskLevel.HIGH.rank > RiskLevel.LOW.rank
+        True
+    """
+
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        """0 (none) to 3 (high), for comparisons."""
+        return ["none", "low", "medium", "high"].index(self.value)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One use of a changed column (or table) by an affected asset.
+
+    Attributes:
+        change: the proposed change this reference is hit by.
+        column: the column the asset uses (an upstream column, possibly a pass-through copy of the
+            changed one); ``asset.*`` for table-level and uncertain uses.
+        usage: select, a clause, select_star, table or unknown.
+        output_column: the asset's output column fed by it (for ``select``/``select_star``).
+        kind: the edge kind into ``output_column``.
+        path: the column path from the changed column to this use (the last step is the asset's
+            output column, or ``asset.*`` for reads and table-level uses).
+        severity: breaking or warning (after the caller's ``is_breaking`` override).
+        reason: why, in one sentence.
+
+    Examples:
+        >>> ref = Reference(ColumnDropped("a"), ColumnRef(("raw",), "a"), Usage.FILTER, None, None,
+        ...                 (ColumnRef(("raw",), "a"), ColumnRef(("stg",), "*")), Severity.BREAKING, "x")
+        >>> ref.asset, ref.describe()
+        (('stg',), 'raw.a in filter')
+    """
+
+    change: SchemaChange
+    column: ColumnRef
+    usage: Usage
+    output_column: str | None
+    kind: EdgeKind | None
+    path: tuple[ColumnRef, ...]
+    severity: Severity
+    reason: str
+
+    @property
+    def asset(self) -> AssetKeyPath:
+        """The asset holding this reference (the end of the path)."""
+        return self.path[-1].asset
+
+    @property
+    def path_assets(self) -> tuple[AssetKeyPath, ...]:
+        """Distinct assets along the path, in order."""
+        out: list[AssetKeyPath] = []
+        for s in self.path:
+            if not out or out[-1] != s.asset:
+                out.append(s.asset)
+        return tuple(out)
+
+    def describe(self) -> str:
+        """Short human form: ``upstream.col -> output (kind)`` or ``upstream.col in clause``."""
+        src = self.column.display() if self.column.column != "*" else key_to_str(self.column.asset)
+        if self.usage is Usage.SELECT:
+            return f"{src} -> {self.output_column} ({self.kind.value if self.kind else 'select'})"
+        if self.usage is Usage.SELECT_STAR:
+            return f"{src} via select * -> {self.output_column or '*'}"
+        if self.usage is Usage.TABLE:
+            return f"depends on table {key_to_str(self.column.asset)}"
+        if self.usage is Usage.UNKNOWN:
+            return f"uses {key_to_str(self.column.asset)} (lineage incomplete)"
+        return f"{src} in {self.usage.value}"
+
+    def to_dict(self, change_index: int) -> dict[str, Any]:
+        """JSON-ready form (``change`` is the index into the report's changes)."""
+        return {
+            "change": change_index,
+            "column": self.column.display(),
+            "usage": self.usage.value,
+            "output_column": self.output_column,
+            "kind": self.kind.value if self.kind else None,
+            "path": [s.display() for s in self.path],
+            "severity": self.severity.label,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class ImpactedAsset:
+    """One affected downstream asset with all its references.
+
+    Examples:
+        >>> a = ImpactedAsset(("dash",), AssetType.DBT_EXPOSURE, Severity.WARNING, (), (("raw",), ("dash",)))
+        >>> a.is_exposure, a.distance
+        (True, 1)
+    """
+
+    key: AssetKeyPath
+    asset_type: AssetType
+    severity: Severity
+    references: tuple[Reference, ...]
+    path: tuple[AssetKeyPath, ...]
+    owners: tuple[str, ...] = ()
+    criticality: str | None = None
+    unknowns: tuple[str, ...] = ()
+
+    @property
+    def is_exposure(self) -> bool:
+        """True for a dbt exposure (a dashboard, report, application)."""
+        return self.asset_type is AssetType.DBT_EXPOSURE
+
+    @property
+    def is_critical(self) -> bool:
+        """True when tagged ``criticality: high`` (or ``critical``)."""
+        return (self.criticality or "").lower() in _CRITICAL_VALUES
+
+    @property
+    def distance(self) -> int:
+        """Number of hops from the changed asset."""
+        return max(len(self.path) - 1, 0)
+
+    @property
+    def referenced_columns(self) -> tuple[str, ...]:
+        """Names of the changed (or derived) columns it uses, in first-seen order."""
+        seen: dict[str, None] = {}
+        for r in self.references:
+            if r.column.column != "*":
+                seen.setdefault(r.column.column, None)
+        return tuple(seen)
+
+    def references_at(self, severity: Severity) -> tuple[Reference, ...]:
+        """References of exactly ``severity``."""
+        return tuple(r for r in self.references if r.severity == severity)
+
+
+@dataclass(frozen=True)
+class ImpactReport:
+    """The result of :func:`analyze_impact`: immutable, with traversal helpers.
+
+    Examples:
+        >>> from dagster_lineage.core.graph import LineageGraph
+        >>> from dagster_lineage.core.model import AssetLineage
+        >>> g = LineageGraph.from_records([AssetLineage(key=("raw",)), AssetLineage(key=("b",), upstream=(("raw",),))])
+        >>> r = analyze_impact(g, "raw", [TableDropped()])
+        >>> r.has_breaking, [key_to_str(a.key) for a in r.breaking], r.exit_code()
+        (True, ['b'], 1)
+    """
+
+    asset: AssetKeyPath
+    asset_type: AssetType
+    changes: tuple[SchemaChange, ...]
+    impacted: tuple[ImpactedAsset, ...]
+    risk: RiskLevel
+    risk_reasons: tuple[str, ...] = ()
+
+    @property
+    def severity(self) -> Severity:
+        """The worst severity over every affected asset (``NONE`` when nothing is affected)."""
+        return max((a.severity for a in self.impacted), default=Severity.NONE)
+
+    @property
+    def has_breaking(self) -> bool:
+        """True when any asset breaks."""
+        return self.severity == Severity.BREAKING
+
+    @property
+    def breaking(self) -> tuple[ImpactedAsset, ...]:
+        """Assets that break."""
+        return tuple(a for a in self.impacted if a.severity == Severity.BREAKING)
+
+    @property
+    def warnings(self) -> tuple[ImpactedAsset, ...]:
+        """Assets with warnings only."""
+        return tuple(a for a in self.impacted if a.severity == Severity.WARNING)
+
+    @property
+    def exposures(self) -> tuple[ImpactedAsset, ...]:
+        """Affected exposures."""
+        return tuple(a for a in self.impacted if a.is_exposure)
+
+    @property
+    def owners_to_notify(self) -> tuple[str, ...]:
+        """Every owner of an affected asset, sorted."""
+        return tuple(sorted({o for a in self.impacted for o in a.owners}))
+
+    @property
+    def unknowns(self) -> tuple[tuple[AssetKeyPath, str], ...]:
+        """Where lineage is incomplete among the affected assets: ``(asset, reason)`` pairs."""
+        return tuple((a.key, u) for a in self.impacted for u in a.unknowns)
+
+    def get(self, key: AssetKeyPath | str) -> ImpactedAsset | None:
+        """The affected asset ``key`` (a key path or ``a/b`` text), or ``None``."""
+        k = key if isinstance(key, tuple) else tuple(key.split("/"))
+        return next((a for a in self.impacted if a.key == k), None)
+
+    def walk(self) -> Iterator[tuple[ImpactedAsset, Reference]]:
+        """Every ``(asset, reference)`` pair, assets in report order."""
+        for a in self.impacted:
+            for r in a.references:
+                yield a, r
+
+    def references_to(self, column: str) -> list[Reference]:
+        """Every reference to a column called ``column`` (on any asset), case-insensitive."""
+        low = column.lower()
+        return [r for _, r in self.walk() if r.column.column.lower() == low]
+
+    def exit_code(self, fail_on: Severity = Severity.BREAKING) -> int:
+        """``1`` when something reaches ``fail_on`` (breaking by default), else ``0``."""
+        return 1 if self.impacted and self.severity >= fail_on > Severity.NONE else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON form (``schema_version`` :data:`REPORT_SCHEMA_VERSION`); see render.py."""
+        index = {id(c): i for i, c in enumerate(self.changes)}
+
+        def change_idx(c: SchemaChange) -> int:
+            return index.get(id(c), self.changes.index(c))
+
+        return {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "asset": key_to_str(self.asset),
+            "asset_type": self.asset_type.value,
+            "changes": [
+                {**c.to_dict(), "destructive": c.destructive, "description": c.describe()}
+                for c in self.changes
+            ],
+            "risk_level": self.risk.value,
+            "risk_reasons": list(self.risk_reasons),
+            "severity": self.severity.label,
+            "summary": {
+                "affected": len(self.impacted),
+                "breaking": len(self.breaking),
+                "warning": len(self.warnings),
+                "exposures": len(self.exposures),
+            },
+            "affected_assets": [
+                {
+                    "asset": key_to_str(a.key),
+                    "asset_type": a.asset_type.value,
+                    "severity": a.severity.label,
+                    "distance": a.distance,
+                    "path": [key_to_str(k) for k in a.path],
+                    "is_exposure": a.is_exposure,
+                    "criticality": a.criticality,
+                    "owners": list(a.owners),
+                    "referenced_columns": list(a.referenced_columns),
+                    "references": [r.to_dict(change_idx(r.change)) for r in a.references],
+                    "unknowns": list(a.unknowns),
+                }
+                for a in self.impacted
+            ],
+            "exposures": [key_to_str(a.key) for a in self.exposures],
+            "owners_to_notify": list(self.owners_to_notify),
+            "unknowns": [{"asset": key_to_str(k), "reason": u} for k, u in self.unknowns],
+        }
+
+
+BreakingPredicate = Callable[[Reference], bool]
+"""``is_breaking(reference) -> bool``: overrides the default severity of every reference."""
+
+
+# --- the analysis ------------------------------------------------------------------------------
+
+
+def analyze_impact(
+    graph: LineageGraph,
+    asset: str | AssetKeyPath,
+    changes: Iterable[SchemaChange],
+    *,
+    is_breaking: BreakingPredicate | None = None,
+) -> ImpactReport:
+    """Analyse what ``changes`` to ``asset`` do downstream (see the module docstring for the rules).
+
+    Args:
+        graph: the lineage graph of the code location.
+        asset: the asset whose schema changes (``a/b``, its last key part, or a key path).
+        changes: the proposed changes (see :mod:`dagster_lineage.impact.changes`).
+        is_breaking: optional predicate deciding, per reference, breaking (``True``) or warning.
+
+    Raises:
+        UnknownAssetError: the asset is not in the graph (the message suggests close names).
+        UnknownColumnError: a changed column is not an output column of the asset.
+        ChangeSpecError: no changes, conflicting changes, or an added/renamed-to column that exists.
+
+    Examples:
+        >>> from dagster_lineage.core.model import AssetLineage, ColumnInfo
+        >>> g = LineageGraph.from_records([AssetLineage(key=("raw",), columns=(ColumnInfo("a"),))])
+        >>> analyze_impact(g, "raw", [ColumnAdded("b")]).impacted
+        ()
+    """
+    root = graph.resolve(asset)
+    root_rec = graph.get(root)
+    checked = _validate(graph, root_rec, tuple(changes))
+    hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]] = {}
+    star_children = _star_children(graph)
+    walker = _Walker(graph, root, hits, star_children)
+    for change in checked:
+        walker.run(change)
+    return _build_report(graph, root_rec, checked, hits, is_breaking)
+
+
+def _validate(
+    graph: LineageGraph, root: AssetLineage, changes: tuple[SchemaChange, ...]
+) -> tuple[SchemaChange, ...]:
+    if not changes:
+        raise ChangeSpecError(
+            f"no changes given for asset {key_to_str(root.key)}",
+            hint='--rename a:b, --drop c or [{"type": "column_drop", "column": "c"}]',
+        )
+    out: list[SchemaChange] = []
+    touched: dict[str, SchemaChange] = {}
+    for c in changes:
+        if isinstance(c, (ColumnRenamed, ColumnDropped, ColumnTypeChanged)):
+            ref = graph.resolve_column(root.key, c.column)
+            if ref.column.lower() in touched:
+                raise ChangeSpecError(
+                    f"column {ref.column} of {key_to_str(root.key)} is changed twice "
+                    f"({touched[ref.column.lower()].describe()}; {c.describe()})"
+                )
+            touched[ref.column.lower()] = c
+            if isinstance(c, ColumnRenamed):
+                if root.column(c.new_name) is not None:
+                    raise ChangeSpecError(
+                        f"cannot rename {ref.column} to {c.new_name}: {key_to_str(root.key)} "
+                        f"already has a column {c.new_name}"
+                    )
+                c = ColumnRenamed(ref.column, c.new_name)
+            elif isinstance(c, ColumnDropped):
+                c = ColumnDropped(ref.column)
+            else:
+                info = root.column(ref.column)
+                c = ColumnTypeChanged(
+                    ref.column, c.data_type, c.old_type or (info.data_type if info else None)
+                )
+        elif isinstance(c, ColumnAdded):
+            if root.column(c.column) is not None:
+                raise ChangeSpecError(
+                    f"cannot add column {c.column}: {key_to_str(root.key)} already has it"
+                )
+        out.append(c)
+    return tuple(out)
+
+
+def _star_children(graph: LineageGraph) -> dict[AssetKeyPath, list[AssetKeyPath]]:
+    out: dict[AssetKeyPath, list[AssetKeyPath]] = {}
+    for rec in graph.records():
+        for up in rec.star_upstreams:
+            out.setdefault(up, []).append(rec.key)
+    return out
+
+
+def _lineage_gap(rec: AssetLineage) -> str | None:
+    """Why ``rec``'s use of its parents is uncertain, or ``None`` when its lineage is complete."""
+    if not rec.columns and not rec.column_deps and not rec.reads and not rec.star_upstreams:
+        if rec.unknowns:
+            return "; ".join(u.reason for u in rec.unknowns)
+        return "no column lineage recorded"
+    if rec.unknowns:
+        return "; ".join(
+            (f"{u.column}: " if u.column else "") + u.reason for u in sorted(set(rec.unknowns))
+        )
+    return None
+
+
+_DOOMED, _TAINTED = 2, 1
+
+
+class _Walker:
+    """Column-level propagation of one change at a time into ``hits``."""
+
+    def __init__(
+        self,
+        graph: LineageGraph,
+        root: AssetKeyPath,
+        hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]],
+        star_children: dict[AssetKeyPath, list[AssetKeyPath]],
+    ) -> None:
+        self.graph = graph
+        self.root = root
+        self.hits = hits
+        self.star_children = star_children
+
+    # -- recording --
+
+    def add(self, ref: Reference) -> None:
+        per = self.hits.setdefault(ref.asset, {})
+        sig = (id(ref.change), ref.column, ref.usage, ref.output_column)
+        old = per.get(sig)
+        if old is None or ref.severity > old.severity:
+            per[sig] = ref
+
+    # -- entry --
+
+    def run(self, change: SchemaChange) -> None:
+        root = self.root
+        # assets whose outputs change -> a path to them (for lineage-incomplete children)
+        self.changed_assets: dict[AssetKeyPath, tuple[ColumnRef, ...]] = {}
+        if isinstance(change, (ColumnRenamed, ColumnDropped, ColumnTypeChanged)):
+            start = ColumnRef(root, change.column)
+            self.changed_assets[root] = (start,)
+            self.columns(change, [(start, (start,))])
+            self.incomplete(change)
+        elif isinstance(change, ColumnAdded):
+            self.added(change)
+        elif isinstance(change, TableRenamed):
+            self.table_level(change, "would be renamed to " + change.new_name)
+        else:
+            self.changed_assets[root] = (ColumnRef(root, "*"),)
+            self.table_level(change, "would be dropped")
+            starts = {ColumnRef(root, c.name) for c in self.graph.get(root).columns}
+            for child in self.graph.children(root):
+                starts.update(
+                    r
+                    for r in self.graph.get(child).referenced_upstream_columns()
+                    if r.asset == root
+                )
+            if starts:
+                self.columns(change, [(s, (s,)) for s in sorted(starts)])
+            self.incomplete(change)
+
+    # -- table rename / drop: every direct consumer refers to the table by name --
+
+    def table_level(self, change: SchemaChange, what: str) -> None:
+        for child in self.graph.children(self.root):
+            tbl = ColumnRef(self.root, "*")
+            self.add(
+                Reference(
+                    change,
+                    tbl,
+                    Usage.TABLE,
+                    None,
+                    None,
+                    (tbl, ColumnRef(child, "*")),
+                    Severity.BREAKING,
+                    f"depends on {key_to_str(self.root)} by name, which {what}",
+                )
+            )
+
+    # -- column rename / drop / type change --
+
+    def columns(
+        self, change: SchemaChange, starts: Sequence[tuple[ColumnRef, tuple[ColumnRef, ...]]]
+    ) -> None:
+        graph = self.graph
+        type_change = isinstance(change, ColumnTypeChanged)
+        origin = starts[0][0] if len(starts) == 1 else ColumnRef(self.root, "*")
+        state: dict[tuple[AssetKeyPath, str], int] = {}
+        queue: deque[tuple[ColumnRef, tuple[ColumnRef, ...], int]] = deque()
+        for ref, path in starts:
+            state[(ref.asset, ref.column.lower())] = _DOOMED
+            queue.append((ref, path, _DOOMED))
+        while queue:
+            ref, path, st = queue.popleft()
+            if state.get((ref.asset, ref.column.lower()), 0) > st:
+                continue  # superseded by a stronger state
+            path_assets = {s.asset for s in path}
+            src = ref.display()
+            used_by: set[AssetKeyPath] = set()
+            for use in graph.column_consumers(ref):
+                if use.asset in path_assets:
+                    continue  # a cycle; LineageGraph.find_cycle reports it
+                used_by.add(use.asset)
+                consumer = graph.get(use.asset)
+                if use.kind is not None and use.output_column is not None:
+                    out = ColumnRef(use.asset, use.output_column)
+                    npath = path + (out,)
+                    star = ref.asset in consumer.star_upstreams and use.kind is EdgeKind.IDENTITY
+                    nxt = _TAINTED
+                    if st == _TAINTED:
+                        sev = Severity.WARNING
+                        why = (
+                            f"{out.column} derives from {src}, which derives from "
+                            f"{origin.display()} ({change.describe()})"
+                        )
+                    elif type_change:
+                        assert isinstance(change, ColumnTypeChanged)
+                        if use.kind.is_pass_through:
+                            nxt = _DOOMED
+                            sev, why = _contract_check(consumer, out.column, src, change)
+                        else:
+                            sev = Severity.WARNING
+                            why = (
+                                f"{out.column} is a {use.kind.value} of {src}, whose type "
+                                f"changes to {change.data_type}"
+                            )
+                    elif star:
+                        nxt = _DOOMED
+                        sev = Severity.WARNING
+                        why = (
+                            f"consumes select * from {key_to_str(ref.asset)}: column "
+                            f"{ref.column} would {_fate(change)} in its output"
+                        )
+                    else:
+                        nxt = _DOOMED if use.kind is EdgeKind.IDENTITY else _TAINTED
+                        sev = Severity.BREAKING
+                        why = (
+                            f"selects {src} by name into {out.column} ({use.kind.value}); "
+                            f"{ref.column} would {_fate(change)}"
+                        )
+                    self.add(
+                        Reference(
+                            change,
+                            ref,
+                            Usage.SELECT_STAR if star else Usage.SELECT,
+                            out.column,
+                            use.kind,
+                            npath,
+                            sev,
+                            why,
+                        )
+                    )
+                    self._enqueue(queue, state, out, npath, nxt)
+                else:
+                    clause = use.clause.value if use.clause else "unknown"
+                    npath = path + (ColumnRef(use.asset, "*"),)
+                    if st == _DOOMED and not type_change:
+                        sev = Severity.BREAKING
+                        why = f"reads {src} by name in {clause}; {ref.column} would {_fate(change)}"
+                    elif st == _DOOMED:
+                        sev = Severity.WARNING
+                        why = f"reads {src} in {clause}; its type changes"
+                    else:
+                        sev = Severity.WARNING
+                        why = f"reads {src} in {clause}; it derives from {origin.display()}"
+                    self.add(Reference(change, ref, Usage(clause), None, None, npath, sev, why))
+                    self.changed_assets.setdefault(use.asset, npath)
+            # SELECT * consumers whose lineage does not list this column explicitly
+            if st == _DOOMED:
+                for child in self.star_children.get(ref.asset, ()):
+                    if child in used_by or child in path_assets:
+                        continue
+                    crec = graph.get(child)
+                    out = ColumnRef(child, ref.column)
+                    npath = path + (out,)
+                    self.add(
+                        Reference(
+                            change,
+                            ref,
+                            Usage.SELECT_STAR,
+                            ref.column,
+                            EdgeKind.IDENTITY,
+                            npath,
+                            Severity.WARNING,
+                            f"consumes select * from {key_to_str(ref.asset)}, whose shape changes "
+                            f"({change.describe()})",
+                        )
+                    )
+                    if not crec.columns or crec.column(ref.column) is not None:
+                        self._enqueue(queue, state, out, npath, _DOOMED)
+
+    def _enqueue(
+        self,
+        queue: deque[tuple[ColumnRef, tuple[ColumnRef, ...], int]],
+        state: dict[tuple[AssetKeyPath, str], int],
+        out: ColumnRef,
+        npath: tuple[ColumnRef, ...],
+        st: int,
+    ) -> None:
+        sig = (out.asset, out.column.lower())
+        self.changed_assets.setdefault(out.asset, npath)
+        if state.get(sig, 0) < st:
+            state[sig] = st
+            queue.append((out, npath, st))
+
+    # -- column add: only SELECT * consumers see it --
+
+    def added(self, change: ColumnAdded) -> None:
+        seen = {self.root}
+        queue: deque[tuple[AssetKeyPath, tuple[ColumnRef, ...]]] = deque(
+            [(self.root, (ColumnRef(self.root, change.column),))]
+        )
+        while queue:
+            key, path = queue.popleft()
+            for child in self.star_children.get(key, ()):
+                if child in seen:
+                    continue
+                seen.add(child)
+                npath = path + (ColumnRef(child, change.column),)
+                self.add(
+                    Reference(
+                        change,
+                        ColumnRef(key, "*"),
+                        Usage.SELECT_STAR,
+                        change.column,
+                        EdgeKind.IDENTITY,
+                        npath,
+                        Severity.WARNING,
+                        f"consumes select * from {key_to_str(key)}: its output would gain "
+                        f"column {change.column}",
+                    )
+                )
+                queue.append((child, npath))
+
+    # -- consumers with incomplete lineage below any changed asset --
+
+    def incomplete(self, change: SchemaChange) -> None:
+        queue = deque(self.changed_assets.items())
+        seen = set(self.changed_assets)
+        while queue:
+            key, path = queue.popleft()
+            for child in self.graph.children(key):
+                crec = self.graph.get(child)
+                gap = _lineage_gap(crec)
+                if gap is None:
+                    continue
+                tbl = ColumnRef(key, "*")
+                npath = path + (ColumnRef(child, "*"),)
+                self.add(
+                    Reference(
+                        change,
+                        tbl,
+                        Usage.UNKNOWN,
+                        None,
+                        None,
+                        npath,
+                        Severity.WARNING,
+                        f"lineage incomplete ({gap}); depends on {key_to_str(key)}, which is "
+                        f"affected by {change.describe()}",
+                    )
+                )
+                if child not in seen:
+                    seen.add(child)
+                    queue.append((child, npath))
+
+
+def _fate(change: SchemaChange) -> str:
+    if isinstance(change, ColumnRenamed):
+        return f"no longer exist (renamed to {change.new_name})"
+    return "no longer exist"
+
+
+@lru_cache(maxsize=512)
+def normalize_type(data_type: str) -> str:
+    """Canonical form of a SQL type for comparisons (sqlglot; ``text`` and ``varchar`` are equal).
+
+    Examples:
+        >>> normalize_type("int4") == normalize_type("INTEGER")
+        True
+        >>> normalize_type("numeric(10,2)")
+        'decimal(10, 2)'
+    """
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        text = exp.DataType.build(data_type, dialect="postgres").sql().lower()
+    except (SqlglotError, ValueError):
+        text = " ".join(data_type.lower().split())
+    return "text" if text in ("varchar", "text", "string") else text
+
+
+def _contract_check(
+    consumer: AssetLineage, column: str, src: str, change: ColumnTypeChanged
+) -> tuple[Severity, str]:
+    info = consumer.column(column)
+    declared = info.data_type if info else None
+    if consumer.contract_enforced and declared:
+        if normalize_type(declared) != normalize_type(change.data_type):
+            return (
+                Severity.BREAKING,
+                f"enforced contract declares {column} as {declared}; it passes {src} through, "
+                f"whose type would become {change.data_type}",
+            )
+        return (
+            Severity.WARNING,
+            f"passes {src} through; its type changes to {change.data_type} (matches the contract)",
+        )
+    return (
+        Severity.WARNING,
+        f"passes {src} through into {column}; its type changes to {change.data_type} "
+        "(no enforced contract)",
+    )
+
+
+# --- assembling the report ---------------------------------------------------------------------
+
+
+def _criticality(rec: AssetLineage) -> str | None:
+    for k, v in rec.tags.items():
+        if k.lower() == CRITICALITY_TAG or k.lower().endswith("/" + CRITICALITY_TAG):
+            return str(v)
+    return None
+
+
+def _build_report(
+    graph: LineageGraph,
+    root: AssetLineage,
+    changes: tuple[SchemaChange, ...],
+    hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]],
+    is_breaking: BreakingPredicate | None,
+) -> ImpactReport:
+    order = {id(c): i for i, c in enumerate(changes)}
+    impacted: list[ImpactedAsset] = []
+    for key, refs_by_sig in hits.items():
+        refs = list(refs_by_sig.values())
+        if is_breaking is not None:
+            refs = [
+                dataclasses.replace(
+                    r, severity=Severity.BREAKING if is_breaking(r) else Severity.WARNING
+                )
+                for r in refs
+            ]
+        refs.sort(
+            key=lambda r: (
+                order.get(id(r.change), 0),
+                -r.severity,
+                len(r.path),
+                r.usage.value,
+                r.column,
+                r.output_column or "",
+            )
+        )
+        rec = graph.get(key)
+        shortest = min(refs, key=lambda r: (len(r.path_assets), r.path_assets))
+        gap = _lineage_gap(rec)
+        impacted.append(
+            ImpactedAsset(
+                key=key,
+                asset_type=rec.asset_type,
+                severity=max(r.severity for r in refs),
+                references=tuple(refs),
+                path=shortest.path_assets,
+                owners=tuple(sorted(set(rec.owners))),
+                criticality=_criticality(rec),
+                unknowns=(gap,) if gap else (),
+            )
+        )
+    impacted.sort(key=lambda a: (a.distance, a.key))
+    risk, reasons = _risk(impacted)
+    return ImpactReport(
+        asset=root.key,
+        asset_type=root.asset_type,
+        changes=changes,
+        impacted=tuple(impacted),
+        risk=risk,
+        risk_reasons=tuple(reasons),
+    )
+
+
+def _risk(impacted: Sequence[ImpactedAsset]) -> tuple[RiskLevel, list[str]]:
+    if not impacted:
+        return RiskLevel.NONE, ["no downstream asset uses the changed columns"]
+    breaking = [a for a in impacted if a.severity == Severity.BREAKING]
+    breaking_keys = {a.key for a in breaking}
+    high: list[str] = []
+    for a in breaking:
+        if a.is_exposure:
+            high.append(f"exposure {key_to_str(a.key)} breaks")
+        if a.is_critical:
+            high.append(f"{key_to_str(a.key)} (criticality: {a.criticality}) breaks")
+    for a in impacted:
+        if a.is_exposure and a.severity != Severity.BREAKING:
+            upstream_breaking = [k for k in a.path[:-1] if k in breaking_keys]
+            if upstream_breaking:
+                high.append(
+                    f"exposure {key_to_str(a.key)} depends on breaking asset "
+                    f"{key_to_str(upstream_breaking[-1])}"
+                )
+    if len(breaking) >= 3:
+        high.append(f"{len(breaking)} assets break")
+    if high:
+        return RiskLevel.HIGH, high
+    if breaking:
+        return RiskLevel.MEDIUM, [f"{len(breaking)} asset(s) break"]
+    critical = [a for a in impacted if a.is_critical]
+    if critical:
+        return RiskLevel.MEDIUM, [
+            f"warnings on critical asset(s): {', '.join(key_to_str(a.key) for a in critical)}"
+        ]
+    return RiskLevel.LOW, [f"{len(impacted)} asset(s) with warnings, nothing breaks"]
