@@ -1,4 +1,5 @@
 """Hand-built lineage graphs for the impact tests (the example's story, written by hand)."""
+# ruff: noqa: E741
 
 from __future__ import annotations
 
@@ -63,7 +64,9 @@ def story_records() -> list[AssetLineage]:
         key=("fct_orders",),
         asset_type=AssetType.DBT_MODEL,
         upstream=(("stg_orders",),),
-        columns=cols("order_id", "customer_id", "order_total", "net_revenue", "ordered_at", "status"),
+        columns=cols(
+            "order_id", "customer_id", "order_total", "net_revenue", "ordered_at", "status"
+        ),
         column_deps={
             "order_id": (dep("stg_orders", "order_id"),),
             "customer_id": (dep("stg_orders", "customer_id"),),
