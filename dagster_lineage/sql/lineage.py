@@ -1,19 +1,67 @@
-"""Column lineage of one SQL statement (stub: the SQL-core work fills this in).
+"""Column lineage of one SQL statement, in one pass over its qualified scopes.
+
+The statement is parsed with sqlglot, its identifiers normalised for the dialect, its tables matched
+to the ``schema`` keys by suffix, then qualified (``sqlglot.optimizer.qualify`` with a
+``MappingSchema``: columns get their table, ``*`` is expanded). Every scope (CTE, subquery, set
+operation branch) is then visited once: each scope's output columns are mapped to base-table columns
+and memoised, so outer scopes reuse inner results; reads (WHERE, JOIN, GROUP BY, ...) are resolved
+through the same memo down to base-table columns.
+
+Edge kinds: a bare column reference keeps the value (``identity`` when the output name equals the
+base column name, ``rename`` otherwise, judged end to end through CTEs); any other expression,
+including CASE (conditions included: they decide the value), casts and window functions, is a
+``transformation``; a column under an aggregate function (or its FILTER) is an ``aggregation``.
+Along a path through CTEs the strongest kind wins. Window PARTITION BY / ORDER BY columns are
+``window`` reads of the output, not sources.
+
+Reads are reported by clause: WHERE ``filter``, JOIN ON/USING ``join``, GROUP BY ``group``, HAVING
+``having``, ORDER BY ``order``, window specs in the select list ``window``, QUALIFY ``qualify``
+(columns inside a nested subquery of a clause count as reads in that clause). A base column that an
+inner query selects by name but that feeds no output column and no other clause is a ``select`` read
+(dropping it still breaks the query).
 
 Examples:
     >>> from dagster_lineage.sql.lineage import statement_lineage
-    >>> callable(statement_lineage)
-    True
+    >>> lin = statement_lineage(
+    ...     "select id, amount * 2 as double from orders where status = 'ok'",
+    ...     dialect="duckdb",
+    ...     schema={"main.orders": {"id": "int", "amount": "int", "status": "varchar"}},
+    ... )
+    >>> [(c.name, [(s.table, s.column, s.kind.value) for s in c.sources]) for c in lin.columns]
+    [('id', [('main.orders', 'id', 'identity')]), ('double', [('main.orders', 'amount', 'transformation')])]
+    >>> [(r.table, r.column, r.clause.value) for r in lin.reads]
+    [('main.orders', 'status', 'filter')]
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from dagster_lineage.sql.types import StatementLineage
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ParseError, SqlglotError, TokenError
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, build_scope
+from sqlglot.schema import MappingSchema
+
+from dagster_lineage.core.model import Clause, EdgeKind, Unknown
+from dagster_lineage.errors import SqlParseError
+from dagster_lineage.sql.naming import PAD, identifier_name, parse_table, parts_match, table_name
+from dagster_lineage.sql.types import OutputColumn, SourceColumn, StatementLineage, TableColumnRead
 
 SchemaMapping = Mapping[str, Mapping[str, str | None]]
 """Upstream table name (``db.schema.table``, ``schema.table`` or ``table``) -> {column: type}."""
+
+_PASS, _TRANS, _AGG = 0, 2, 3
+_Base = tuple[str, str]
+_Deps = dict[_Base, int]
+_NESTED = (exp.Query, exp.Subquery)
+_MARK = "dl_orig"
+_STARS = "dl_stars"
 
 
 def statement_lineage(
@@ -26,12 +74,764 @@ def statement_lineage(
     """Column lineage of ``sql``: every output column's sources and the columns only read.
 
     Args:
-        sql: one SELECT / WITH / INSERT ... SELECT / CREATE TABLE AS statement.
+        sql: one SELECT / WITH / INSERT ... SELECT / CREATE TABLE|VIEW AS statement (when several
+            statements are given, the last one holding a query is analysed and an unknown says so).
         dialect: the sqlglot dialect (``duckdb``, ``postgres``, ``spark``, ...).
-        schema: known upstream table schemas used to qualify columns and expand ``*``.
+        schema: known upstream table schemas used to qualify columns and expand ``*``; keys are
+            matched to the query's tables by suffix. Names are read like unquoted identifiers
+            unless written with double quotes. A ``None`` type means unknown.
         source: where the SQL comes from (file path), used in error messages.
 
+    Returns:
+        The statement's lineage; whatever could not be resolved is listed in ``unknowns``.
+
     Raises:
-        SqlParseError: when the SQL cannot be parsed.
+        SqlParseError: when the SQL cannot be parsed (the message names ``source`` and dialect).
+
+    Examples:
+        >>> lin = statement_lineage(
+        ...     "create table daily as select cast(ts as date) as day, sum(amt) as revenue "
+        ...     "from orders group by 1",
+        ...     dialect="duckdb",
+        ...     schema={"orders": {"ts": "timestamp", "amt": "decimal(10,2)"}},
+        ... )
+        >>> lin.target, lin.column_names, lin.columns[1].sources[0].kind.value
+        ('daily', ('day', 'revenue'), 'aggregation')
+        >>> [(r.column, r.clause.value) for r in lin.reads]
+        [('ts', 'group')]
     """
-    raise NotImplementedError("statement_lineage is being implemented")
+    try:
+        d = Dialect.get_or_raise(dialect)
+    except (ValueError, SqlglotError) as e:
+        raise SqlParseError(f"unknown dialect {dialect!r} ({e})", source=source) from None
+    statement, notes = _parse(sql, d, dialect, source)
+    return _Analysis(statement, d, schema or {}, notes).run()
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+def _parse(
+    sql: str, d: Dialect, dialect: str | None, source: str | None
+) -> tuple[exp.Expr, list[Unknown]]:
+    try:
+        statements = [s for s in sqlglot.parse(sql, dialect=d) if s is not None]
+    except ParseError as e:
+        err = e.errors[0] if e.errors else {}
+        detail = str(err.get("description") or e).splitlines()[0]
+        if err.get("line"):
+            detail += f" at line {err['line']}, column {err.get('col')}"
+        raise SqlParseError(detail, source=source, dialect=dialect) from None
+    except (TokenError, SqlglotError) as e:
+        raise SqlParseError(str(e).splitlines()[0], source=source, dialect=dialect) from None
+    if not statements:
+        raise SqlParseError("no SQL statement found", source=source, dialect=dialect)
+    with_query = [
+        s for s in statements if s.find(exp.Query) is not None or isinstance(s, exp.Query)
+    ]
+    if not with_query:
+        if all(isinstance(s, exp.Command) for s in statements):
+            raise SqlParseError(
+                f"statement not understood: {statements[-1].sql(dialect=d)[:80]!r}",
+                source=source,
+                dialect=dialect,
+            )
+        return statements[-1], [Unknown("the statement holds no query: no column lineage")]
+    notes = []
+    if len(statements) > 1:
+        notes.append(
+            Unknown(
+                f"{len(statements)} statements given; only the last one holding a query "
+                "was analysed"
+            )
+        )
+    return with_query[-1], notes
+
+
+def _split(
+    statement: exp.Expr, d: Dialect
+) -> tuple[exp.Query | None, exp.Table | None, tuple[str, ...]]:
+    """The query of a statement, the table it writes and the target's explicit column list."""
+    target: exp.Table | None = None
+    cols: tuple[str, ...] = ()
+    query: exp.Expr | None
+    if isinstance(statement, (exp.Insert, exp.Create)):
+        this = statement.this
+        if isinstance(this, exp.Schema):
+            cols = tuple(
+                identifier_name(d.normalize_identifier(c.copy()), d)
+                for c in this.expressions
+                if isinstance(c, exp.Identifier)
+            ) + tuple(
+                identifier_name(d.normalize_identifier(c.this.copy()), d)
+                for c in this.expressions
+                if isinstance(c, exp.ColumnDef) and isinstance(c.this, exp.Identifier)
+            )
+            this = this.this
+        if isinstance(this, exp.Table):
+            target = this.copy()
+        query = statement.expression
+    elif isinstance(statement, exp.Query):
+        query = statement
+    else:
+        query = statement.find(exp.Query)
+    while isinstance(query, exp.Subquery) and not query.alias:
+        query = query.this
+    if not isinstance(query, exp.Query):
+        return None, target, cols
+    outer_with = statement.args.get("with_") if statement is not query else None
+    query = query.copy()
+    if outer_with is not None and not query.args.get("with_"):
+        query.set("with_", outer_with.copy())
+    return query, target, cols
+
+
+# --- helpers over expressions -------------------------------------------------------------------
+
+
+def _walk_local(node: exp.Expr) -> Iterator[exp.Expr]:
+    """Nodes of ``node`` without descending into nested queries (those are their own scopes)."""
+    return node.walk(prune=lambda n: n is not node and isinstance(n, _NESTED))
+
+
+def _is_star(proj: exp.Expr) -> bool:
+    return isinstance(proj, exp.Star) or (
+        isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star)
+    )
+
+
+def _proj_ident(proj: exp.Expr) -> exp.Expr:
+    if isinstance(proj, exp.Alias):
+        return proj.args["alias"]
+    if isinstance(proj, exp.Column):
+        return proj.this
+    return exp.to_identifier(proj.alias_or_name or proj.sql())
+
+
+def _in_window_spec(node: exp.Expr, root: exp.Expr) -> bool:
+    cur = node
+    while cur is not root and cur.parent is not None:
+        if isinstance(cur.parent, exp.Window) and cur.arg_key != "this":
+            return True
+        cur = cur.parent
+    return False
+
+
+def _step_rank(node: exp.Expr, root: exp.Expr) -> int:
+    cur = node
+    while cur is not root and cur.parent is not None:
+        parent = cur.parent
+        if isinstance(parent, exp.AggFunc) and not isinstance(parent.parent, exp.Window):
+            return _AGG
+        if isinstance(parent, exp.Filter) and isinstance(parent.this, exp.AggFunc):
+            return _AGG
+        cur = parent
+    return _TRANS
+
+
+def _kind(rank: int, out_name: str, column: str) -> EdgeKind:
+    if rank == _PASS:
+        return EdgeKind.IDENTITY if out_name == column else EdgeKind.RENAME
+    return EdgeKind.AGGREGATION if rank == _AGG else EdgeKind.TRANSFORMATION
+
+
+def _merge(into: _Deps, deps: _Deps, floor: int = _PASS) -> None:
+    for base, rank in deps.items():
+        into[base] = max(into.get(base, _PASS), rank, floor)
+
+
+# --- the analysis -------------------------------------------------------------------------------
+
+
+class _Analysis:
+    def __init__(
+        self,
+        statement: exp.Expr,
+        d: Dialect,
+        schema: SchemaMapping,
+        notes: list[Unknown],
+    ) -> None:
+        self.statement = statement
+        self.d = d
+        self.unknowns: set[Unknown] = set(notes)
+        self.reads: set[tuple[str, str, Clause]] = set()
+        self.select_refs: set[_Base] = set()
+        self.tables: set[str] = set()
+        self._out: dict[int, list[tuple[str, _Deps]]] = {}
+        self._busy: set[int] = set()
+        self._open_stars: dict[int, list[str]] = {}
+        self._star_memo: dict[int, set[str]] = {}
+        self._scope_of: dict[int, Scope] = {}
+        self._ctx: str | None = None
+        self._root: Scope | None = None
+        self._schema_cols: dict[tuple[str, ...], set[str]] = {}
+        self._schema_parts: dict[tuple[str, ...], list[exp.Identifier]] = {}
+        self._typed = False
+        self._mapping = self._build_schema(schema)
+
+    # schema ------------------------------------------------------------------------------------
+
+    def _build_schema(self, schema: SchemaMapping) -> MappingSchema:
+        entries: list[tuple[list[exp.Identifier], Mapping[str, str | None]]] = []
+        for key, cols in schema.items():
+            if not cols:
+                continue
+            try:
+                table = parse_table(key, self.d)
+            except SqlParseError:
+                self.unknowns.add(Unknown(f"schema key {key!r} is not a table name; ignored"))
+                continue
+            idents = [p for p in table.parts if isinstance(p, exp.Identifier)]
+            if not 1 <= len(idents) <= 3:
+                self.unknowns.add(
+                    Unknown(f"schema key {key!r} has more than 3 name parts; ignored")
+                )
+                continue
+            entries.append((idents, cols))
+        depth = max((len(i) for i, _ in entries), default=0)
+        nested: dict[str, Any] = {}
+        for idents, cols in entries:
+            padded = [exp.to_identifier(PAD)] * (depth - len(idents)) + idents
+            names = tuple(identifier_name(i, self.d) for i in idents)
+            self._schema_parts[names] = padded
+            level = nested
+            for ident in padded[:-1]:
+                level = level.setdefault(ident.sql(dialect=self.d), {})
+            mapping: dict[str, str] = {}
+            for col, typ in cols.items():
+                ident = (
+                    exp.parse_identifier(col, dialect=self.d)
+                    if col[:1] in '"`['
+                    else exp.to_identifier(col)
+                )
+                mapping[ident.sql(dialect=self.d)] = typ or "UNKNOWN"
+                self._typed = self._typed or bool(typ)
+            level[padded[-1].sql(dialect=self.d)] = mapping
+        ms = MappingSchema(nested or None, dialect=self.d)
+        for names, padded in self._schema_parts.items():
+            found = ms.find(exp.Table(**_table_args(padded)), raise_on_missing=False) or {}
+            self._schema_cols[names] = {
+                identifier_name(exp.parse_identifier(c, dialect=self.d), self.d)
+                if not isinstance(c, exp.Identifier)
+                else identifier_name(c, self.d)
+                for c in found
+            }
+        return ms
+
+    def _match(self, table: exp.Table) -> tuple[str, ...] | None:
+        parts = tuple(
+            identifier_name(p, self.d) for p in table.parts if isinstance(p, exp.Identifier)
+        )
+        if parts in self._schema_parts:
+            return parts
+        found = [k for k in self._schema_parts if parts_match(k, parts)]
+        if len(found) > 1:
+            top = max(min(len(k), len(parts)) for k in found)
+            found = [k for k in found if min(len(k), len(parts)) == top]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            self.unknowns.add(
+                Unknown(
+                    f"table '{'.'.join(parts)}' matches several schema tables: "
+                    f"{', '.join(sorted('.'.join(k) for k in found))}"
+                )
+            )
+        return None
+
+    # run ---------------------------------------------------------------------------------------
+
+    def run(self) -> StatementLineage:
+        query, target, target_cols = _split(self.statement, self.d)
+        target_name = None
+        if target is not None:
+            normalize_identifiers(target, dialect=self.d)
+            target_name = table_name(target, self.d)
+        if query is None:
+            return StatementLineage(target=target_name, unknowns=tuple(sorted(self.unknowns)))
+        query = normalize_identifiers(query, dialect=self.d)
+        self._prepare(query)
+        pristine = query.copy()
+        try:
+            query = qualify(
+                query,
+                dialect=self.d,
+                schema=self._mapping,
+                validate_qualify_columns=False,
+                identify=False,
+            )
+        except (SqlglotError, KeyError, ValueError, TypeError) as e:
+            self.unknowns.add(Unknown(f"could not qualify the query's columns: {e}"))
+            query = qualify(
+                pristine, dialect=self.d, qualify_columns=False, validate_qualify_columns=False
+            )
+        if self._typed:
+            try:
+                query = annotate_types(query, schema=self._mapping, dialect=self.d)
+            except (SqlglotError, KeyError, ValueError, TypeError, AttributeError):
+                pass
+        root = build_scope(query)
+        if root is None:
+            self.unknowns.add(Unknown("the query has no analysable scope"))
+            return StatementLineage(target=target_name, unknowns=tuple(sorted(self.unknowns)))
+        self._root = root
+        scopes = list(root.traverse())
+        for sc in scopes:
+            self._scope_of.setdefault(id(sc.expression), sc)
+            for src in sc.sources.values():
+                if isinstance(src, exp.Table):
+                    self.tables.add(table_name(src, self.d))
+        outputs = self._outputs(root)
+        names = [n for n, _ in outputs]
+        names = self._target_names(names, target, target_cols)
+        types = self._types(query)
+        columns = []
+        sourced: set[_Base] = set()
+        for i, ((_, deps), name) in enumerate(zip(outputs, names)):
+            sources = tuple(
+                sorted(SourceColumn(t, c, _kind(r, name, c)) for (t, c), r in deps.items())
+            )
+            sourced.update(deps)
+            columns.append(OutputColumn(name, sources, types[i] if i < len(types) else None))
+        for sc in scopes:
+            self._scope_reads(sc)
+        for stars in self._root_star_unknowns(root):
+            self.unknowns.add(stars)
+        read_bases = {(t, c) for t, c, _ in self.reads}
+        for base in self.select_refs - sourced - read_bases:
+            self.reads.add((base[0], base[1], Clause.SELECT))
+        star_tables = sorted(self._star_through(root))
+        self.tables.discard("")
+        return StatementLineage(
+            columns=tuple(columns),
+            reads=tuple(sorted(TableColumnRead(t, c, k) for t, c, k in self.reads)),
+            tables=tuple(sorted(self.tables)),
+            star_tables=tuple(star_tables),
+            target=target_name,
+            unknowns=tuple(sorted(self.unknowns, key=lambda u: (u.column or "", u.reason))),
+        )
+
+    def _prepare(self, query: exp.Expr) -> None:
+        """Mark written columns and stars, and point tables at their schema keys."""
+        ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
+        for node in query.walk():
+            if isinstance(node, exp.Column):
+                node.meta[_MARK] = True
+            elif isinstance(node, exp.Select):
+                stars = []
+                for proj in node.expressions:
+                    if isinstance(proj, exp.Star):
+                        stars.append("")
+                    elif isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star):
+                        stars.append(proj.table)
+                node.meta[_STARS] = stars
+            elif isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+                if not node.args.get("db") and node.name in ctes:
+                    continue
+                key = self._match(node)
+                if key is not None:
+                    for arg, ident in _table_args(self._schema_parts[key]).items():
+                        node.set(arg, ident.copy())
+
+    def _target_names(
+        self, names: list[str], target: exp.Table | None, cols: tuple[str, ...]
+    ) -> list[str]:
+        if cols:
+            if len(cols) == len(names):
+                return list(cols)
+            self.unknowns.add(
+                Unknown(
+                    f"the target lists {len(cols)} columns but the query returns {len(names)}; "
+                    "the query's names are used"
+                )
+            )
+            return names
+        if target is not None and isinstance(self.statement, exp.Insert):
+            key = self._match(target)
+            if key is not None:
+                tcols = list(self._target_columns(key))
+                if len(tcols) == len(names):
+                    return tcols
+        return names
+
+    def _target_columns(self, key: tuple[str, ...]) -> list[str]:
+        found = self._mapping.find(
+            exp.Table(**_table_args(self._schema_parts[key])), raise_on_missing=False
+        )
+        return [identifier_name(exp.to_identifier(c), self.d) for c in (found or {})]
+
+    def _types(self, query: exp.Query) -> list[str | None]:
+        if not self._typed:
+            return [None] * len(query.selects)
+        out: list[str | None] = []
+        for proj in query.selects:
+            typ = proj.type
+            if typ is None or typ.this in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.NULL):
+                out.append(None)
+            else:
+                out.append(typ.sql(dialect=self.d))
+        return out
+
+    # scope outputs -----------------------------------------------------------------------------
+
+    def _canon(self, scope: Scope) -> Scope:
+        """The traversed scope of the same expression (a recursive CTE's anchor is re-scoped)."""
+        return self._scope_of.get(id(scope.expression), scope)
+
+    def _outputs(self, scope: Scope) -> list[tuple[str, _Deps]]:
+        scope = self._canon(scope)
+        key = id(scope)
+        if key in self._out:
+            return self._out[key]
+        if key in self._busy:  # a recursive CTE referring to itself adds no new source
+            return []
+        self._busy.add(key)
+        try:
+            result = self._compute_outputs(scope)
+        finally:
+            self._busy.discard(key)
+        self._out[key] = result
+        return result
+
+    def _compute_outputs(self, scope: Scope) -> list[tuple[str, _Deps]]:
+        expr = scope.expression
+        if isinstance(expr, exp.SetOperation):
+            branches = [self._outputs(s) for s in scope.set_operation_scopes]
+            if not branches:
+                return []
+            first = branches[0]
+            merged: list[tuple[str, _Deps]] = [(n, dict(deps)) for n, deps in first]
+            for other in branches[1:]:
+                if other and len(other) != len(first):
+                    self.unknowns.add(
+                        Unknown(
+                            f"set operation branches return {len(first)} and {len(other)} "
+                            "columns; unmatched columns ignored"
+                        )
+                    )
+                for (_, mdeps), (_, odeps) in zip(merged, other):
+                    _merge(mdeps, odeps)
+            return merged
+        if isinstance(expr, exp.Select):
+            result = []
+            for proj in expr.expressions:
+                if _is_star(proj):
+                    self._open_stars.setdefault(id(scope), []).append(
+                        proj.table if isinstance(proj, exp.Column) else ""
+                    )
+                    continue
+                name = identifier_name(_proj_ident(proj), self.d)
+                body = proj.this if isinstance(proj, exp.Alias) else proj
+                self._ctx = name if scope is self._root else None
+                result.append((name, self._expr_deps(scope, body)))
+                self._ctx = None
+            return result
+        # UDTFs (UNNEST, VALUES, lateral functions): columns derive from what the call references.
+        udtf_deps: _Deps = {}
+        parent = scope.parent or scope
+        for node in _walk_local(expr):
+            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+                _merge(udtf_deps, self._resolve(parent, node), _TRANS)
+        alias = expr.args.get("alias")
+        names = [identifier_name(c, self.d) for c in (alias.columns if alias else [])]
+        if not names and alias is not None and alias.this:
+            names = [identifier_name(alias.this, self.d)]
+        return [(n, dict(udtf_deps)) for n in names]
+
+    def _expr_deps(self, scope: Scope, body: exp.Expr) -> _Deps:
+        while isinstance(body, exp.Paren):
+            body = body.this
+        if isinstance(body, exp.Column) and not isinstance(body.this, exp.Star):
+            return dict(self._resolve(scope, body))
+        if isinstance(body, exp.Subquery):
+            child = self._child(body)
+            if child is not None:
+                outs = self._outputs(child)
+                return dict(outs[0][1]) if outs else {}
+        deps: _Deps = {}
+        if self._is_using_coalesce(body):
+            for col in body.find_all(exp.Column):
+                _merge(deps, self._resolve(scope, col))
+            return deps
+        for node in _walk_local(body):
+            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+                if _in_window_spec(node, body):
+                    continue
+                _merge(deps, self._resolve(scope, node), _step_rank(node, body))
+            elif isinstance(node, _NESTED) and node is not body:
+                child = self._child(node)
+                if child is not None:
+                    for _, cdeps in self._outputs(child):
+                        _merge(deps, cdeps, _step_rank(node, body))
+        return deps
+
+    @staticmethod
+    def _is_using_coalesce(body: exp.Expr) -> bool:
+        """``COALESCE(a.id, b.id)`` written by the qualifier for a ``USING (id)`` column."""
+        if not isinstance(body, exp.Coalesce):
+            return False
+        args = [body.this, *body.expressions]
+        return (
+            all(isinstance(a, exp.Column) and not a.meta.get(_MARK) for a in args)
+            and len({a.name for a in args}) == 1
+        )
+
+    def _child(self, node: exp.Expr) -> Scope | None:
+        inner = node.this if isinstance(node, exp.Subquery) else node
+        return self._scope_of.get(id(inner)) or self._scope_of.get(id(node))
+
+    # column resolution -------------------------------------------------------------------------
+
+    def _resolve(self, scope: Scope, col: exp.Column, *, aliases: bool = False) -> _Deps:
+        name = identifier_name(col.this, self.d)
+        qualifier = col.table
+        if qualifier:
+            src = self._find_source(scope, qualifier)
+            if src is None:
+                self._unknown(f"column '{qualifier}.{name}': no table or alias '{qualifier}'")
+                return {}
+            return self._from_source(src, name, qualifier)
+        if aliases:
+            for out_name, deps in self._outputs(scope):
+                if out_name == name:
+                    return deps
+        cur: Scope | None = scope
+        while cur is not None:
+            cands = [
+                (alias, src)
+                for alias, src in cur.sources.items()
+                if self._may_have(src, name) and alias in _selected_aliases(cur)
+            ]
+            if len(cands) == 1:
+                return self._from_source(cands[0][1], name, cands[0][0])
+            if len(cands) > 1:
+                self._unknown(
+                    f"ambiguous column '{name}': it could come from "
+                    f"{', '.join(sorted(a for a, _ in cands))}; qualify it with a table alias"
+                )
+                return {}
+            cur = cur.parent if cur.is_subquery or cur.is_correlated_subquery else None
+        self._unknown(f"column '{name}' is not a column of any table in its query")
+        return {}
+
+    def _find_source(self, scope: Scope, alias: str) -> exp.Table | Scope | None:
+        cur: Scope | None = scope
+        while cur is not None:
+            if alias in cur.sources:
+                return cur.sources[alias]
+            cur = cur.parent
+        return None
+
+    def _may_have(self, src: exp.Table | Scope, name: str) -> bool:
+        if isinstance(src, exp.Table):
+            cols = self._table_cols(src)
+            return cols is None or name in cols
+        outs = self._outputs(src)
+        return any(n == name for n, _ in outs) or self._has_open_star(src)
+
+    def _known_tables(self) -> set[str]:
+        return {".".join(k) for k in self._schema_cols}
+
+    def _table_cols(self, table: exp.Table) -> set[str] | None:
+        parts = _table_key(table, self.d)
+        return self._schema_cols.get(parts)
+
+    def _has_open_star(self, scope: Scope) -> bool:
+        scope = self._canon(scope)
+        if isinstance(scope.expression, exp.SetOperation):
+            return any(self._has_open_star(s) for s in scope.set_operation_scopes)
+        self._outputs(scope)
+        return bool(self._open_stars.get(id(scope)))
+
+    def _from_source(self, src: exp.Table | Scope, name: str, alias: str) -> _Deps:
+        if isinstance(src, exp.Table):
+            tname = table_name(src, self.d)
+            cols = self._table_cols(src)
+            if cols is not None and name not in cols:
+                self._unknown(f"column '{name}' is not in the schema of table '{tname}'")
+            return {(tname, name): _PASS}
+        if id(self._canon(src)) in self._busy:
+            return {}
+        for out_name, deps in self._outputs(src):
+            if out_name == name:
+                return deps
+        through = self._through_star(src, name)
+        if through is not None:
+            return through
+        self._unknown(f"column '{name}' is not an output of '{alias}'")
+        return {}
+
+    def _through_star(self, scope: Scope, name: str) -> _Deps | None:
+        """Resolve ``name`` through an unexpanded ``*`` of ``scope`` (its source has no schema)."""
+        scope = self._canon(scope)
+        if isinstance(scope.expression, exp.SetOperation):
+            branches = [self._through_star(s, name) for s in scope.set_operation_scopes[:1]]
+            return branches[0] if branches else None
+        stars = self._open_stars.get(id(scope))
+        if not stars:
+            return None
+        aliases = [q for q in stars if q] or [
+            a for a in _selected_aliases(scope) if a in scope.sources
+        ]
+        cands = [a for a in aliases if self._may_have(scope.sources[a], name)]
+        if len(cands) == 1:
+            return self._from_source(scope.sources[cands[0]], name, cands[0])
+        return None
+
+    def _unknown(self, reason: str) -> None:
+        self.unknowns.add(Unknown(reason, self._ctx))
+
+    # reads -------------------------------------------------------------------------------------
+
+    def _scope_reads(self, scope: Scope) -> None:
+        expr = scope.expression
+        if isinstance(expr, exp.SetOperation):
+            order = expr.args.get("order")
+            if order is not None:
+                self._read(scope, order, Clause.ORDER, aliases=True)
+            return
+        if not isinstance(expr, exp.Select):
+            return
+        for arg, clause in (
+            ("where", Clause.FILTER),
+            ("group", Clause.GROUP),
+            ("having", Clause.HAVING),
+            ("order", Clause.ORDER),
+            ("qualify", Clause.QUALIFY),
+        ):
+            node = expr.args.get(arg)
+            if node is not None:
+                self._read(scope, node, clause, aliases=clause is Clause.ORDER)
+        for join in expr.args.get("joins") or []:
+            for arg in ("on", "match_condition"):
+                node = join.args.get(arg)
+                if node is not None:
+                    self._read(scope, node, Clause.JOIN)
+            for ident in join.args.get("using") or []:
+                self._read_using(scope, join, ident)
+        for window in expr.args.get("windows") or []:
+            self._read(scope, window, Clause.WINDOW)
+        for proj in expr.expressions:
+            for node in _walk_local(proj):
+                if isinstance(node, exp.Window):
+                    for part in node.args.get("partition_by") or []:
+                        self._read(scope, part, Clause.WINDOW)
+                    if node.args.get("order") is not None:
+                        self._read(scope, node.args["order"], Clause.WINDOW)
+                elif (
+                    isinstance(node, exp.Column)
+                    and node.meta.get(_MARK)
+                    and not isinstance(node.this, exp.Star)
+                    and not _in_window_spec(node, proj)
+                ):
+                    self.select_refs.update(self._resolve(scope, node))
+
+    def _read(self, scope: Scope, node: exp.Expr, clause: Clause, aliases: bool = False) -> None:
+        for sub in _walk_local(node):
+            if isinstance(sub, exp.Column) and not isinstance(sub.this, exp.Star):
+                deps = self._resolve(scope, sub, aliases=aliases and not sub.table)
+                self.reads.update((t, c, clause) for t, c in deps)
+            elif isinstance(sub, _NESTED) and sub is not node:
+                child = self._child(sub)
+                if child is not None:
+                    for _, deps in self._outputs(child):
+                        self.reads.update((t, c, clause) for t, c in deps)
+            elif (
+                aliases
+                and isinstance(sub, exp.Literal)
+                and sub.is_int
+                and isinstance(sub.parent, exp.Ordered)
+            ):
+                outs = self._outputs(scope)
+                pos = int(sub.name) - 1
+                if 0 <= pos < len(outs):
+                    self.reads.update((t, c, clause) for t, c in outs[pos][1])
+
+    def _read_using(self, scope: Scope, join: exp.Join, ident: exp.Expr) -> None:
+        name = identifier_name(ident, self.d)
+        for alias in _selected_aliases(scope):
+            src = scope.sources.get(alias)
+            if src is not None and self._may_have(src, name):
+                deps = self._from_source(src, name, alias)
+                self.reads.update((t, c, Clause.JOIN) for t, c in deps)
+
+    # stars -------------------------------------------------------------------------------------
+
+    def _star_through(self, scope: Scope) -> set[str]:
+        """Base tables whose columns reach ``scope``'s output through ``*`` (shape propagates)."""
+        scope = self._canon(scope)
+        key = id(scope)
+        if key in self._star_memo:
+            return self._star_memo[key]
+        self._star_memo[key] = set()
+        out: set[str] = set()
+        if isinstance(scope.expression, exp.SetOperation):
+            for sub in scope.set_operation_scopes:
+                out |= self._star_through(sub)
+        elif isinstance(scope.expression, exp.Select):
+            for qualifier in scope.expression.meta.get(_STARS, []):
+                aliases = [qualifier] if qualifier else _selected_aliases(scope)
+                for alias in aliases:
+                    src = scope.sources.get(alias)
+                    if isinstance(src, exp.Table):
+                        out.add(table_name(src, self.d))
+                    elif isinstance(src, Scope):
+                        out |= self._star_through(src)
+        self._star_memo[key] = out
+        return out
+
+    def _root_star_unknowns(self, root: Scope) -> Iterator[Unknown]:
+        scopes = _branches(root)
+        for sc in scopes:
+            for qualifier in self._open_stars.get(id(sc), []):
+                aliases = [qualifier] if qualifier else _selected_aliases(sc)
+                tables: set[str] = set()
+                for alias in aliases:
+                    src = sc.sources.get(alias)
+                    if isinstance(src, exp.Table) and self._table_cols(src) is None:
+                        tables.add(table_name(src, self.d))
+                    elif isinstance(src, Scope):
+                        tables |= {
+                            t for t in self._star_through(src) if t not in self._known_tables()
+                        } or {alias}
+                star = f"{qualifier}.*" if qualifier else "*"
+                listed = ", ".join(sorted(tables)) or "its source"
+                yield Unknown(
+                    f"SELECT {star} cannot be expanded: no schema for {listed}; "
+                    "pass its columns in `schema` to list the output columns"
+                )
+
+
+def _table_key(table: exp.Table, d: Dialect) -> tuple[str, ...]:
+    parts = tuple(identifier_name(p, d) for p in table.parts if isinstance(p, exp.Identifier))
+    return tuple(p for p in parts if p != PAD)
+
+
+def _table_args(padded: list[exp.Identifier]) -> dict[str, exp.Identifier]:
+    keys = ["this", "db", "catalog"][: len(padded)]
+    return {k: ident.copy() for k, ident in zip(keys, reversed(padded))}
+
+
+def _selected_aliases(scope: Scope) -> list[str]:
+    """Aliases of the sources in a scope's FROM and JOINs, in order."""
+    expr = scope.expression
+    if not isinstance(expr, exp.Select):
+        return list(scope.sources)
+    out = []
+    from_ = expr.args.get("from_")
+    nodes = ([from_.this] if from_ is not None else []) + [
+        j.this for j in expr.args.get("joins") or []
+    ]
+    for node in nodes:
+        alias = node.alias_or_name
+        if alias:
+            out.append(alias)
+    laterals = [lat.alias_or_name for lat in expr.args.get("laterals") or []]
+    return out + [a for a in laterals if a]
+
+
+def _branches(scope: Scope) -> list[Scope]:
+    """The SELECT scopes of a set operation (flattened), or the scope itself."""
+    if isinstance(scope.expression, exp.SetOperation):
+        return [b for sub in scope.set_operation_scopes for b in _branches(sub)]
+    return [scope]
