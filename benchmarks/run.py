@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -202,7 +203,11 @@ def section_load(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
 def section_graph(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
     out = results.setdefault("graph", {})
     base = {"input": str(cfg.input)}
-    edges = {k: cfg.out / f"edges_{k}.json" for k in ("ours", "percol", "all", "sqllineage")}
+    edges = {
+        k: cfg.out / f"edges_{cfg.models}_{k}.json" for k in ("ours", "percol", "all", "sqllineage")
+    }
+    for path in edges.values():
+        path.unlink(missing_ok=True)
     out["ours"] = repeat(
         "graph: ours (statement_lineage, all models)",
         "graph_ours",
@@ -319,11 +324,42 @@ def section_impact(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
 def section_changed(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
     out = results.setdefault("changed", {})
     args = {"manifest": str(cfg.project / "target" / "manifest.json"), "project": str(cfg.project)}
-    for storage in ("sqlite", "postgres"):
-        out[storage] = repeat(
-            f"changed assets: {storage}",
+    shutil.rmtree(cfg.out / f"changed_sqlite_{cfg.models}", ignore_errors=True)
+    out["sqlite"] = repeat(
+        "changed assets: SQLite",
+        "changed",
+        {**args, "storage": "sqlite", "work_dir": str(cfg.out / f"changed_sqlite_{cfg.models}")},
+        cfg.reps,
+        cfg.out,
+    )
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tests.pg_server import PostgresServer, pg_binaries_available
+    except ImportError as exc:
+        out["postgres"] = {
+            "name": "changed assets: PostgreSQL",
+            "skipped": f"no tests/pg_server.py: {exc}",
+        }
+        return
+    reason = pg_binaries_available()
+    if reason:
+        out["postgres"] = {"name": "changed assets: PostgreSQL", "skipped": reason}
+        return
+    pg_dir = cfg.out / f"pg_{cfg.models}"
+    if pg_dir.exists():
+        shutil.rmtree(pg_dir)
+    pg_dir.mkdir(parents=True)
+    with PostgresServer.start_new(pg_dir) as pg:
+        pg.create_database("dagster")
+        out["postgres"] = repeat(
+            "changed assets: PostgreSQL",
             "changed",
-            {**args, "storage": storage, "work_dir": str(cfg.out / f"changed_{storage}")},
+            {
+                **args,
+                "storage": "postgres",
+                "work_dir": str(pg_dir / "work"),
+                "dagster_yaml": pg.dagster_yaml("dagster"),
+            },
             cfg.reps,
             cfg.out,
         )
