@@ -264,7 +264,7 @@ class _Analysis:
         self._scope_of: dict[int, Scope] = {}
         self._ctx: str | None = None
         self._root: Scope | None = None
-        self._schema_cols: dict[tuple[str, ...], set[str]] = {}
+        self._schema_cols: dict[tuple[str, ...], list[str]] = {}
         self._schema_parts: dict[tuple[str, ...], list[exp.Identifier]] = {}
         self._typed = False
         self._mapping = self._build_schema(schema)
@@ -298,6 +298,7 @@ class _Analysis:
             for ident in padded[:-1]:
                 level = level.setdefault(ident.sql(dialect=self.d), {})
             mapping: dict[str, str] = {}
+            col_names: list[str] = []
             for col, typ in cols.items():
                 ident = (
                     exp.parse_identifier(col, dialect=self.d)
@@ -305,18 +306,11 @@ class _Analysis:
                     else exp.to_identifier(col)
                 )
                 mapping[ident.sql(dialect=self.d)] = typ or "UNKNOWN"
+                col_names.append(identifier_name(self.d.normalize_identifier(ident), self.d))
                 self._typed = self._typed or bool(typ)
             level[padded[-1].sql(dialect=self.d)] = mapping
-        ms = MappingSchema(nested or None, dialect=self.d)
-        for names, padded in self._schema_parts.items():
-            found = ms.find(exp.Table(**_table_args(padded)), raise_on_missing=False) or {}
-            self._schema_cols[names] = {
-                identifier_name(exp.parse_identifier(c, dialect=self.d), self.d)
-                if not isinstance(c, exp.Identifier)
-                else identifier_name(c, self.d)
-                for c in found
-            }
-        return ms
+            self._schema_cols[names] = col_names
+        return MappingSchema(nested or None, dialect=self.d)
 
     def _match(self, table: exp.Table) -> tuple[str, ...] | None:
         parts = tuple(
@@ -346,7 +340,8 @@ class _Analysis:
         target_name = None
         if target is not None:
             normalize_identifiers(target, dialect=self.d)
-            target_name = table_name(target, self.d)
+            key = self._match(target)
+            target_name = ".".join(key) if key is not None else table_name(target, self.d)
         if query is None:
             return StatementLineage(target=target_name, unknowns=tuple(sorted(self.unknowns)))
         query = normalize_identifiers(query, dialect=self.d)
@@ -408,8 +403,14 @@ class _Analysis:
             tables=tuple(sorted(self.tables)),
             star_tables=tuple(star_tables),
             target=target_name,
-            unknowns=tuple(sorted(self.unknowns, key=lambda u: (u.column or "", u.reason))),
+            unknowns=self._final_unknowns(),
         )
+
+    def _final_unknowns(self) -> tuple[Unknown, ...]:
+        """Sorted, without whole-statement duplicates of a column's unknown."""
+        with_column = {u.reason for u in self.unknowns if u.column is not None}
+        kept = [u for u in self.unknowns if u.column is not None or u.reason not in with_column]
+        return tuple(sorted(kept, key=lambda u: (u.column or "", u.reason)))
 
     def _prepare(self, query: exp.Expr) -> None:
         """Mark written columns and stars, and point tables at their schema keys."""
@@ -449,16 +450,10 @@ class _Analysis:
         if target is not None and isinstance(self.statement, exp.Insert):
             key = self._match(target)
             if key is not None:
-                tcols = list(self._target_columns(key))
+                tcols = self._schema_cols[key]
                 if len(tcols) == len(names):
                     return tcols
         return names
-
-    def _target_columns(self, key: tuple[str, ...]) -> list[str]:
-        found = self._mapping.find(
-            exp.Table(**_table_args(self._schema_parts[key])), raise_on_missing=False
-        )
-        return [identifier_name(exp.to_identifier(c), self.d) for c in (found or {})]
 
     def _types(self, query: exp.Query) -> list[str | None]:
         if not self._typed:
@@ -632,7 +627,7 @@ class _Analysis:
     def _known_tables(self) -> set[str]:
         return {".".join(k) for k in self._schema_cols}
 
-    def _table_cols(self, table: exp.Table) -> set[str] | None:
+    def _table_cols(self, table: exp.Table) -> list[str] | None:
         parts = _table_key(table, self.d)
         return self._schema_cols.get(parts)
 
