@@ -122,8 +122,13 @@ def _first_line(exc: BaseException) -> str:
 
 
 @contextmanager
-def storage_guard(instance: dg.DagsterInstance | None, what: str) -> Iterator[None]:
+def storage_guard(
+    instance: dg.DagsterInstance | None, what: str, *, announce: bool = False
+) -> Iterator[None]:
     """Turn storage connection errors raised inside the block into :class:`StorageUnavailableError`.
+
+    With ``announce`` the error is also logged on the ``dagster_lineage`` Python logger (stderr):
+    inside a run whose event log is on the unreachable storage, Dagster cannot record it.
 
     Examples:
         >>> import sqlite3
@@ -140,9 +145,12 @@ def storage_guard(instance: dg.DagsterInstance | None, what: str) -> Iterator[No
         raise
     except Exception as e:
         if is_storage_error(e):
-            raise StorageUnavailableError(
+            err = StorageUnavailableError(
                 describe_storage(instance), f"{what} failed: {_first_line(e)}"
-            ) from e
+            )
+            if announce:
+                _log.error("dagster-lineage: %s", err)
+            raise err from e
         raise
 
 
@@ -214,7 +222,9 @@ def state_from_metadata(
 
 
 def _latest_parent_state(instance: dg.DagsterInstance, parent: AssetKeyPath) -> ParentState | None:
-    with storage_guard(instance, f"reading the last materialization of {key_to_str(parent)}"):
+    with storage_guard(
+        instance, f"reading the last materialization of {key_to_str(parent)}", announce=True
+    ):
         entry = instance.get_latest_materialization_event(dg.AssetKey(list(parent)))
     if entry is None or entry.asset_materialization is None:
         return None

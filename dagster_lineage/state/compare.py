@@ -289,6 +289,8 @@ def compare(
                         else "declared schema changed"
                     )
         for parent in graph.parents(key):
+            if is_mat and last is None:
+                break  # never materialized: that is the whole story
             pchange = changed.get(parent)
             if pchange is not None:
                 reasons.add(ChangeReason.UPSTREAM)
