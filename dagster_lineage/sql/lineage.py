@@ -431,8 +431,9 @@ class _Analysis:
                     continue
                 key = self._match(node)
                 if key is not None:
-                    for arg, ident in _table_args(self._schema_parts[key]).items():
-                        node.set(arg, ident.copy())
+                    args = _table_args(self._schema_parts[key])
+                    for arg in ("this", "db", "catalog"):
+                        node.set(arg, args.get(arg))
 
     def _target_names(
         self, names: list[str], target: exp.Table | None, cols: tuple[str, ...]
@@ -606,6 +607,9 @@ class _Analysis:
                 )
                 return {}
             cur = cur.parent if cur.is_subquery or cur.is_correlated_subquery else None
+        own = [a for a in _selected_aliases(scope) if a in scope.sources]
+        if len(own) == 1:  # one table: the column must be its (the schema is out of date)
+            return self._from_source(scope.sources[own[0]], name, own[0])
         self._unknown(f"column '{name}' is not a column of any table in its query")
         return {}
 
@@ -687,6 +691,9 @@ class _Analysis:
             return
         if not isinstance(expr, exp.Select):
             return
+        group = expr.args.get("group")
+        if group is not None and group.args.get("all"):
+            self._read_group_all(scope, expr)
         for arg, clause in (
             ("where", Clause.FILTER),
             ("group", Clause.GROUP),
@@ -741,6 +748,16 @@ class _Analysis:
                 pos = int(sub.name) - 1
                 if 0 <= pos < len(outs):
                     self.reads.update((t, c, clause) for t, c in outs[pos][1])
+
+    def _read_group_all(self, scope: Scope, select: exp.Select) -> None:
+        """``GROUP BY ALL`` groups by every select-list expression without an aggregate."""
+        for proj in select.expressions:
+            has_agg = any(
+                isinstance(n, exp.AggFunc) and not isinstance(n.parent, exp.Window)
+                for n in _walk_local(proj)
+            )
+            if not has_agg and not _is_star(proj):
+                self._read(scope, proj, Clause.GROUP)
 
     def _read_using(self, scope: Scope, join: exp.Join, ident: exp.Expr) -> None:
         name = identifier_name(ident, self.d)
