@@ -20,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +145,9 @@ def parse_migration(
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # the "falling back to Command" warning: we raise instead
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except SqlglotError as e:
@@ -151,6 +155,8 @@ def parse_migration(
         raise SqlParseError(detail, source=source, dialect=dialect) from None
     except ValueError as e:  # unknown dialect
         raise SqlParseError(str(e).rstrip("."), source=source, dialect=dialect) from None
+    finally:
+        logger.setLevel(level)
     entries: list[tuple[str, SchemaChange]] = []
     ignored: list[str] = []
 

@@ -1,0 +1,104 @@
+"""``dagster-lineage impact`` through real subprocesses on a code location carrying the story."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "impact"
+LOCATION = ["-f", str(FIXTURES / "location" / "story_defs.py")]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dagster_lineage.cli", "impact", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=cwd,
+    )
+
+
+def test_breaking_change_exits_1_with_the_story() -> None:
+    p = run(
+        "raw_orders",
+        "--rename",
+        "order_total:total_amount",
+        "--drop",
+        "legacy_discount_code",
+        *LOCATION,
+    )
+    assert p.returncode == 1, p.stderr
+    assert "Risk level: HIGH" in p.stdout
+    assert (
+        "stg_orders (dbt_model)  breaking  references: order_total, legacy_discount_code"
+        in p.stdout
+    )
+    assert "Owners to notify: finance-analytics@example.com" in p.stdout
+
+
+def test_migration_sql_json_output() -> None:
+    p = run(
+        "--sql",
+        str(FIXTURES / "migrations" / "duckdb_story.sql"),
+        "--dialect",
+        "duckdb",
+        "--format",
+        "json",
+        *LOCATION,
+    )
+    assert p.returncode == 1, p.stderr
+    data = json.loads(p.stdout)
+    assert data["asset"] == "raw_orders"  # resolved from main.raw_orders
+    assert data["risk_level"] == "high"
+    assert {a["asset"]: a["severity"] for a in data["affected_assets"]}[
+        "customer_ltv_model"
+    ] == "warning"
+
+
+def test_additive_change_exits_0_and_fail_on_warning(tmp_path: Path) -> None:
+    p = run("raw_orders", "--add", "channel:varchar", "--format", "markdown", *LOCATION)
+    assert p.returncode == 0, p.stderr
+    assert "risk **NONE**" in p.stdout
+    changes = tmp_path / "changes.yaml"
+    changes.write_text(
+        "asset: raw_orders\nchanges:\n  - {type: column_type_change, column: order_total, data_type: double}\n"
+    )
+    p = run("--changes", str(changes), *LOCATION)
+    assert p.returncode == 0, p.stderr
+    assert "Risk level: MEDIUM" in p.stdout  # warnings only, one on criticality: high fct_orders
+    p = run("--changes", str(changes), "--fail-on", "warning", *LOCATION)
+    assert p.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["raw_order", "--drop", "status"], "Unknown asset 'raw_order'"),
+        (["raw_orders", "--drop", "order_totl"], "Did you mean: order_total"),
+        (["raw_orders", "--rename", "order_total"], "--rename expects OLD:NEW"),
+        (
+            ["raw_orders", "--sql", str(FIXTURES / "migrations" / "bad_unsupported.sql")],
+            "bad_unsupported.sql",
+        ),
+        (["raw_orders"], "no changes given"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(args: list[str], message: str) -> None:
+    p = run(*args, *LOCATION)
+    assert p.returncode == 2
+    assert message in p.stderr
+    assert "Traceback" not in p.stderr
+    assert p.stderr.strip().count("\n") == 0, p.stderr
+
+
+def test_malformed_changes_file_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"type": "column_rename", "from": "order_total"}]')
+    p = run("raw_orders", "--changes", str(bad), *LOCATION)
+    assert p.returncode == 2
+    assert "needs 'to'" in p.stderr and "Traceback" not in p.stderr
