@@ -258,6 +258,7 @@ class _Analysis:
         self.select_refs: set[_Base] = set()
         self.tables: set[str] = set()
         self._out: dict[int, list[tuple[str, _Deps]]] = {}
+        self._out_index: dict[int, dict[str, _Deps]] = {}
         self._busy: set[int] = set()
         self._open_stars: dict[int, list[str]] = {}
         self._star_memo: dict[int, set[str]] = {}
@@ -346,7 +347,6 @@ class _Analysis:
             return StatementLineage(target=target_name, unknowns=tuple(sorted(self.unknowns)))
         query = normalize_identifiers(query, dialect=self.d)
         self._prepare(query)
-        pristine = query.copy()
         try:
             query = qualify(
                 query,
@@ -356,9 +356,16 @@ class _Analysis:
                 identify=False,
             )
         except (SqlglotError, KeyError, ValueError, TypeError) as e:
-            self.unknowns.add(Unknown(f"could not qualify the query's columns: {e}"))
+            # The statement itself is intact (_split copied the query): start again from it and
+            # only qualify tables; columns are then resolved by name, scope by scope.
+            detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+            self.unknowns.add(Unknown(f"could not qualify the query's columns ({detail})"))
+            retry = _split(self.statement, self.d)[0]
+            assert retry is not None
+            query = normalize_identifiers(retry, dialect=self.d)
+            self._prepare(query)
             query = qualify(
-                pristine, dialect=self.d, qualify_columns=False, validate_qualify_columns=False
+                query, dialect=self.d, qualify_columns=False, validate_qualify_columns=False
             )
         if self._typed:
             try:
@@ -489,6 +496,20 @@ class _Analysis:
         self._out[key] = result
         return result
 
+    def _output(self, scope: Scope, name: str) -> _Deps | None:
+        """The sources of ``scope``'s output column ``name`` (the first of that name)."""
+        scope = self._canon(scope)
+        index = self._out_index.get(id(scope))
+        if index is None:
+            outs = self._outputs(scope)
+            if id(scope) in self._busy:
+                return None
+            index = {}
+            for out_name, deps in outs:
+                index.setdefault(out_name, deps)
+            self._out_index[id(scope)] = index
+        return index.get(name)
+
     def _compute_outputs(self, scope: Scope) -> list[tuple[str, _Deps]]:
         expr = scope.expression
         if isinstance(expr, exp.SetOperation):
@@ -588,9 +609,9 @@ class _Analysis:
                 return {}
             return self._from_source(src, name, qualifier)
         if aliases:
-            for out_name, deps in self._outputs(scope):
-                if out_name == name:
-                    return deps
+            found = self._output(scope, name)
+            if found is not None:
+                return found
         cur: Scope | None = scope
         while cur is not None:
             cands = [
@@ -625,8 +646,7 @@ class _Analysis:
         if isinstance(src, exp.Table):
             cols = self._table_cols(src)
             return cols is None or name in cols
-        outs = self._outputs(src)
-        return any(n == name for n, _ in outs) or self._has_open_star(src)
+        return self._output(src, name) is not None or self._has_open_star(src)
 
     def _known_tables(self) -> set[str]:
         return {".".join(k) for k in self._schema_cols}
@@ -651,9 +671,9 @@ class _Analysis:
             return {(tname, name): _PASS}
         if id(self._canon(src)) in self._busy:
             return {}
-        for out_name, deps in self._outputs(src):
-            if out_name == name:
-                return deps
+        found = self._output(src, name)
+        if found is not None:
+            return found
         through = self._through_star(src, name)
         if through is not None:
             return through
