@@ -10,18 +10,10 @@ import pytest
 
 import dagster_lineage
 
-MODULES = (
-    sorted(
-        m.name
-        for m in pkgutil.walk_packages(dagster_lineage.__path__, prefix="dagster_lineage.")
-        if not m.ispkg or m.name.endswith("__init__")
-    )
-    + ["dagster_lineage"]
-    + sorted(
-        m.name
-        for m in pkgutil.walk_packages(dagster_lineage.__path__, prefix="dagster_lineage.")
-        if m.ispkg
-    )
+MODULES = ["dagster_lineage"] + sorted(
+    m.name
+    for m in pkgutil.walk_packages(dagster_lineage.__path__, prefix="dagster_lineage.")
+    if not m.name.endswith("__main__")
 )
 
 
