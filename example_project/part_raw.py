@@ -1,7 +1,5 @@
 """Example definitions: ``raw_orders``, the CSV export loaded into DuckDB ``main.raw_orders``."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from dagster_lineage.core.hashing import stable_hash
