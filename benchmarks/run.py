@@ -33,6 +33,7 @@ import generate  # noqa: E402
 
 SQLLINEAGE_VENV = HERE / ".venv-sqllineage"
 WORKER = HERE / "worker.py"
+PROFILE_DIR: Path | None = None  # set by --profile: each worker runs under pyinstrument
 
 
 # --- process helpers ---------------------------------------------------------------------------
@@ -47,9 +48,23 @@ def run_worker(
 ) -> dict[str, Any]:
     """Run one measurement in a fresh process and return its RESULT dict (+ ``wall_seconds``)."""
     args_path = out_dir / f"args_{task}.json"
+    if PROFILE_DIR is not None:
+        args = {
+            **args,
+            "profile": str(
+                PROFILE_DIR
+                / f"profile_{task}_{args.get('change') or args.get('storage') or ''}.txt"
+            ),
+        }
     args_path.write_text(json.dumps(args))
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = os.pathsep.join(
+        [
+            str(ROOT),
+            *([str(HERE / "out" / "profilers")] if PROFILE_DIR else []),
+            env.get("PYTHONPATH", ""),
+        ]
+    )
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.setdefault("DAGSTER_HOME", str(out_dir / "dagster_home"))
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
@@ -325,10 +340,16 @@ def section_changed(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
     out = results.setdefault("changed", {})
     args = {"manifest": str(cfg.project / "target" / "manifest.json"), "project": str(cfg.project)}
     shutil.rmtree(cfg.out / f"changed_sqlite_{cfg.models}", ignore_errors=True)
-    out["sqlite"] = repeat(
-        "changed assets: SQLite",
-        "changed",
-        {**args, "storage": "sqlite", "work_dir": str(cfg.out / f"changed_sqlite_{cfg.models}")},
+    sqlite_args = {
+        **args,
+        "storage": "sqlite",
+        "work_dir": str(cfg.out / f"changed_sqlite_{cfg.models}"),
+    }
+    out["sqlite"] = repeat("changed assets: SQLite", "changed", sqlite_args, cfg.reps, cfg.out)
+    out["sqlite_batched"] = repeat(
+        "changed assets: SQLite, batched-query prototype (benchmarks/bench_ours.py)",
+        "changed_batched",
+        {**sqlite_args, "check": True},
         cfg.reps,
         cfg.out,
     )
@@ -351,15 +372,19 @@ def section_changed(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
     pg_dir.mkdir(parents=True)
     with PostgresServer.start_new(pg_dir) as pg:
         pg.create_database("dagster")
+        pg_args = {
+            **args,
+            "storage": "postgres",
+            "work_dir": str(pg_dir / "work"),
+            "dagster_yaml": pg.dagster_yaml("dagster"),
+        }
         out["postgres"] = repeat(
-            "changed assets: PostgreSQL",
-            "changed",
-            {
-                **args,
-                "storage": "postgres",
-                "work_dir": str(pg_dir / "work"),
-                "dagster_yaml": pg.dagster_yaml("dagster"),
-            },
+            "changed assets: PostgreSQL", "changed", pg_args, cfg.reps, cfg.out
+        )
+        out["postgres_batched"] = repeat(
+            "changed assets: PostgreSQL, batched-query prototype (benchmarks/bench_ours.py)",
+            "changed_batched",
+            {**pg_args, "check": True},
             cfg.reps,
             cfg.out,
         )
@@ -560,6 +585,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--no-sqllineage", action="store_true", help="skip the sqllineage baseline")
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run each measurement under pyinstrument (installed with pip --target "
+        "benchmarks/out/profilers); profiles go to <out>/profile_<task>.txt",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="output dir (default benchmarks/out)"
     )
     cfg = parser.parse_args(argv)
@@ -570,6 +601,9 @@ def main(argv: list[str] | None = None) -> None:
     cfg.sample_sqllineage = cfg.sample_sqllineage or (10 if cfg.quick else 100)
     cfg.out = (cfg.out or HERE / "out").resolve()
     cfg.out.mkdir(parents=True, exist_ok=True)
+    if cfg.profile:
+        global PROFILE_DIR
+        PROFILE_DIR = cfg.out
     cfg.project = cfg.out / f"bench_{cfg.models}"
     cfg.input = cfg.out / f"lineage_input_{cfg.models}.json"
     sections = cfg.only.split(",") if cfg.only else list(SECTIONS)

@@ -274,10 +274,19 @@ def main() -> None:
         fn = getattr(mod, f"task_{task}")
     else:
         fn = TASKS[task]
+    profiler = None
+    if args.get("profile"):
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.002)
+        profiler.start()
     try:
         result = fn(args)
     except Exception as exc:  # noqa: BLE001 - report, do not crash the runner
         result = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+    if profiler is not None:
+        profiler.stop()
+        Path(args["profile"]).write_text(profiler.output_text(unicode=False, color=False))
     edges = result.pop("edges", None)
     if edges is not None and args.get("edges_out"):
         Path(args["edges_out"]).write_text(json.dumps(edges, sort_keys=True))
