@@ -898,7 +898,7 @@ class _Interpreter:
             d, r = through(rd.table, rd.column)
             reads.update(r)
             reads.update((s, c, rd.clause) for s, c, _ in d)
-        opens = []
+        opens: list[_Open] = []
         for t in sl.star_tables:
             short = t.split(".")[-1]
             if short in self.st.views:
@@ -962,7 +962,7 @@ class _Interpreter:
         unknowns: list[Unknown] = []
         for r in e.refs:
             if r.bound is not None:
-                found, unk = set(r.bound), []
+                found, unk = set(r.bound), list[Unknown]()
             else:
                 found, _, unk = _lookup(frame, r.name)
             unknowns.extend(unk)
@@ -1261,6 +1261,7 @@ class _Interpreter:
                 cols.append((name, deps | frozenset(od)))
             return dataclasses.replace(merged, cols=tuple(cols))
         cols = []
+        od: frozenset[Dep]
         for i, (name, deps) in enumerate(f.cols):
             if by_name:
                 j = other.col_index(name)

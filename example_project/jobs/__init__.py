@@ -1,0 +1,1 @@
+"""PySpark jobs of the example pipeline (analysed statically; run by their Dagster assets)."""
