@@ -40,7 +40,11 @@ def _reverse_dict(obj):
 CONFIG = {
     "materialized": "table",
     "tags": ["a", "b"],
-    "meta": {"owner": "finance", "criticality": "high", "nested": {"z": 1, "a": [1, {"y": 2, "x": 3}]}},
+    "meta": {
+        "owner": "finance",
+        "criticality": "high",
+        "nested": {"z": 1, "a": [1, {"y": 2, "x": 3}]},
+    },
     "sql": "select 1",
 }
 

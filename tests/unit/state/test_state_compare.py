@@ -7,7 +7,12 @@ from dagster_lineage.core.model import AssetLineage, ColumnInfo
 from dagster_lineage.state.checksums import ParentState, schema_checksum
 from dagster_lineage.state.compare import ChangeReason, MaterializationState, compare, schema_diff
 
-R, S, C, D = ChangeReason.NEVER_MATERIALIZED, ChangeReason.SCHEMA, ChangeReason.CODE, ChangeReason.DATA
+R, S, C, D = (
+    ChangeReason.NEVER_MATERIALIZED,
+    ChangeReason.SCHEMA,
+    ChangeReason.CODE,
+    ChangeReason.DATA,
+)
 U = ChangeReason.UPSTREAM
 
 COLS = (ColumnInfo("id", "int"), ColumnInfo("total", "decimal(10,2)"))
@@ -40,9 +45,7 @@ def _full_run(graph: LineageGraph, run: str = "run1", base: int = 0, data: dict 
     states: dict = {}
     for i, key in enumerate(graph.topological_order()):
         rec = graph.get(key)
-        parents = {
-            "/".join(p): states[p].parent_state for p in graph.parents(key) if p in states
-        }
+        parents = {"/".join(p): states[p].parent_state for p in graph.parents(key) if p in states}
         states[key] = _state(
             key[0],
             base + i + 1,
@@ -122,8 +125,13 @@ def test_parent_from_the_same_run_is_not_a_change() -> None:
     # the child recorded nothing for its parent (e.g. multi-asset step) but both come from run1
     stg = last[("stg",)]
     last[("stg",)] = MaterializationState(
-        key=stg.key, run_id=stg.run_id, timestamp=stg.timestamp, storage_id=stg.storage_id,
-        code=stg.code, declared_schema=stg.declared_schema, parents={},
+        key=stg.key,
+        run_id=stg.run_id,
+        timestamp=stg.timestamp,
+        storage_id=stg.storage_id,
+        code=stg.code,
+        declared_schema=stg.declared_schema,
+        parents={},
     )
     assert compare(g, last) == []
 
