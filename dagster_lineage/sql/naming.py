@@ -66,12 +66,19 @@ def table_parts(table: exp.Table, dialect: DialectType = None) -> tuple[str, ...
 def table_name(table: exp.Table, dialect: DialectType = None) -> str:
     """The normalised qualified name of a table expression (``main.orders``).
 
+    A table function (``read_parquet('f.parquet')``) is named by its SQL text.
+
     Examples:
-        >>> from sqlglot import exp
+        >>> from sqlglot import exp, parse_one
         >>> table_name(exp.to_table("MAIN.Orders"))
         'main.orders'
+        >>> table_name(parse_one("select * from read_parquet('f.parquet')").find(exp.Table))
+        "READ_PARQUET('f.parquet')"
     """
-    return ".".join(table_parts(table, dialect))
+    parts = table_parts(table, dialect)
+    if parts:
+        return ".".join(parts)
+    return table.this.sql(dialect=dialect) if table.this is not None else ""
 
 
 def parse_table(name: str, dialect: DialectType = None) -> exp.Table:

@@ -39,7 +39,11 @@ class OutputColumn:
 
 @dataclass(frozen=True, order=True)
 class TableColumnRead:
-    """An upstream column only read, in ``clause`` (filter, join, group, having, order, window, qualify)."""
+    """An upstream column only read, in ``clause`` (filter, join, group, having, order, window, qualify).
+
+    ``select`` marks a column an inner query (CTE, subquery) selects by name without it reaching
+    any output column or another clause: the statement still needs it.
+    """
 
     table: str
     column: str
