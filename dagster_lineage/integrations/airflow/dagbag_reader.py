@@ -99,7 +99,11 @@ def _task_info(task: Any, dag: Any, dag_params: dict[str, Any], searchpath: list
     notes: list[str] = []
     sql: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
+    table = getattr(task, "table", None)
+    table = table if isinstance(table, str) else None
     raw_sql = getattr(task, "sql", None)
+    if table is not None and "Check" in operator:
+        raw_sql = None  # check operators build their SQL from the table and checks
     has_sql = raw_sql is not None and operator != "@task.sql"
     fn = getattr(task, "python_callable", None)
     if operator == "@task.sql":
@@ -114,8 +118,6 @@ def _task_info(task: Any, dag: Any, dag_params: dict[str, Any], searchpath: list
             notes += fnotes
         else:
             notes.append(f"SQL of task '{tid}' is not a string or a list of strings")
-    table = getattr(task, "table", None)
-    table = table if isinstance(table, str) else None
     kind = classify_operator(operator, has_sql=has_sql, has_table=table is not None)
     if kind is TaskKind.PYTHON:
         node = _callable_node(fn) if fn is not None and _callable_in_file(fn, dag.fileloc) else None

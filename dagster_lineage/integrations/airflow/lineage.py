@@ -366,6 +366,11 @@ def _build_unit(
             upstream.update(r.upstream.asset for r in declared.reads)
             if declared.replaces_unknowns:
                 notes = [n for n in notes if "cannot be analysed" not in n]
+        if task.kind is TaskKind.OTHER and not task.inlets and declared is None:
+            notes.append(
+                f"{task.operator} task '{task.task_id}': what it reads cannot be analysed; "
+                "declare inlets or references through the translator"
+            )
         unknowns.extend(Unknown(n) for n in notes)
         for inlet in task.inlets:
             upstream.add(outlet_owner.get(inlet.uri) or translator.get_airflow_asset_key(inlet))

@@ -238,10 +238,10 @@ def classify_operator(operator: str, *, has_sql: bool, has_table: bool) -> TaskK
     """
     if operator in NOOP_OPERATORS or operator.endswith("Sensor") or operator == "@task.sensor":
         return TaskKind.NOOP
-    if operator == "@task.sql" or (has_sql and not operator.startswith("@")):
-        return TaskKind.SQL
     if has_table and "Check" in operator:
         return TaskKind.CHECK
+    if operator == "@task.sql" or (has_sql and not operator.startswith("@")):
+        return TaskKind.SQL
     if operator.startswith("@task") and operator not in ("@task.bash", "@task.docker"):
         return TaskKind.PYTHON
     if operator in ("PythonOperator", "BranchPythonOperator", "ShortCircuitOperator") or (
