@@ -126,9 +126,7 @@ def _parse(
         raise SqlParseError(str(e).splitlines()[0], source=source, dialect=dialect) from None
     if not statements:
         raise SqlParseError("no SQL statement found", source=source, dialect=dialect)
-    with_query = [
-        s for s in statements if s.find(exp.Query) is not None or isinstance(s, exp.Query)
-    ]
+    with_query = [s for s in statements if _holds_query(s)]
     if not with_query:
         if all(isinstance(s, exp.Command) for s in statements):
             raise SqlParseError(
@@ -136,7 +134,7 @@ def _parse(
                 source=source,
                 dialect=dialect,
             )
-        return statements[-1], [Unknown("the statement holds no query: no column lineage")]
+        return statements[-1], []
     notes = []
     if len(statements) > 1:
         notes.append(
@@ -146,6 +144,16 @@ def _parse(
             )
         )
     return with_query[-1], notes
+
+
+def _holds_query(statement: exp.Expr) -> bool:
+    """SELECT/WITH/set operations, INSERT|CREATE ... AS SELECT, COPY (SELECT ...) TO."""
+    if isinstance(statement, exp.Query):
+        return True
+    inner = statement.this if isinstance(statement, exp.Copy) else statement.expression
+    if isinstance(statement, (exp.Insert, exp.Create, exp.Copy)):
+        return isinstance(inner, exp.Query) and not isinstance(inner, exp.Values)
+    return False
 
 
 def _split(
@@ -173,8 +181,10 @@ def _split(
         query = statement.expression
     elif isinstance(statement, exp.Query):
         query = statement
-    else:
-        query = statement.find(exp.Query)
+    elif isinstance(statement, exp.Copy):  # COPY (SELECT ...) TO 'file'
+        query = statement.this
+    else:  # UPDATE, DELETE, MERGE, ...: no output columns
+        query = None
     while isinstance(query, exp.Subquery) and not query.alias:
         query = query.this
     if not isinstance(query, exp.Query):
@@ -344,7 +354,9 @@ class _Analysis:
             key = self._match(target)
             target_name = ".".join(key) if key is not None else table_name(target, self.d)
         if query is None:
-            return StatementLineage(target=target_name, unknowns=tuple(sorted(self.unknowns)))
+            kind = type(self.statement).__name__.upper()
+            self.unknowns.add(Unknown(f"the statement ({kind}) holds no query: no column lineage"))
+            return StatementLineage(target=target_name, unknowns=self._final_unknowns())
         query = normalize_identifiers(query, dialect=self.d)
         self._prepare(query)
         try:
@@ -543,17 +555,29 @@ class _Analysis:
                 result.append((name, self._expr_deps(scope, body)))
                 self._ctx = None
             return result
-        # UDTFs (UNNEST, VALUES, lateral functions): columns derive from what the call references.
-        udtf_deps: _Deps = {}
-        parent = scope.parent or scope
-        for node in _walk_local(expr):
-            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
-                _merge(udtf_deps, self._resolve(parent, node), _TRANS)
         alias = expr.args.get("alias")
-        names = [identifier_name(c, self.d) for c in (alias.columns if alias else [])]
+        renames = [identifier_name(c, self.d) for c in (alias.columns if alias else [])]
+        inner = expr.this.this if isinstance(expr.this, exp.Subquery) else expr.this
+        child = self._scope_of.get(id(inner)) if inner is not None else None
+        if child is not None:  # LATERAL (SELECT ...): the subquery's outputs
+            outs = self._outputs(child)
+            if len(renames) == len(outs):
+                return [(n, deps) for n, (_, deps) in zip(renames, outs)]
+            return outs
+        # UDTFs (UNNEST, VALUES, table functions): columns derive from what the call references.
+        names = renames
         if not names and alias is not None and alias.this:
             names = [identifier_name(alias.this, self.d)]
-        return [(n, dict(udtf_deps)) for n in names]
+        return [(n, dict(self._udtf_deps(scope))) for n in names]
+
+    def _udtf_deps(self, scope: Scope) -> _Deps:
+        """Every column a table function's call references (its outputs derive from them)."""
+        deps: _Deps = {}
+        parent = scope.parent or scope
+        for node in _walk_local(scope.expression):
+            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+                _merge(deps, self._resolve(parent, node), _TRANS)
+        return deps
 
     def _expr_deps(self, scope: Scope, body: exp.Expr) -> _Deps:
         while isinstance(body, exp.Paren):
@@ -677,6 +701,9 @@ class _Analysis:
         through = self._through_star(src, name)
         if through is not None:
             return through
+        if not isinstance(self._canon(src).expression, (exp.Select, exp.SetOperation)):
+            # a table function's fixed outputs (FLATTEN's VALUE, ...): derived from its input
+            return self._udtf_deps(self._canon(src))
         self._unknown(f"column '{name}' is not an output of '{alias}'")
         return {}
 
