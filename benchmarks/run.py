@@ -279,14 +279,35 @@ def section_graph(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
         r = out.get(key)
         if r and "seconds" in r and r.get("models_measured"):
             r["extrapolated_seconds"] = r["seconds"] * n_models / r["models_measured"]
-    results["agreement"] = agreement(edges)
+    results["agreement"] = agreement(edges, cfg.input)
 
 
-def agreement(edges: dict[str, Path]) -> dict[str, Any]:
-    """Compare (model.column -> table.column) edge sets of ours against each alternative."""
+READS_KEY = "__reads__"
+
+
+def _classify(model: str, col: str, table: str, src: str, ours: dict[str, Any], sql: str) -> str:
+    """Why an edge is in the other tool's set but not in ours."""
+    reads = {(t, c): clause for t, c, clause in ours.get(READS_KEY, [])}
+    if src == "*":
+        return "other maps count(*) to a '*' column"
+    clause = reads.get((table, src))
+    if clause is not None:
+        return f"ours records it as a {clause.upper()} read, not a value source"
+    if col not in ours:
+        return "output column missing in ours"
+    return "other"
+
+
+def agreement(edges: dict[str, Path], input_path: Path) -> dict[str, Any]:
+    """Compare (model.column <- table.column) edge sets of ours against each alternative.
+
+    Only the models both sides analysed are compared. Each edge in one set but not the other is
+    classified (see :func:`_classify`), so the report says what kind of disagreement it is.
+    """
     if not edges["ours"].exists():
         return {"skipped": "no edges from ours"}
     ours = json.loads(edges["ours"].read_text())
+    sql_by_model = {m["name"]: m["sql"] for m in json.loads(input_path.read_text())["models"]}
     report: dict[str, Any] = {}
     for key in ("all", "percol", "sqllineage"):
         if not edges[key].exists():
@@ -295,20 +316,34 @@ def agreement(edges: dict[str, Path]) -> dict[str, Any]:
         models = sorted(set(ours) & set(other))
         only_ours: list[str] = []
         only_other: list[str] = []
+        kinds_other: dict[str, int] = {}
+        kinds_ours: dict[str, int] = {}
+        examples: dict[str, str] = {}
         same = 0
         for m in models:
-            a = {f"{m}.{c} <- {t}.{s}" for c, deps in ours[m].items() for t, s in deps}
-            b = {f"{m}.{c} <- {t}.{s}" for c, deps in other[m].items() for t, s in deps}
+            a = {(c, t, s) for c, deps in ours[m].items() if c != READS_KEY for t, s in deps}
+            b = {(c, t, s) for c, deps in other[m].items() for t, s in deps}
             same += len(a & b)
-            only_ours.extend(sorted(a - b))
-            only_other.extend(sorted(b - a))
+            for c, t, s in sorted(b - a):
+                kind = _classify(m, c, t, s, ours[m], sql_by_model.get(m, ""))
+                kinds_other[kind] = kinds_other.get(kind, 0) + 1
+                only_other.append(f"{m}.{c} <- {t}.{s}  [{kind}]")
+                examples.setdefault(f"other: {kind}", m)
+            for c, t, s in sorted(a - b):
+                kind = "column missing in other" if c not in other[m] else "other"
+                kinds_ours[kind] = kinds_ours.get(kind, 0) + 1
+                only_ours.append(f"{m}.{c} <- {t}.{s}  [{kind}]")
+                examples.setdefault(f"ours: {kind}", m)
         report[key] = {
             "models_compared": len(models),
             "edges_agree": same,
             "only_ours": len(only_ours),
             "only_other": len(only_other),
-            "sample_only_ours": only_ours[:: max(1, len(only_ours) // 8)][:8],
-            "sample_only_other": only_other[:: max(1, len(only_other) // 8)][:8],
+            "only_ours_by_kind": kinds_ours,
+            "only_other_by_kind": kinds_other,
+            "example_models": examples,
+            "sample_only_ours": only_ours[:: max(1, len(only_ours) // 6)][:6],
+            "sample_only_other": only_other[:: max(1, len(only_other) // 6)][:6],
         }
     return report
 
@@ -490,7 +525,7 @@ def render(results: dict[str, Any]) -> str:
                 )
             if r.get("models_measured"):
                 notes.append(f"{r['models_measured']} models measured")
-            for k in ("assets", "affected", "changed_assets", "note"):
+            for k in ("assets", "affected", "changed_assets", "cache", "note"):
                 if k in r:
                     notes.append(f"{k}: {r[k]}")
             lines.append(
@@ -514,7 +549,8 @@ def render(results: dict[str, Any]) -> str:
                 continue
             lines.append(
                 f"- **{key}**: {r['models_compared']} models, {r['edges_agree']} edges agree, "
-                f"{r['only_ours']} only in ours, {r['only_other']} only in {key}"
+                f"{r['only_ours']} only in ours {r['only_ours_by_kind']}, "
+                f"{r['only_other']} only in {key} {r['only_other_by_kind']}"
             )
             for e in r["sample_only_ours"]:
                 lines.append(f"  - only ours: `{e}`")

@@ -17,10 +17,22 @@ from pathlib import Path
 from typing import Any
 
 T_START = time.perf_counter()
+READS_KEY = "__reads__"
 
 
 def peak_rss_mib() -> float:
-    """Peak resident set size of this process (Linux ``ru_maxrss`` is in KiB)."""
+    """Peak resident set size of this process, in MiB.
+
+    ``VmHWM`` from ``/proc/self/status`` is per address space, so it starts afresh at ``exec``;
+    ``ru_maxrss`` does not (Linux carries the parent's high-water mark across fork+exec), so it is
+    only the fallback where /proc is missing.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -99,10 +111,15 @@ def task_graph_ours(args: dict[str, Any]) -> dict[str, Any]:
         res = statement_lineage(
             m["sql"], dialect=dialect, schema=parent_schema(data, m), source=m["path"]
         )
-        return {
+        edges: dict[str, Any] = {
             c.name.lower(): sorted({(short(s.table), s.column.lower()) for s in c.sources})
             for c in res.columns
         }
+        # columns only read (filter, join, window, ...): used to explain disagreements
+        edges[READS_KEY] = sorted(
+            {(short(r.table), r.column.lower(), r.clause.value) for r in res.reads}
+        )
+        return edges
 
     out = run_models(models, one)
     out["import_seconds"] = import_s
