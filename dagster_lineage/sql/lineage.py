@@ -61,6 +61,9 @@ _Base = tuple[str, str]
 _Deps = dict[_Base, int]
 _NESTED = (exp.Query, exp.Subquery)
 _MARK = "dl_orig"
+# sqlglot renamed the WITH/FROM args ("with" -> "with_"); support both spellings
+_WITH = "with_" if "with_" in exp.Select.arg_types else "with"
+_FROM = "from_" if "from_" in exp.Select.arg_types else "from"
 _STARS = "dl_stars"
 
 
@@ -146,6 +149,10 @@ def _parse(
     return with_query[-1], notes
 
 
+def _arg(node: exp.Expr, name: str) -> Any:
+    return node.args.get(name)
+
+
 def _holds_query(statement: exp.Expr) -> bool:
     """SELECT/WITH/set operations, INSERT|CREATE ... AS SELECT, COPY (SELECT ...) TO."""
     if isinstance(statement, exp.Query):
@@ -189,10 +196,10 @@ def _split(
         query = query.this
     if not isinstance(query, exp.Query):
         return None, target, cols
-    outer_with = statement.args.get("with_") if statement is not query else None
+    outer_with = _arg(statement, _WITH) if statement is not query else None
     query = query.copy()
-    if outer_with is not None and not query.args.get("with_"):
-        query.set("with_", outer_with.copy())
+    if outer_with is not None and not _arg(query, _WITH):
+        query.set(_WITH, outer_with.copy())
     return query, target, cols
 
 
@@ -645,6 +652,11 @@ class _Analysis:
             ]
             if len(cands) == 1:
                 return self._from_source(cands[0][1], name, cands[0][0])
+            if len(cands) > 1 and name in _using_names(cur, self.d):  # JOIN ... USING (name)
+                deps: _Deps = {}
+                for alias, src in cands:
+                    _merge(deps, self._from_source(src, name, alias))
+                return deps
             if len(cands) > 1:
                 self._unknown(
                     f"ambiguous column '{name}': it could come from "
@@ -871,13 +883,24 @@ def _table_args(padded: list[exp.Identifier]) -> dict[str, exp.Identifier]:
     return {k: ident.copy() for k, ident in zip(keys, reversed(padded))}
 
 
+def _using_names(scope: Scope, d: Dialect) -> set[str]:
+    """Column names joined with ``USING`` in a scope (when the qualifier did not rewrite them)."""
+    if not isinstance(scope.expression, exp.Select):
+        return set()
+    return {
+        identifier_name(ident, d)
+        for join in scope.expression.args.get("joins") or []
+        for ident in join.args.get("using") or []
+    }
+
+
 def _selected_aliases(scope: Scope) -> list[str]:
     """Aliases of the sources in a scope's FROM and JOINs, in order."""
     expr = scope.expression
     if not isinstance(expr, exp.Select):
         return list(scope.sources)
     out = []
-    from_ = expr.args.get("from_")
+    from_ = _arg(expr, _FROM)
     nodes = ([from_.this] if from_ is not None else []) + [
         j.this for j in expr.args.get("joins") or []
     ]
