@@ -405,6 +405,7 @@ def analyze_impact(
     changes: Iterable[SchemaChange],
     *,
     is_breaking: BreakingPredicate | None = None,
+    validate: bool = True,
 ) -> ImpactReport:
     """Analyse what ``changes`` to ``asset`` do downstream (see the module docstring for the rules).
 
@@ -413,6 +414,9 @@ def analyze_impact(
         asset: the asset whose schema changes (``a/b``, its last key part, or a key path).
         changes: the proposed changes (see :mod:`dagster_lineage.impact.changes`).
         is_breaking: optional predicate deciding, per reference, breaking (``True``) or warning.
+        validate: check the changes against the asset's recorded columns (unknown column, rename to
+            or add of an existing column). Turn it off when the graph already shows the new schema
+            (a model edit compared with its last materialization).
 
     Raises:
         UnknownAssetError: the asset is not in the graph (the message suggests close names).
@@ -427,7 +431,7 @@ def analyze_impact(
     """
     root = graph.resolve(asset)
     root_rec = graph.get(root)
-    checked = _validate(graph, root_rec, tuple(changes))
+    checked = _validate(graph, root_rec, tuple(changes), strict=validate)
     hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]] = {}
     star_children = _star_children(graph)
     walker = _Walker(graph, root, hits, star_children)
@@ -437,7 +441,7 @@ def analyze_impact(
 
 
 def _validate(
-    graph: LineageGraph, root: AssetLineage, changes: tuple[SchemaChange, ...]
+    graph: LineageGraph, root: AssetLineage, changes: tuple[SchemaChange, ...], *, strict: bool
 ) -> tuple[SchemaChange, ...]:
     if not changes:
         raise ChangeSpecError(
@@ -447,6 +451,9 @@ def _validate(
     out: list[SchemaChange] = []
     touched: dict[str, SchemaChange] = {}
     for c in changes:
+        if not strict:
+            out.append(c)
+            continue
         if isinstance(c, (ColumnRenamed, ColumnDropped, ColumnTypeChanged)):
             ref = graph.resolve_column(root.key, c.column)
             if ref.column.lower() in touched:

@@ -6,8 +6,10 @@ last materialization) and for schema drift of a source table.
 A column missing from the new schema and a column new in it are recognised as a **rename** (not a
 drop plus an add) when lineage shows it: both derive, by a pass-through edge (identity or rename),
 from the same upstream column (``old_deps`` is the lineage of the old schema, e.g. the graph's
-record; ``new_deps`` the lineage of the new SQL). Without lineage, the caller may pass explicit
-``renames``. Types are compared after normalisation (``int4`` == ``integer``); an unknown type on
+record; ``new_deps`` the lineage of the new SQL). When only the new lineage is known (a schema
+recorded at materialization carries no lineage), the new column must pass through an upstream
+column that bears the old column's name. Only an unambiguous match (one candidate) is a rename.
+Without lineage, the caller may pass explicit ``renames``. Types are compared after normalisation (``int4`` == ``integer``); an unknown type on
 either side is never reported as a type change.
 
 Pure Python plus sqlglot; no Dagster import.
@@ -113,7 +115,15 @@ def diff_schemas(
             srcs = _sources(old_deps, g.name)
             if srcs:
                 cands = [b for b in born if _sources(new_deps, b.name) & srcs]
-                match = cands[0] if len(cands) == 1 else None
+            else:
+                # no lineage for the old schema: the new column passes through an upstream column
+                # that has the old column's name (``select order_total as total_amount``)
+                cands = [
+                    b
+                    for b in born
+                    if any(s.column == g.name.lower() for s in _sources(new_deps, b.name))
+                ]
+            match = cands[0] if len(cands) == 1 else None
         if match is not None:
             renamed.append((g, match))
             gone.remove(g)

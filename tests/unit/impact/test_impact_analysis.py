@@ -361,3 +361,21 @@ def test_case_insensitive_column_and_report_helpers() -> None:
         "fct_orders",
     }
     assert all(a.severity >= Severity.WARNING for a, _ in report.walk())
+
+
+def test_validate_off_for_a_graph_showing_the_new_schema() -> None:
+    # the graph already shows stg's new column; the change is relative to the old schema
+    b = AssetLineage(
+        key=("b",),
+        upstream=(("raw",),),
+        columns=cols("z"),
+        column_deps={"z": (dep("raw", "a", R),)},
+    )
+    c = AssetLineage(
+        key=("c",), upstream=(("b",),), columns=cols("a"), column_deps={"a": (dep("b", "a"),)}
+    )
+    g = small(RAW, b, c)
+    with pytest.raises(UnknownColumnError):
+        analyze_impact(g, "b", [ColumnRenamed("a", "z")])
+    report = analyze_impact(g, "b", [ColumnRenamed("a", "z")], validate=False)
+    assert sev(report, "c") == "breaking"

@@ -62,3 +62,14 @@ def test_type_changes_and_unknown_types() -> None:
 
 def test_explicit_renames() -> None:
     assert diff_schemas(["a"], ["b"], renames={"a": "b"}) == (ColumnRenamed("a", "b"),)
+
+
+def test_rename_from_new_lineage_only() -> None:
+    # the schema recorded at materialization has no lineage; the new SQL selects
+    # raw.order_total as total_amount
+    got = diff_schemas(
+        ["order_id", "order_total"],
+        ["order_id", "total_amount"],
+        new_deps={"total_amount": [d("order_total", EdgeKind.RENAME)], "order_id": [d("order_id")]},
+    )
+    assert got == (ColumnRenamed("order_total", "total_amount"),)
