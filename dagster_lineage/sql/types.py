@@ -14,9 +14,13 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dagster_lineage.core.model import Clause, EdgeKind, Unknown
+
+SchemaMapping = Mapping[str, Mapping[str, str | None]]
+"""Upstream table name (``db.schema.table``, ``schema.table`` or ``table``) -> {column: type}."""
 
 
 @dataclass(frozen=True, order=True)

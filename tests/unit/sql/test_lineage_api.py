@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import sqlglot.lineage
 
-import dagster_lineage.sql.lineage as lineage_mod
+import dagster_lineage.sql.analysis as analysis_mod
 from dagster_lineage.core.model import Clause, EdgeKind
 from dagster_lineage.sql.lineage import statement_lineage
 from dagster_lineage.sql.naming import match_table_name, normalize_table_name
@@ -27,7 +27,7 @@ def _wide_model(n: int) -> tuple[str, dict[str, dict[str, str | None]]]:
 
 def test_wide_model_in_one_qualification_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real_qualify = lineage_mod.qualify
+    real_qualify = analysis_mod.qualify
 
     def counting_qualify(*args: object, **kwargs: object) -> object:
         calls.append(1)
@@ -36,7 +36,7 @@ def test_wide_model_in_one_qualification_pass(monkeypatch: pytest.MonkeyPatch) -
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("per-column sqlglot.lineage must not be used")
 
-    monkeypatch.setattr(lineage_mod, "qualify", counting_qualify)
+    monkeypatch.setattr(analysis_mod, "qualify", counting_qualify)
     monkeypatch.setattr(sqlglot.lineage, "lineage", forbidden)
     n = 300
     sql, schema = _wide_model(n)

@@ -1,0 +1,777 @@
+"""The one-pass scope walk behind :func:`~dagster_lineage.sql.lineage.statement_lineage`.
+
+Each scope's output columns are mapped to base-table columns once and memoised (by scope), so outer
+scopes, reads and set operations reuse them; see ``lineage.py`` for the rules.
+
+Examples:
+    >>> from sqlglot.dialects.dialect import Dialect
+    >>> from dagster_lineage.sql.analysis import analyse
+    >>> from dagster_lineage.sql.statement import parse_statement
+    >>> d = Dialect.get_or_raise("duckdb")
+    >>> stmt, notes = parse_statement("select a + 1 as b from t", d, "duckdb", None)
+    >>> analyse(stmt, d, {"t": {"a": "int"}}, notes).columns[0].sources[0].kind.value
+    'transformation'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, build_scope
+from sqlglot.schema import MappingSchema
+
+from dagster_lineage.core.model import Clause, EdgeKind, Unknown
+from dagster_lineage.errors import SqlParseError
+from dagster_lineage.sql.naming import PAD, identifier_name, parse_table, parts_match, table_name
+from dagster_lineage.sql.statement import FROM_ARG, split_statement
+from dagster_lineage.sql.types import (
+    OutputColumn,
+    SchemaMapping,
+    SourceColumn,
+    StatementLineage,
+    TableColumnRead,
+)
+
+_PASS, _TRANS, _AGG = 0, 2, 3
+_Base = tuple[str, str]
+_Deps = dict[_Base, int]
+_NESTED = (exp.Query, exp.Subquery)
+_MARK = "dl_orig"
+_STARS = "dl_stars"
+
+
+def analyse(
+    statement: exp.Expr, d: Dialect, schema: SchemaMapping, notes: list[Unknown] | None = None
+) -> StatementLineage:
+    """Lineage of a parsed statement (see :func:`~dagster_lineage.sql.lineage.statement_lineage`).
+
+    Examples:
+        >>> from sqlglot import parse_one
+        >>> from sqlglot.dialects.dialect import Dialect
+        >>> analyse(parse_one("select 1 as one"), Dialect.get_or_raise(None), {}).column_names
+        ('one',)
+    """
+    return _Analysis(statement, d, schema, list(notes or [])).run()
+
+
+# --- helpers over expressions -------------------------------------------------------------------
+
+
+def _walk_local(node: exp.Expr) -> Iterator[exp.Expr]:
+    """Nodes of ``node`` without descending into nested queries (those are their own scopes)."""
+    return node.walk(prune=lambda n: n is not node and isinstance(n, _NESTED))
+
+
+def _is_star(proj: exp.Expr) -> bool:
+    return isinstance(proj, exp.Star) or (
+        isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star)
+    )
+
+
+def _proj_ident(proj: exp.Expr) -> exp.Expr:
+    if isinstance(proj, exp.Alias):
+        return proj.args["alias"]
+    if isinstance(proj, exp.Column):
+        return proj.this
+    return exp.to_identifier(proj.alias_or_name or proj.sql())
+
+
+def _in_window_spec(node: exp.Expr, root: exp.Expr) -> bool:
+    cur = node
+    while cur is not root and cur.parent is not None:
+        if isinstance(cur.parent, exp.Window) and cur.arg_key != "this":
+            return True
+        cur = cur.parent
+    return False
+
+
+def _step_rank(node: exp.Expr, root: exp.Expr) -> int:
+    cur = node
+    while cur is not root and cur.parent is not None:
+        parent = cur.parent
+        if isinstance(parent, exp.AggFunc) and not isinstance(parent.parent, exp.Window):
+            return _AGG
+        if isinstance(parent, exp.Filter) and isinstance(parent.this, exp.AggFunc):
+            return _AGG
+        cur = parent
+    return _TRANS
+
+
+def _kind(rank: int, out_name: str, column: str) -> EdgeKind:
+    if rank == _PASS:
+        return EdgeKind.IDENTITY if out_name == column else EdgeKind.RENAME
+    return EdgeKind.AGGREGATION if rank == _AGG else EdgeKind.TRANSFORMATION
+
+
+def _merge(into: _Deps, deps: _Deps, floor: int = _PASS) -> None:
+    for base, rank in deps.items():
+        into[base] = max(into.get(base, _PASS), rank, floor)
+
+
+# --- the analysis -------------------------------------------------------------------------------
+
+
+class _Analysis:
+    def __init__(
+        self,
+        statement: exp.Expr,
+        d: Dialect,
+        schema: SchemaMapping,
+        notes: list[Unknown],
+    ) -> None:
+        self.statement = statement
+        self.d = d
+        self.unknowns: set[Unknown] = set(notes)
+        self.reads: set[tuple[str, str, Clause]] = set()
+        self.select_refs: set[_Base] = set()
+        self.tables: set[str] = set()
+        self._out: dict[int, list[tuple[str, _Deps]]] = {}
+        self._out_index: dict[int, dict[str, _Deps]] = {}
+        self._busy: set[int] = set()
+        self._open_stars: dict[int, list[str]] = {}
+        self._star_memo: dict[int, set[str]] = {}
+        self._scope_of: dict[int, Scope] = {}
+        self._ctx: str | None = None
+        self._root: Scope | None = None
+        self._schema_cols: dict[tuple[str, ...], list[str]] = {}
+        self._schema_parts: dict[tuple[str, ...], list[exp.Identifier]] = {}
+        self._typed = False
+        self._mapping = self._build_schema(schema)
+
+    # schema ------------------------------------------------------------------------------------
+
+    def _build_schema(self, schema: SchemaMapping) -> MappingSchema:
+        entries: list[tuple[list[exp.Identifier], Mapping[str, str | None]]] = []
+        for key, cols in schema.items():
+            if not cols:
+                continue
+            try:
+                table = parse_table(key, self.d)
+            except SqlParseError:
+                self.unknowns.add(Unknown(f"schema key {key!r} is not a table name; ignored"))
+                continue
+            idents = [p for p in table.parts if isinstance(p, exp.Identifier)]
+            if not 1 <= len(idents) <= 3:
+                self.unknowns.add(
+                    Unknown(f"schema key {key!r} has more than 3 name parts; ignored")
+                )
+                continue
+            entries.append((idents, cols))
+        depth = max((len(i) for i, _ in entries), default=0)
+        nested: dict[str, Any] = {}
+        for idents, cols in entries:
+            padded = [exp.to_identifier(PAD)] * (depth - len(idents)) + idents
+            names = tuple(identifier_name(i, self.d) for i in idents)
+            self._schema_parts[names] = padded
+            level = nested
+            for ident in padded[:-1]:
+                level = level.setdefault(ident.sql(dialect=self.d), {})
+            mapping: dict[str, str] = {}
+            col_names: list[str] = []
+            for col, typ in cols.items():
+                ident = (
+                    exp.parse_identifier(col, dialect=self.d)
+                    if col[:1] in '"`['
+                    else exp.to_identifier(col)
+                )
+                mapping[ident.sql(dialect=self.d)] = typ or "UNKNOWN"
+                col_names.append(identifier_name(self.d.normalize_identifier(ident), self.d))
+                self._typed = self._typed or bool(typ)
+            level[padded[-1].sql(dialect=self.d)] = mapping
+            self._schema_cols[names] = col_names
+        return MappingSchema(nested or None, dialect=self.d)
+
+    def _match(self, table: exp.Table) -> tuple[str, ...] | None:
+        parts = tuple(
+            identifier_name(p, self.d) for p in table.parts if isinstance(p, exp.Identifier)
+        )
+        if parts in self._schema_parts:
+            return parts
+        found = [k for k in self._schema_parts if parts_match(k, parts)]
+        if len(found) > 1:
+            top = max(min(len(k), len(parts)) for k in found)
+            found = [k for k in found if min(len(k), len(parts)) == top]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            self.unknowns.add(
+                Unknown(
+                    f"table '{'.'.join(parts)}' matches several schema tables: "
+                    f"{', '.join(sorted('.'.join(k) for k in found))}"
+                )
+            )
+        return None
+
+    # run ---------------------------------------------------------------------------------------
+
+    def run(self) -> StatementLineage:
+        query, target, target_cols = split_statement(self.statement, self.d)
+        target_name = None
+        if target is not None:
+            normalize_identifiers(target, dialect=self.d)
+            key = self._match(target)
+            target_name = ".".join(key) if key is not None else table_name(target, self.d)
+        if query is None:
+            kind = type(self.statement).__name__.upper()
+            self.unknowns.add(Unknown(f"the statement ({kind}) holds no query: no column lineage"))
+            return StatementLineage(target=target_name, unknowns=self._final_unknowns())
+        query = normalize_identifiers(query, dialect=self.d)
+        self._prepare(query)
+        try:
+            query = qualify(
+                query,
+                dialect=self.d,
+                schema=self._mapping,
+                validate_qualify_columns=False,
+                identify=False,
+            )
+        except (SqlglotError, KeyError, ValueError, TypeError) as e:
+            # The statement itself is intact (_split copied the query): start again from it and
+            # only qualify tables; columns are then resolved by name, scope by scope.
+            detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+            self.unknowns.add(Unknown(f"could not qualify the query's columns ({detail})"))
+            retry = split_statement(self.statement, self.d)[0]
+            assert retry is not None
+            query = normalize_identifiers(retry, dialect=self.d)
+            self._prepare(query)
+            query = qualify(
+                query, dialect=self.d, qualify_columns=False, validate_qualify_columns=False
+            )
+        if self._typed:
+            try:
+                query = annotate_types(query, schema=self._mapping, dialect=self.d)
+            except (SqlglotError, KeyError, ValueError, TypeError, AttributeError):
+                pass
+        root = build_scope(query)
+        if root is None:
+            self.unknowns.add(Unknown("the query has no analysable scope"))
+            return StatementLineage(target=target_name, unknowns=tuple(sorted(self.unknowns)))
+        self._root = root
+        scopes = list(root.traverse())
+        for sc in scopes:
+            self._scope_of.setdefault(id(sc.expression), sc)
+            for src in sc.sources.values():
+                if isinstance(src, exp.Table):
+                    self.tables.add(table_name(src, self.d))
+        outputs = self._outputs(root)
+        names = [n for n, _ in outputs]
+        names = self._target_names(names, target, target_cols)
+        types = self._types(query)
+        columns = []
+        sourced: set[_Base] = set()
+        for i, ((_, deps), name) in enumerate(zip(outputs, names)):
+            sources = tuple(
+                sorted(SourceColumn(t, c, _kind(r, name, c)) for (t, c), r in deps.items())
+            )
+            sourced.update(deps)
+            columns.append(OutputColumn(name, sources, types[i] if i < len(types) else None))
+        for sc in scopes:
+            self._scope_reads(sc)
+        for stars in self._root_star_unknowns(root):
+            self.unknowns.add(stars)
+        read_bases = {(t, c) for t, c, _ in self.reads}
+        for base in self.select_refs - sourced - read_bases:
+            self.reads.add((base[0], base[1], Clause.SELECT))
+        star_tables = sorted(self._star_through(root))
+        self.tables.discard("")
+        return StatementLineage(
+            columns=tuple(columns),
+            reads=tuple(sorted(TableColumnRead(t, c, k) for t, c, k in self.reads)),
+            tables=tuple(sorted(self.tables)),
+            star_tables=tuple(star_tables),
+            target=target_name,
+            unknowns=self._final_unknowns(),
+        )
+
+    def _final_unknowns(self) -> tuple[Unknown, ...]:
+        """Sorted, without whole-statement duplicates of a column's unknown."""
+        with_column = {u.reason for u in self.unknowns if u.column is not None}
+        kept = [u for u in self.unknowns if u.column is not None or u.reason not in with_column]
+        return tuple(sorted(kept, key=lambda u: (u.column or "", u.reason)))
+
+    def _prepare(self, query: exp.Expr) -> None:
+        """Mark written columns and stars, and point tables at their schema keys."""
+        ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
+        for node in query.walk():
+            if isinstance(node, exp.Column):
+                node.meta[_MARK] = True
+            elif isinstance(node, exp.Select):
+                stars = []
+                for proj in node.expressions:
+                    if isinstance(proj, exp.Star):
+                        stars.append("")
+                    elif isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star):
+                        stars.append(proj.table)
+                node.meta[_STARS] = stars
+            elif isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+                if not node.args.get("db") and node.name in ctes:
+                    continue
+                key = self._match(node)
+                if key is not None:
+                    args = _table_args(self._schema_parts[key])
+                    for arg in ("this", "db", "catalog"):
+                        node.set(arg, args.get(arg))
+
+    def _target_names(
+        self, names: list[str], target: exp.Table | None, cols: tuple[str, ...]
+    ) -> list[str]:
+        if cols:
+            if len(cols) == len(names):
+                return list(cols)
+            self.unknowns.add(
+                Unknown(
+                    f"the target lists {len(cols)} columns but the query returns {len(names)}; "
+                    "the query's names are used"
+                )
+            )
+            return names
+        if target is not None and isinstance(self.statement, exp.Insert):
+            key = self._match(target)
+            if key is not None:
+                tcols = self._schema_cols[key]
+                if len(tcols) == len(names):
+                    return tcols
+        return names
+
+    def _types(self, query: exp.Query) -> list[str | None]:
+        if not self._typed:
+            return [None] * len(query.selects)
+        out: list[str | None] = []
+        for proj in query.selects:
+            typ = proj.type
+            if typ is None or typ.this in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.NULL):
+                out.append(None)
+            else:
+                out.append(typ.sql(dialect=self.d))
+        return out
+
+    # scope outputs -----------------------------------------------------------------------------
+
+    def _canon(self, scope: Scope) -> Scope:
+        """The traversed scope of the same expression (a recursive CTE's anchor is re-scoped)."""
+        return self._scope_of.get(id(scope.expression), scope)
+
+    def _outputs(self, scope: Scope) -> list[tuple[str, _Deps]]:
+        scope = self._canon(scope)
+        key = id(scope)
+        if key in self._out:
+            return self._out[key]
+        if key in self._busy:  # a recursive CTE referring to itself adds no new source
+            return []
+        self._busy.add(key)
+        try:
+            result = self._compute_outputs(scope)
+        finally:
+            self._busy.discard(key)
+        self._out[key] = result
+        return result
+
+    def _output(self, scope: Scope, name: str) -> _Deps | None:
+        """The sources of ``scope``'s output column ``name`` (the first of that name)."""
+        scope = self._canon(scope)
+        index = self._out_index.get(id(scope))
+        if index is None:
+            outs = self._outputs(scope)
+            if id(scope) in self._busy:
+                return None
+            index = {}
+            for out_name, deps in outs:
+                index.setdefault(out_name, deps)
+            self._out_index[id(scope)] = index
+        return index.get(name)
+
+    def _compute_outputs(self, scope: Scope) -> list[tuple[str, _Deps]]:
+        expr = scope.expression
+        if isinstance(expr, exp.SetOperation):
+            branches = [self._outputs(s) for s in scope.set_operation_scopes]
+            if not branches:
+                return []
+            first = branches[0]
+            merged: list[tuple[str, _Deps]] = [(n, dict(deps)) for n, deps in first]
+            for other in branches[1:]:
+                if other and len(other) != len(first):
+                    self.unknowns.add(
+                        Unknown(
+                            f"set operation branches return {len(first)} and {len(other)} "
+                            "columns; unmatched columns ignored"
+                        )
+                    )
+                for (_, mdeps), (_, odeps) in zip(merged, other):
+                    _merge(mdeps, odeps)
+            return merged
+        if isinstance(expr, exp.Select):
+            result = []
+            for proj in expr.expressions:
+                if _is_star(proj):
+                    self._open_stars.setdefault(id(scope), []).append(
+                        proj.table if isinstance(proj, exp.Column) else ""
+                    )
+                    continue
+                name = identifier_name(_proj_ident(proj), self.d)
+                body = proj.this if isinstance(proj, exp.Alias) else proj
+                self._ctx = name if scope is self._root else None
+                result.append((name, self._expr_deps(scope, body)))
+                self._ctx = None
+            return result
+        alias = expr.args.get("alias")
+        renames = [identifier_name(c, self.d) for c in (alias.columns if alias else [])]
+        inner = expr.this.this if isinstance(expr.this, exp.Subquery) else expr.this
+        child = self._scope_of.get(id(inner)) if inner is not None else None
+        if child is not None:  # LATERAL (SELECT ...): the subquery's outputs
+            outs = self._outputs(child)
+            if len(renames) == len(outs):
+                return [(n, deps) for n, (_, deps) in zip(renames, outs)]
+            return outs
+        # UDTFs (UNNEST, VALUES, table functions): columns derive from what the call references.
+        names = renames
+        if not names and alias is not None and alias.this:
+            names = [identifier_name(alias.this, self.d)]
+        return [(n, dict(self._udtf_deps(scope))) for n in names]
+
+    def _udtf_deps(self, scope: Scope) -> _Deps:
+        """Every column a table function's call references (its outputs derive from them)."""
+        deps: _Deps = {}
+        parent = scope.parent or scope
+        for node in _walk_local(scope.expression):
+            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+                _merge(deps, self._resolve(parent, node), _TRANS)
+        return deps
+
+    def _expr_deps(self, scope: Scope, body: exp.Expr) -> _Deps:
+        while isinstance(body, exp.Paren):
+            body = body.this
+        if isinstance(body, exp.Column) and not isinstance(body.this, exp.Star):
+            return dict(self._resolve(scope, body))
+        if isinstance(body, exp.Subquery):
+            child = self._child(body)
+            if child is not None:
+                outs = self._outputs(child)
+                return dict(outs[0][1]) if outs else {}
+        deps: _Deps = {}
+        if self._is_using_coalesce(body):
+            for col in body.find_all(exp.Column):
+                _merge(deps, self._resolve(scope, col))
+            return deps
+        for node in _walk_local(body):
+            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+                if _in_window_spec(node, body):
+                    continue
+                _merge(deps, self._resolve(scope, node), _step_rank(node, body))
+            elif isinstance(node, _NESTED) and node is not body:
+                child = self._child(node)
+                if child is not None:
+                    for _, cdeps in self._outputs(child):
+                        _merge(deps, cdeps, _step_rank(node, body))
+        return deps
+
+    @staticmethod
+    def _is_using_coalesce(body: exp.Expr) -> bool:
+        """``COALESCE(a.id, b.id)`` written by the qualifier for a ``USING (id)`` column."""
+        if not isinstance(body, exp.Coalesce):
+            return False
+        args = [body.this, *body.expressions]
+        return (
+            all(isinstance(a, exp.Column) and not a.meta.get(_MARK) for a in args)
+            and len({a.name for a in args}) == 1
+        )
+
+    def _child(self, node: exp.Expr) -> Scope | None:
+        inner = node.this if isinstance(node, exp.Subquery) else node
+        return self._scope_of.get(id(inner)) or self._scope_of.get(id(node))
+
+    # column resolution -------------------------------------------------------------------------
+
+    def _resolve(self, scope: Scope, col: exp.Column, *, aliases: bool = False) -> _Deps:
+        name = identifier_name(col.this, self.d)
+        qualifier = col.table
+        if qualifier:
+            src = self._find_source(scope, qualifier)
+            if src is None:
+                self._unknown(f"column '{qualifier}.{name}': no table or alias '{qualifier}'")
+                return {}
+            return self._from_source(src, name, qualifier)
+        if aliases:
+            found = self._output(scope, name)
+            if found is not None:
+                return found
+        cur: Scope | None = scope
+        while cur is not None:
+            cands = [
+                (alias, src)
+                for alias, src in cur.sources.items()
+                if self._may_have(src, name) and alias in _selected_aliases(cur)
+            ]
+            if len(cands) == 1:
+                return self._from_source(cands[0][1], name, cands[0][0])
+            if len(cands) > 1 and name in _using_names(cur, self.d):  # JOIN ... USING (name)
+                deps: _Deps = {}
+                for alias, src in cands:
+                    _merge(deps, self._from_source(src, name, alias))
+                return deps
+            if len(cands) > 1:
+                self._unknown(
+                    f"ambiguous column '{name}': it could come from "
+                    f"{', '.join(sorted(a for a, _ in cands))}; qualify it with a table alias"
+                )
+                return {}
+            cur = cur.parent if cur.is_subquery or cur.is_correlated_subquery else None
+        own = [a for a in _selected_aliases(scope) if a in scope.sources]
+        if len(own) == 1:  # one table: the column must be its (the schema is out of date)
+            return self._from_source(scope.sources[own[0]], name, own[0])
+        self._unknown(f"column '{name}' is not a column of any table in its query")
+        return {}
+
+    def _find_source(self, scope: Scope, alias: str) -> exp.Table | Scope | None:
+        cur: Scope | None = scope
+        while cur is not None:
+            if alias in cur.sources:
+                return cur.sources[alias]
+            cur = cur.parent
+        return None
+
+    def _may_have(self, src: exp.Table | Scope, name: str) -> bool:
+        if isinstance(src, exp.Table):
+            cols = self._table_cols(src)
+            return cols is None or name in cols
+        return self._output(src, name) is not None or self._has_open_star(src)
+
+    def _known_tables(self) -> set[str]:
+        return {".".join(k) for k in self._schema_cols}
+
+    def _table_cols(self, table: exp.Table) -> list[str] | None:
+        parts = _table_key(table, self.d)
+        return self._schema_cols.get(parts)
+
+    def _has_open_star(self, scope: Scope) -> bool:
+        scope = self._canon(scope)
+        if isinstance(scope.expression, exp.SetOperation):
+            return any(self._has_open_star(s) for s in scope.set_operation_scopes)
+        self._outputs(scope)
+        return bool(self._open_stars.get(id(scope)))
+
+    def _from_source(self, src: exp.Table | Scope, name: str, alias: str) -> _Deps:
+        if isinstance(src, exp.Table):
+            tname = table_name(src, self.d)
+            cols = self._table_cols(src)
+            if cols is not None and name not in cols:
+                self._unknown(f"column '{name}' is not in the schema of table '{tname}'")
+            return {(tname, name): _PASS}
+        if id(self._canon(src)) in self._busy:
+            return {}
+        found = self._output(src, name)
+        if found is not None:
+            return found
+        through = self._through_star(src, name)
+        if through is not None:
+            return through
+        if not isinstance(self._canon(src).expression, (exp.Select, exp.SetOperation)):
+            # a table function's fixed outputs (FLATTEN's VALUE, ...): derived from its input
+            return self._udtf_deps(self._canon(src))
+        self._unknown(f"column '{name}' is not an output of '{alias}'")
+        return {}
+
+    def _through_star(self, scope: Scope, name: str) -> _Deps | None:
+        """Resolve ``name`` through an unexpanded ``*`` of ``scope`` (its source has no schema)."""
+        scope = self._canon(scope)
+        if isinstance(scope.expression, exp.SetOperation):
+            branches = [self._through_star(s, name) for s in scope.set_operation_scopes[:1]]
+            return branches[0] if branches else None
+        stars = self._open_stars.get(id(scope))
+        if not stars:
+            return None
+        aliases = [q for q in stars if q] or [
+            a for a in _selected_aliases(scope) if a in scope.sources
+        ]
+        cands = [a for a in aliases if self._may_have(scope.sources[a], name)]
+        if len(cands) == 1:
+            return self._from_source(scope.sources[cands[0]], name, cands[0])
+        return None
+
+    def _unknown(self, reason: str) -> None:
+        self.unknowns.add(Unknown(reason, self._ctx))
+
+    # reads -------------------------------------------------------------------------------------
+
+    def _scope_reads(self, scope: Scope) -> None:
+        expr = scope.expression
+        if isinstance(expr, exp.SetOperation):
+            order = expr.args.get("order")
+            if order is not None:
+                self._read(scope, order, Clause.ORDER, aliases=True)
+            return
+        if not isinstance(expr, exp.Select):
+            return
+        group = expr.args.get("group")
+        if group is not None and group.args.get("all"):
+            self._read_group_all(scope, expr)
+        for arg, clause in (
+            ("where", Clause.FILTER),
+            ("group", Clause.GROUP),
+            ("having", Clause.HAVING),
+            ("order", Clause.ORDER),
+            ("qualify", Clause.QUALIFY),
+        ):
+            node = expr.args.get(arg)
+            if node is not None:
+                self._read(scope, node, clause, aliases=clause is Clause.ORDER)
+        for join in expr.args.get("joins") or []:
+            for arg in ("on", "match_condition"):
+                node = join.args.get(arg)
+                if node is not None:
+                    self._read(scope, node, Clause.JOIN)
+            for ident in join.args.get("using") or []:
+                self._read_using(scope, join, ident)
+        for window in expr.args.get("windows") or []:
+            self._read(scope, window, Clause.WINDOW)
+        for proj in expr.expressions:
+            for node in _walk_local(proj):
+                if isinstance(node, exp.Window):
+                    for part in node.args.get("partition_by") or []:
+                        self._read(scope, part, Clause.WINDOW)
+                    if node.args.get("order") is not None:
+                        self._read(scope, node.args["order"], Clause.WINDOW)
+                elif (
+                    isinstance(node, exp.Column)
+                    and node.meta.get(_MARK)
+                    and not isinstance(node.this, exp.Star)
+                    and not _in_window_spec(node, proj)
+                ):
+                    self.select_refs.update(self._resolve(scope, node))
+
+    def _read(self, scope: Scope, node: exp.Expr, clause: Clause, aliases: bool = False) -> None:
+        for sub in _walk_local(node):
+            if isinstance(sub, exp.Column) and not isinstance(sub.this, exp.Star):
+                deps = self._resolve(scope, sub, aliases=aliases and not sub.table)
+                self.reads.update((t, c, clause) for t, c in deps)
+            elif isinstance(sub, _NESTED) and sub is not node:
+                child = self._child(sub)
+                if child is not None:
+                    for _, deps in self._outputs(child):
+                        self.reads.update((t, c, clause) for t, c in deps)
+            elif (
+                aliases
+                and isinstance(sub, exp.Literal)
+                and sub.is_int
+                and isinstance(sub.parent, exp.Ordered)
+            ):
+                outs = self._outputs(scope)
+                pos = int(sub.name) - 1
+                if 0 <= pos < len(outs):
+                    self.reads.update((t, c, clause) for t, c in outs[pos][1])
+
+    def _read_group_all(self, scope: Scope, select: exp.Select) -> None:
+        """``GROUP BY ALL`` groups by every select-list expression without an aggregate."""
+        for proj in select.expressions:
+            has_agg = any(
+                isinstance(n, exp.AggFunc) and not isinstance(n.parent, exp.Window)
+                for n in _walk_local(proj)
+            )
+            if not has_agg and not _is_star(proj):
+                self._read(scope, proj, Clause.GROUP)
+
+    def _read_using(self, scope: Scope, join: exp.Join, ident: exp.Expr) -> None:
+        name = identifier_name(ident, self.d)
+        for alias in _selected_aliases(scope):
+            src = scope.sources.get(alias)
+            if src is not None and self._may_have(src, name):
+                deps = self._from_source(src, name, alias)
+                self.reads.update((t, c, Clause.JOIN) for t, c in deps)
+
+    # stars -------------------------------------------------------------------------------------
+
+    def _star_through(self, scope: Scope) -> set[str]:
+        """Base tables whose columns reach ``scope``'s output through ``*`` (shape propagates)."""
+        scope = self._canon(scope)
+        key = id(scope)
+        if key in self._star_memo:
+            return self._star_memo[key]
+        self._star_memo[key] = set()
+        out: set[str] = set()
+        if isinstance(scope.expression, exp.SetOperation):
+            for sub in scope.set_operation_scopes:
+                out |= self._star_through(sub)
+        elif isinstance(scope.expression, exp.Select):
+            for qualifier in scope.expression.meta.get(_STARS, []):
+                aliases = [qualifier] if qualifier else _selected_aliases(scope)
+                for alias in aliases:
+                    src = scope.sources.get(alias)
+                    if isinstance(src, exp.Table):
+                        out.add(table_name(src, self.d))
+                    elif isinstance(src, Scope):
+                        out |= self._star_through(src)
+        self._star_memo[key] = out
+        return out
+
+    def _root_star_unknowns(self, root: Scope) -> Iterator[Unknown]:
+        scopes = _branches(root)
+        for sc in scopes:
+            for qualifier in self._open_stars.get(id(sc), []):
+                aliases = [qualifier] if qualifier else _selected_aliases(sc)
+                tables: set[str] = set()
+                for alias in aliases:
+                    src = sc.sources.get(alias)
+                    if isinstance(src, exp.Table) and self._table_cols(src) is None:
+                        tables.add(table_name(src, self.d))
+                    elif isinstance(src, Scope):
+                        tables |= {
+                            t for t in self._star_through(src) if t not in self._known_tables()
+                        } or {alias}
+                star = f"{qualifier}.*" if qualifier else "*"
+                listed = ", ".join(sorted(tables)) or "its source"
+                yield Unknown(
+                    f"SELECT {star} cannot be expanded: no schema for {listed}; "
+                    "pass its columns in `schema` to list the output columns"
+                )
+
+
+def _table_key(table: exp.Table, d: Dialect) -> tuple[str, ...]:
+    parts = tuple(identifier_name(p, d) for p in table.parts if isinstance(p, exp.Identifier))
+    return tuple(p for p in parts if p != PAD)
+
+
+def _table_args(padded: list[exp.Identifier]) -> dict[str, exp.Identifier]:
+    keys = ["this", "db", "catalog"][: len(padded)]
+    return {k: ident.copy() for k, ident in zip(keys, reversed(padded))}
+
+
+def _using_names(scope: Scope, d: Dialect) -> set[str]:
+    """Column names joined with ``USING`` in a scope (when the qualifier did not rewrite them)."""
+    if not isinstance(scope.expression, exp.Select):
+        return set()
+    return {
+        identifier_name(ident, d)
+        for join in scope.expression.args.get("joins") or []
+        for ident in join.args.get("using") or []
+    }
+
+
+def _selected_aliases(scope: Scope) -> list[str]:
+    """Aliases of the sources in a scope's FROM and JOINs, in order."""
+    expr = scope.expression
+    if not isinstance(expr, exp.Select):
+        return list(scope.sources)
+    out = []
+    from_ = expr.args.get(FROM_ARG)
+    nodes = ([from_.this] if from_ is not None else []) + [
+        j.this for j in expr.args.get("joins") or []
+    ]
+    for node in nodes:
+        alias = node.alias_or_name
+        if alias:
+            out.append(alias)
+    laterals = [lat.alias_or_name for lat in expr.args.get("laterals") or []]
+    return out + [a for a in laterals if a]
+
+
+def _branches(scope: Scope) -> list[Scope]:
+    """The SELECT scopes of a set operation (flattened), or the scope itself."""
+    if isinstance(scope.expression, exp.SetOperation):
+        return [b for sub in scope.set_operation_scopes for b in _branches(sub)]
+    return [scope]
