@@ -38,6 +38,7 @@ import importlib
 import importlib.util
 import inspect
 import logging
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -125,6 +126,8 @@ class SparkSessionResource(dg.ConfigurableResource):
                 "pyspark is not installed",
                 fix="Install the spark extra: pip install 'dagster-lineage[spark]'.",
             ) from None
+        # the JVM reads it at launch: no "hostname resolves to a loopback address" guessing
+        os.environ.setdefault("SPARK_LOCAL_IP", self.bind_address)
         builder = SparkSession.builder.master(self.master).appName(self.app_name)
         for k, v in self.spark_conf().items():
             builder = builder.config(k, v)

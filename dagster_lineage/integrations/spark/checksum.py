@@ -114,7 +114,12 @@ def job_code_files(job_file: str | Path) -> dict[str, Path]:
     path = Path(job_file).resolve()
     root = project_root(path)
     seen: dict[Path, None] = {path: None}
-    todo = [path]
+    # importing the job runs its own packages' __init__.py files
+    folder = path.parent
+    while folder != root and (folder / "__init__.py").is_file():
+        seen[(folder / "__init__.py").resolve()] = None
+        folder = folder.parent
+    todo = list(seen)
     while todo:
         current = todo.pop()
         for dep in _imported_modules(current, root):

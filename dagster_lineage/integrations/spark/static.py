@@ -106,13 +106,13 @@ _PASS_THROUGH_METHODS = {
     "limit",
     "offset",
     "withWatermark",
-    "distinct",
     "fillna",
     "replace",
     "toDF",
     "to",
 }
 _FRAME_METHODS = _PASS_THROUGH_METHODS | {
+    "distinct",
     "select",
     "selectExpr",
     "withColumn",
@@ -1093,9 +1093,13 @@ class _Interpreter:
             return self._grouped_method(_Grouped(f, ()), "agg", args, kwargs)
         if attr in ("orderBy", "sort", "sortWithinPartitions"):
             return self._clause(f, _flatten(args), Clause.ORDER)
-        if attr in ("dropDuplicates", "drop_duplicates"):
-            subset = _arg(args, kwargs, 0, "subset")
-            return self._clause(f, _flatten([subset]) if subset else [], Clause.GROUP)
+        if attr in ("dropDuplicates", "drop_duplicates", "distinct"):
+            # deduplication groups by its subset, or by every column (Spark plans a Deduplicate)
+            subset = _arg(args, kwargs, 0, "subset") if attr != "distinct" else None
+            dedup_keys: list[Any] = (
+                _flatten([subset]) if subset else [_Expr(refs=(_Ref(n),)) for n, _ in f.cols]
+            )
+            return self._clause(f, dedup_keys, Clause.GROUP)
         if attr == "dropna":
             subset = kwargs.get("subset", args[2] if len(args) > 2 else None)
             return self._clause(f, _flatten([subset]) if subset else [], Clause.FILTER)
@@ -1257,12 +1261,12 @@ class _Interpreter:
             merged = self._merge(f, other, ())
             cols = []
             for name, deps in f.cols:
-                od, _, _ = _lookup(other, name) if by_name else (set(), set(), [])
-                cols.append((name, deps | frozenset(od)))
+                found = _lookup(other, name)[0] if by_name else set()
+                cols.append((name, deps | frozenset(found)))
             return dataclasses.replace(merged, cols=tuple(cols))
         cols = []
-        od: frozenset[Dep]
         for i, (name, deps) in enumerate(f.cols):
+            od: frozenset[Dep]
             if by_name:
                 j = other.col_index(name)
                 od = other.cols[j][1] if j is not None else frozenset()
@@ -1278,8 +1282,9 @@ class _Interpreter:
     ) -> Any:
         frame = self._clause(g.frame, g.keys, Clause.GROUP)
         keys: list[Any] = list(g.keys)
+        items: list[Any]
         if attr == "agg":
-            items: list[Any] = []
+            items = []
             for a in _flatten(args):
                 if isinstance(a, dict):
                     for col, fn in a.items():
