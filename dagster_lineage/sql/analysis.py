@@ -311,7 +311,7 @@ class _Analysis:
                         stars.append(proj.table)
                 node.meta[_STARS] = stars
             elif isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
-                if not node.args.get("db") and node.name in ctes:
+                if not node.args.get("db") and node.name in ctes and not _in_own_cte(node):
                     continue
                 key = self._match(node)
                 if key is not None:
@@ -484,7 +484,10 @@ class _Analysis:
 
     def _child(self, node: exp.Expr) -> Scope | None:
         inner = node.this if isinstance(node, exp.Subquery) else node
-        return self._scope_of.get(id(inner)) or self._scope_of.get(id(node))
+        found = self._scope_of.get(id(inner)) or self._scope_of.get(id(node))
+        if found is None:
+            self._unknown(f"nested query not analysed: {node.sql(dialect=self.d)[:60]}")
+        return found
 
     # column resolution -------------------------------------------------------------------------
 
@@ -503,10 +506,11 @@ class _Analysis:
                 return found
         cur: Scope | None = scope
         while cur is not None:
+            selected = set(_selected_aliases(cur))
             cands = [
                 (alias, src)
                 for alias, src in cur.sources.items()
-                if self._may_have(src, name) and alias in _selected_aliases(cur)
+                if alias in selected and self._may_have(src, name)
             ]
             if len(cands) == 1:
                 return self._from_source(cands[0][1], name, cands[0][0])
@@ -739,6 +743,17 @@ def _table_key(table: exp.Table, d: Dialect) -> tuple[str, ...]:
 def _table_args(padded: list[exp.Identifier]) -> dict[str, exp.Identifier]:
     keys = ["this", "db", "catalog"][: len(padded)]
     return {k: ident.copy() for k, ident in zip(keys, reversed(padded))}
+
+
+def _in_own_cte(table: exp.Table) -> bool:
+    """A table named like the non-recursive CTE it sits in: the base table, not the CTE."""
+    cur = table.parent
+    while cur is not None:
+        if isinstance(cur, exp.CTE) and cur.alias_or_name == table.name:
+            with_ = cur.parent
+            return not (isinstance(with_, exp.With) and with_.args.get("recursive"))
+        cur = cur.parent
+    return False
 
 
 def _using_names(scope: Scope, d: Dialect) -> set[str]:

@@ -11,7 +11,8 @@ Edge kinds: a bare column reference keeps the value (``identity`` when the outpu
 base column name, ``rename`` otherwise, judged end to end through CTEs); any other expression,
 including CASE (conditions included: they decide the value), casts and window functions, is a
 ``transformation``; a column under an aggregate function (or its FILTER) is an ``aggregation``.
-Along a path through CTEs the strongest kind wins. Window PARTITION BY / ORDER BY columns are
+Along a path through CTEs the strongest kind wins; so does a base column reaching one output through
+several set-operation branches. Window PARTITION BY / ORDER BY columns are
 ``window`` reads of the output, not sources.
 
 Reads are reported by clause: WHERE ``filter``, JOIN ON/USING ``join``, GROUP BY ``group``, HAVING
