@@ -93,12 +93,19 @@ def _in_window_spec(node: exp.Expr, root: exp.Expr) -> bool:
 
 
 def _step_rank(node: exp.Expr, root: exp.Expr) -> int:
+    """Aggregation under an aggregate (or its FILTER) used as such, else transformation.
+
+    An aggregate used as a window function (``sum(x) OVER (...)``) is a transformation.
+    """
     cur = node
     while cur is not root and cur.parent is not None:
         parent = cur.parent
-        if isinstance(parent, exp.AggFunc) and not isinstance(parent.parent, exp.Window):
-            return _AGG
-        if isinstance(parent, exp.Filter) and isinstance(parent.this, exp.AggFunc):
+        agg: exp.Expr | None = None
+        if isinstance(parent, exp.AggFunc):
+            agg = parent.parent if isinstance(parent.parent, exp.Filter) else parent
+        elif isinstance(parent, exp.Filter) and isinstance(parent.this, exp.AggFunc):
+            agg = parent
+        if agg is not None and not isinstance(agg.parent, exp.Window):
             return _AGG
         cur = parent
     return _TRANS
@@ -186,7 +193,13 @@ class _Analysis:
                 self._typed = self._typed or bool(typ)
             level[padded[-1].sql(dialect=self.d)] = mapping
             self._schema_cols[names] = col_names
-        return MappingSchema(nested or None, dialect=self.d)
+        try:
+            return MappingSchema(nested or None, dialect=self.d)
+        except (SqlglotError, KeyError, ValueError, TypeError) as e:
+            self.unknowns.add(Unknown(f"the schema mapping could not be used ({e}); ignored"))
+            self._schema_parts.clear()
+            self._schema_cols.clear()
+            return MappingSchema(None, dialect=self.d)
 
     def _match(self, table: exp.Table) -> tuple[str, ...] | None:
         parts = tuple(
@@ -241,9 +254,12 @@ class _Analysis:
             assert retry is not None
             query = normalize_identifiers(retry, dialect=self.d)
             self._prepare(query)
-            query = qualify(
-                query, dialect=self.d, qualify_columns=False, validate_qualify_columns=False
-            )
+            try:
+                query = qualify(
+                    query, dialect=self.d, qualify_columns=False, validate_qualify_columns=False
+                )
+            except (SqlglotError, KeyError, ValueError, TypeError) as again:
+                self.unknowns.add(Unknown(f"could not qualify the query's tables ({again})"))
         if self._typed:
             try:
                 query = annotate_types(query, schema=self._mapping, dialect=self.d)
@@ -341,10 +357,11 @@ class _Analysis:
         return names
 
     def _types(self, query: exp.Query) -> list[str | None]:
+        projections = [p for p in query.selects if not _is_star(p)]
         if not self._typed:
-            return [None] * len(query.selects)
+            return [None] * len(projections)
         out: list[str | None] = []
-        for proj in query.selects:
+        for proj in projections:
             typ = proj.type
             if typ is None or typ.this in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.NULL):
                 out.append(None)
