@@ -21,6 +21,18 @@ Reads are reported by clause: WHERE ``filter``, JOIN ON/USING ``join``, GROUP BY
 inner query selects by name but that feeds no output column and no other clause is a ``select`` read
 (dropping it still breaks the query).
 
+Names: tables and columns are normalised per dialect (see :mod:`dagster_lineage.sql.naming`); a
+table that matches a ``schema`` key by suffix is reported under that key (``raw_orders`` written,
+``main.raw_orders`` in the schema -> ``main.raw_orders``). Nothing is dropped silently: an
+unexpandable ``*``, an ambiguous or unknown column, a column missing from the schema, a statement
+without a query or a failed qualification each add an ``Unknown`` with the reason.
+
+Known limits: unaliased expressions get sqlglot's names (``_col_0``), not the engine's; PIVOT,
+MERGE, UPDATE and DELETE have no column lineage (reported as unknown); in upper-casing dialects
+(Snowflake) a quoted lower-case name and the unquoted name of the same letters are both reported
+lower-case; unquoted names are reported lower-case even where the engine keeps their case
+(BigQuery table names).
+
 Examples:
     >>> from dagster_lineage.sql.lineage import statement_lineage
     >>> lin = statement_lineage(
