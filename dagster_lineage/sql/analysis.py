@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -45,6 +46,7 @@ _Deps = dict[_Base, int]
 _NESTED = (exp.Query, exp.Subquery)
 _MARK = "dl_orig"
 _STARS = "dl_stars"
+_GENERATED_NAME = re.compile(r"_col_\d+")
 
 
 def analyse(
@@ -279,6 +281,15 @@ class _Analysis:
         outputs = self._outputs(root)
         names = [n for n, _ in outputs]
         names = self._target_names(names, target, target_cols)
+        for i, name in enumerate(names):
+            if _GENERATED_NAME.fullmatch(name) and name == outputs[i][0]:
+                self.unknowns.add(
+                    Unknown(
+                        f"output column {i + 1} has no alias (called '{name}' here; the "
+                        "database names it differently): add an alias",
+                        name,
+                    )
+                )
         types = self._types(query)
         columns = []
         sourced: set[_Base] = set()
