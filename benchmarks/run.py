@@ -33,6 +33,8 @@ import generate  # noqa: E402
 
 SQLLINEAGE_VENV = HERE / ".venv-sqllineage"
 WORKER = HERE / "worker.py"
+SLOW_SECONDS = 90.0  # a measurement whose process runs longer than this ...
+SLOW_REPS = 1  # ... is repeated only this often (set from --slow-reps)
 PROFILE_DIR: Path | None = None  # set by --profile: each worker runs under pyinstrument
 
 
@@ -104,8 +106,11 @@ def repeat(
             return {"name": name, "error": res["error"][:800]}
         runs.append(res)
         log(f"{name} #{i + 1}: {res['seconds']:.3f}s, peak RSS {res['peak_rss_mib']:.0f} MiB")
+        if res["wall_seconds"] > SLOW_SECONDS and len(runs) >= SLOW_REPS:
+            break  # a slow measurement: SLOW_REPS repetitions are enough (reported per row)
     summary = dict(runs[0])
     summary["name"] = name
+    summary["reps"] = len(runs)
     for key in ("seconds", "peak_rss_mib", "wall_seconds", "import_seconds", "max_model_seconds"):
         vals = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
         if vals:
@@ -288,6 +293,8 @@ READS_KEY = "__reads__"
 def _classify(model: str, col: str, table: str, src: str, ours: dict[str, Any], sql: str) -> str:
     """Why an edge is in the other tool's set but not in ours."""
     reads = {(t, c): clause for t, c, clause in ours.get(READS_KEY, [])}
+    if col == "*":
+        return "other did not expand SELECT * (output column '*')"
     if src == "*":
         return "other maps count(*) to a '*' column"
     clause = reads.get((table, src))
@@ -330,7 +337,14 @@ def agreement(edges: dict[str, Path], input_path: Path) -> dict[str, Any]:
                 only_other.append(f"{m}.{c} <- {t}.{s}  [{kind}]")
                 examples.setdefault(f"other: {kind}", m)
             for c, t, s in sorted(a - b):
-                kind = "column missing in other" if c not in other[m] else "other"
+                if c not in other[m]:
+                    kind = (
+                        "other did not expand SELECT *"
+                        if "*" in other[m]
+                        else "column missing in other"
+                    )
+                else:
+                    kind = "other"
                 kinds_ours[kind] = kinds_ours.get(kind, 0) + 1
                 only_ours.append(f"{m}.{c} <- {t}.{s}  [{kind}]")
                 examples.setdefault(f"ours: {kind}", m)
@@ -506,8 +520,8 @@ def render(results: dict[str, Any]) -> str:
         )
         lines.append("")
     lines += [
-        "| measurement | median time | extrapolated to all models | slowest model | import | peak RSS | notes |",
-        "|---|---|---|---|---|---|---|",
+        "| measurement | median time | extrapolated to all models | slowest model | import | peak RSS | reps | notes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for section in ("load", "graph", "impact", "changed"):
         for _key, r in (results.get(section) or {}).items():
@@ -515,7 +529,7 @@ def render(results: dict[str, Any]) -> str:
                 continue
             if "skipped" in r or "error" in r:
                 lines.append(
-                    f"| {r['name']} | - | - | - | - | - | {r.get('skipped') or 'ERROR: ' + r['error'][:160]} |"
+                    f"| {r['name']} | - | - | - | - | - | - | {r.get('skipped') or 'ERROR: ' + r['error'][:160]} |"
                 )
                 continue
             notes = []
@@ -532,7 +546,7 @@ def render(results: dict[str, Any]) -> str:
                 f"| {r['name']} | {fmt_s(r['seconds'])} | {fmt_s(r.get('extrapolated_seconds'))} | "
                 f"{fmt_s(r.get('max_model_seconds')) if 'max_model_seconds' in r else '-'} "
                 f"{'(' + r['slowest_model'] + ')' if r.get('slowest_model') else ''} | "
-                f"{fmt_s(r.get('import_seconds'))} | {r['peak_rss_mib']:.0f} MiB | {'; '.join(notes)} |"
+                f"{fmt_s(r.get('import_seconds'))} | {r['peak_rss_mib']:.0f} MiB | {r.get('reps')} | {'; '.join(notes)} |"
             )
     lines += ["", "### Ratios", ""]
     lines += [f"- {k}: {v}" for k, v in ratios(results).items()]
@@ -619,6 +633,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--regenerate", action="store_true", help="regenerate and recompile the project"
     )
+    parser.add_argument(
+        "--slow-reps",
+        type=int,
+        default=1,
+        help="repetitions of a measurement whose process runs > 90 s (default 1)",
+    )
     parser.add_argument("--no-sqllineage", action="store_true", help="skip the sqllineage baseline")
     parser.add_argument(
         "--profile",
@@ -632,11 +652,13 @@ def main(argv: list[str] | None = None) -> None:
     cfg = parser.parse_args(argv)
     cfg.models = cfg.models or (50 if cfg.quick else 2000)
     cfg.reps = cfg.reps or (1 if cfg.quick else 3)
-    cfg.reps_slow = 1 if cfg.quick else max(1, min(cfg.reps, 2))
+    cfg.reps_slow = 1 if cfg.quick else max(1, min(cfg.reps, cfg.slow_reps))
     cfg.sample = cfg.sample or (10 if cfg.quick else 200)
     cfg.sample_sqllineage = cfg.sample_sqllineage or (10 if cfg.quick else 100)
     cfg.out = (cfg.out or HERE / "out").resolve()
     cfg.out.mkdir(parents=True, exist_ok=True)
+    global SLOW_REPS
+    SLOW_REPS = cfg.slow_reps
     if cfg.profile:
         global PROFILE_DIR
         PROFILE_DIR = cfg.out
