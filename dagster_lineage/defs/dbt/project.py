@@ -107,11 +107,35 @@ def default_dbt_executable() -> str:
 
 
 def _run_dbt(project: DbtProject, args: Sequence[str]) -> None:
-    from dagster_dbt import DbtCliResource
+    """Run one dbt command for ``project`` in a subprocess (no in-process adapter: fast)."""
+    import subprocess
 
-    DbtCliResource(project_dir=project, dbt_executable=default_dbt_executable()).cli(
-        [*args, "--quiet"], target_path=Path(project.target_path)
-    ).wait()
+    target_dir = Path(project.manifest_path).parent
+    cmd = [
+        default_dbt_executable(),
+        "--no-use-colors",
+        *args,
+        "--quiet",
+        "--project-dir",
+        str(project.project_dir),
+        "--profiles-dir",
+        str(project.profiles_dir),
+        "--target-path",
+        str(target_dir),
+        "--log-path",
+        str(target_dir / "logs"),
+    ]
+    if project.profile:
+        cmd += ["--profile", project.profile]
+    if project.target:
+        cmd += ["--target", project.target]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.run(
+        cmd, cwd=str(project.project_dir), env=env, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).strip().splitlines()
+        raise RuntimeError(" / ".join(output[-8:]) or f"dbt exited with {proc.returncode}")
 
 
 def prepare_dbt_project(
