@@ -13,9 +13,11 @@ Examples:
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib.util
 import inspect
 import os
+import sys
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
@@ -226,15 +228,17 @@ def read_dags_dagbag(dags_folder: str | os.PathLike[str]) -> DagFolder:
             "Airflow is not installed, so DAG files cannot be parsed with Airflow's DagBag",
             fix="Install dagster-lineage[airflow], or read the DAGs statically (reader='static').",
         )
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-    except Exception as exc:  # a broken Airflow install or configuration
-        raise IntegrationError(
-            str(dags_folder),
-            f"Airflow could not be imported ({type(exc).__name__}: {exc})",
-            fix="Check the Airflow installation and AIRFLOW_HOME, or use reader='static'.",
-        ) from None
-    bag = DagBag(dag_folder=str(dags_folder), safe_mode=True)
+    # Airflow logs to stdout; keep stdout clean for callers that print JSON (the CLI).
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            from airflow.dag_processing.dagbag import DagBag
+        except Exception as exc:  # a broken Airflow install or configuration
+            raise IntegrationError(
+                str(dags_folder),
+                f"Airflow could not be imported ({type(exc).__name__}: {exc})",
+                fix="Check the Airflow installation and AIRFLOW_HOME, or use reader='static'.",
+            ) from None
+        bag = DagBag(dag_folder=str(dags_folder), safe_mode=True)
     dags = tuple(dag_info_from_airflow(bag.dags[k]) for k in sorted(bag.dags))
     errors = []
     for path, message in sorted(bag.import_errors.items()):
