@@ -27,7 +27,10 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from dagster_lineage.errors import ChangeSpecError, DagsterLineageError, UnknownAssetError
@@ -143,7 +146,8 @@ def _run(args: argparse.Namespace) -> int:
             hint="dagster-lineage impact raw_orders --drop c",
         )
 
-    graph = load_graph(args)
+    with _stdout_to_stderr():  # loading may log (dbt compile, Airflow): keep stdout the report's
+        graph = load_graph(args)
     if asset is not None:
         key = graph.resolve(asset)
     else:
@@ -154,6 +158,21 @@ def _run(args: argparse.Namespace) -> int:
     report = analyze_impact(graph, key, changes)
     print(render_report(report, args.format))
     return report.exit_code(Severity.parse(args.fail_on))
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout (Python and subprocesses, fd 1) to stderr meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _table_asset(graph: LineageGraph, table: str) -> AssetKeyPath:

@@ -164,13 +164,19 @@ class Reference:
         path: the column path from the changed column to this use (the last step is the asset's
             output column, or ``asset.*`` for reads and table-level uses).
         severity: breaking or warning (after the caller's ``is_breaking`` override).
-        reason: why, in one sentence.
+        cause: why, as a code (``by_name``, ``star``, ``star_shape``, ``derived``, ``type_pass``,
+            ``type_derived``, ``type_read``, ``contract``, ``contract_ok``, ``add_star``,
+            ``table``, ``unknown``); :attr:`reason` is the sentence.
+        detail: extra text for the reason (a declared type, a lineage gap, ...).
 
     Examples:
         >>> ref = Reference(ColumnDropped("a"), ColumnRef(("raw",), "a"), Usage.FILTER, None, None,
-        ...                 (ColumnRef(("raw",), "a"), ColumnRef(("stg",), "*")), Severity.BREAKING, "x")
+        ...                 (ColumnRef(("raw",), "a"), ColumnRef(("stg",), "*")), Severity.BREAKING,
+        ...                 "by_name")
         >>> ref.asset, ref.describe()
         (('stg',), 'raw.a in filter')
+        >>> ref.reason
+        'reads raw.a by name in filter; a would no longer exist'
     """
 
     change: SchemaChange
@@ -180,7 +186,13 @@ class Reference:
     kind: EdgeKind | None
     path: tuple[ColumnRef, ...]
     severity: Severity
-    reason: str
+    cause: str
+    detail: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """Why this use is affected, in one sentence (built on demand)."""
+        return _reason(self)
 
     @property
     def asset(self) -> AssetKeyPath:
@@ -213,6 +225,7 @@ class Reference:
         """JSON-ready form (``change`` is the index into the report's changes)."""
         return {
             "change": change_index,
+            "cause": self.cause,
             "column": self.column.display(),
             "usage": self.usage.value,
             "output_column": self.output_column,
@@ -523,11 +536,12 @@ class _Walker:
         self.root = root
         self.hits = hits
         self.star_children = star_children
+        self.changed_assets: dict[AssetKeyPath, tuple[ColumnRef, ...]] = {}
 
     # -- recording --
 
     def add(self, ref: Reference) -> None:
-        per = self.hits.setdefault(ref.asset, {})
+        per = self.hits.setdefault(ref.path[-1].asset, {})
         sig = (id(ref.change), ref.column, ref.usage, ref.output_column)
         old = per.get(sig)
         if old is None or ref.severity > old.severity:
@@ -538,7 +552,7 @@ class _Walker:
     def run(self, change: SchemaChange) -> None:
         root = self.root
         # assets whose outputs change -> a path to them (for lineage-incomplete children)
-        self.changed_assets: dict[AssetKeyPath, tuple[ColumnRef, ...]] = {}
+        self.changed_assets = {}
         if isinstance(change, (ColumnRenamed, ColumnDropped, ColumnTypeChanged)):
             start = ColumnRef(root, change.column)
             self.changed_assets[root] = (start,)
@@ -547,10 +561,10 @@ class _Walker:
         elif isinstance(change, ColumnAdded):
             self.added(change)
         elif isinstance(change, TableRenamed):
-            self.table_level(change, "would be renamed to " + change.new_name)
+            self.table_level(change)
         else:
             self.changed_assets[root] = (ColumnRef(root, "*"),)
-            self.table_level(change, "would be dropped")
+            self.table_level(change)
             starts = {ColumnRef(root, c.name) for c in self.graph.get(root).columns}
             for child in self.graph.children(root):
                 starts.update(
@@ -564,9 +578,9 @@ class _Walker:
 
     # -- table rename / drop: every direct consumer refers to the table by name --
 
-    def table_level(self, change: SchemaChange, what: str) -> None:
+    def table_level(self, change: SchemaChange) -> None:
+        tbl = ColumnRef(self.root, "*")
         for child in self.graph.children(self.root):
-            tbl = ColumnRef(self.root, "*")
             self.add(
                 Reference(
                     change,
@@ -576,7 +590,7 @@ class _Walker:
                     None,
                     (tbl, ColumnRef(child, "*")),
                     Severity.BREAKING,
-                    f"depends on {key_to_str(self.root)} by name, which {what}",
+                    "table",
                 )
             )
 
@@ -587,96 +601,71 @@ class _Walker:
     ) -> None:
         graph = self.graph
         type_change = isinstance(change, ColumnTypeChanged)
-        origin = starts[0][0] if len(starts) == 1 else ColumnRef(self.root, "*")
+        new_type = change.data_type if isinstance(change, ColumnTypeChanged) else ""
         state: dict[tuple[AssetKeyPath, str], int] = {}
         queue: deque[tuple[ColumnRef, tuple[ColumnRef, ...], int]] = deque()
         for ref, path in starts:
             state[(ref.asset, ref.column.lower())] = _DOOMED
             queue.append((ref, path, _DOOMED))
+        add = self.add
         while queue:
             ref, path, st = queue.popleft()
             if state.get((ref.asset, ref.column.lower()), 0) > st:
                 continue  # superseded by a stronger state
-            path_assets = {s.asset for s in path}
-            src = ref.display()
+            # no cycle guard needed: a column is expanded at most once per state (doomed/tainted)
             used_by: set[AssetKeyPath] = set()
             for use in graph.column_consumers(ref):
-                if use.asset in path_assets:
-                    continue  # a cycle; LineageGraph.find_cycle reports it
+                if use.asset == ref.asset:
+                    continue  # a self-reference (a cycle, reported by LineageGraph.find_cycle)
                 used_by.add(use.asset)
-                consumer = graph.get(use.asset)
-                if use.kind is not None and use.output_column is not None:
+                kind = use.kind
+                if kind is not None and use.output_column is not None:
                     out = ColumnRef(use.asset, use.output_column)
                     npath = path + (out,)
-                    star = ref.asset in consumer.star_upstreams and use.kind is EdgeKind.IDENTITY
+                    usage = Usage.SELECT
                     nxt = _TAINTED
+                    detail = None
                     if st == _TAINTED:
-                        sev = Severity.WARNING
-                        why = (
-                            f"{out.column} derives from {src}, which derives from "
-                            f"{origin.display()} ({change.describe()})"
-                        )
+                        sev, cause = Severity.WARNING, "derived"
                     elif type_change:
-                        assert isinstance(change, ColumnTypeChanged)
-                        if use.kind.is_pass_through:
+                        if kind.is_pass_through:
                             nxt = _DOOMED
-                            sev, why = _contract_check(consumer, out.column, src, change)
-                        else:
-                            sev = Severity.WARNING
-                            why = (
-                                f"{out.column} is a {use.kind.value} of {src}, whose type "
-                                f"changes to {change.data_type}"
+                            sev, cause, detail = _contract_check(
+                                graph.get(use.asset), out.column, new_type
                             )
-                    elif star:
-                        nxt = _DOOMED
-                        sev = Severity.WARNING
-                        why = (
-                            f"consumes select * from {key_to_str(ref.asset)}: column "
-                            f"{ref.column} would {_fate(change)} in its output"
-                        )
+                        else:
+                            sev, cause = Severity.WARNING, "type_derived"
+                    elif (
+                        kind is EdgeKind.IDENTITY
+                        and ref.asset in graph.get(use.asset).star_upstreams
+                    ):
+                        nxt, usage = _DOOMED, Usage.SELECT_STAR
+                        sev, cause = Severity.WARNING, "star"
                     else:
-                        nxt = _DOOMED if use.kind is EdgeKind.IDENTITY else _TAINTED
-                        sev = Severity.BREAKING
-                        why = (
-                            f"selects {src} by name into {out.column} ({use.kind.value}); "
-                            f"{ref.column} would {_fate(change)}"
-                        )
-                    self.add(
-                        Reference(
-                            change,
-                            ref,
-                            Usage.SELECT_STAR if star else Usage.SELECT,
-                            out.column,
-                            use.kind,
-                            npath,
-                            sev,
-                            why,
-                        )
-                    )
+                        nxt = _DOOMED if kind is EdgeKind.IDENTITY else _TAINTED
+                        sev, cause = Severity.BREAKING, "by_name"
+                    add(Reference(change, ref, usage, out.column, kind, npath, sev, cause, detail))
                     self._enqueue(queue, state, out, npath, nxt)
                 else:
-                    clause = use.clause.value if use.clause else "unknown"
+                    usage = Usage(use.clause.value) if use.clause else Usage.UNKNOWN
                     npath = path + (ColumnRef(use.asset, "*"),)
                     if st == _DOOMED and not type_change:
-                        sev = Severity.BREAKING
-                        why = f"reads {src} by name in {clause}; {ref.column} would {_fate(change)}"
+                        sev, cause = Severity.BREAKING, "by_name"
                     elif st == _DOOMED:
-                        sev = Severity.WARNING
-                        why = f"reads {src} in {clause}; its type changes"
+                        sev, cause = Severity.WARNING, "type_read"
                     else:
-                        sev = Severity.WARNING
-                        why = f"reads {src} in {clause}; it derives from {origin.display()}"
-                    self.add(Reference(change, ref, Usage(clause), None, None, npath, sev, why))
+                        sev, cause = Severity.WARNING, "derived"
+                    add(Reference(change, ref, usage, None, None, npath, sev, cause))
                     self.changed_assets.setdefault(use.asset, npath)
             # SELECT * consumers whose lineage does not list this column explicitly
             if st == _DOOMED:
                 for child in self.star_children.get(ref.asset, ()):
-                    if child in used_by or child in path_assets:
+                    if child in used_by or child == ref.asset:
                         continue
                     crec = graph.get(child)
                     out = ColumnRef(child, ref.column)
                     npath = path + (out,)
-                    self.add(
+                    add(
                         Reference(
                             change,
                             ref,
@@ -685,8 +674,7 @@ class _Walker:
                             EdgeKind.IDENTITY,
                             npath,
                             Severity.WARNING,
-                            f"consumes select * from {key_to_str(ref.asset)}, whose shape changes "
-                            f"({change.describe()})",
+                            "star_shape",
                         )
                     )
                     if not crec.columns or crec.column(ref.column) is not None:
@@ -701,7 +689,8 @@ class _Walker:
         st: int,
     ) -> None:
         sig = (out.asset, out.column.lower())
-        self.changed_assets.setdefault(out.asset, npath)
+        if out.asset not in self.changed_assets:
+            self.changed_assets[out.asset] = npath
         if state.get(sig, 0) < st:
             state[sig] = st
             queue.append((out, npath, st))
@@ -729,8 +718,7 @@ class _Walker:
                         EdgeKind.IDENTITY,
                         npath,
                         Severity.WARNING,
-                        f"consumes select * from {key_to_str(key)}: its output would gain "
-                        f"column {change.column}",
+                        "add_star",
                     )
                 )
                 queue.append((child, npath))
@@ -743,28 +731,84 @@ class _Walker:
         while queue:
             key, path = queue.popleft()
             for child in self.graph.children(key):
-                crec = self.graph.get(child)
-                gap = _lineage_gap(crec)
+                gap = _lineage_gap(self.graph.get(child))
                 if gap is None:
                     continue
-                tbl = ColumnRef(key, "*")
                 npath = path + (ColumnRef(child, "*"),)
                 self.add(
                     Reference(
                         change,
-                        tbl,
+                        ColumnRef(key, "*"),
                         Usage.UNKNOWN,
                         None,
                         None,
                         npath,
                         Severity.WARNING,
-                        f"lineage incomplete ({gap}); depends on {key_to_str(key)}, which is "
-                        f"affected by {change.describe()}",
+                        "unknown",
+                        gap,
                     )
                 )
                 if child not in seen:
                     seen.add(child)
                     queue.append((child, npath))
+
+
+def _reason(r: Reference) -> str:
+    change = r.change
+    col = r.column.display()
+    table = key_to_str(r.column.asset)
+    origin = r.path[0].display() if r.path[0].column != "*" else key_to_str(r.path[0].asset)
+    where = f"into {r.output_column} ({r.kind.value})" if r.kind else f"in {r.usage.value}"
+    dtype = change.data_type if isinstance(change, ColumnTypeChanged) else ""
+    cause = r.cause
+    if cause == "by_name":
+        verb = "selects" if r.output_column else "reads"
+        return f"{verb} {col} by name {where}; {r.column.column} would {_fate(change)}"
+    if cause == "star":
+        return (
+            f"consumes select * from {table}: column {r.column.column} would {_fate(change)} "
+            "in its output"
+        )
+    if cause == "star_shape":
+        return f"consumes select * from {table}, whose shape changes ({change.describe()})"
+    if cause == "add_star":
+        return f"consumes select * from {table}: its output would gain column {r.output_column}"
+    if cause == "derived":
+        what = (
+            f"{r.output_column} derives from {col}"
+            if r.output_column
+            else f"reads {col} in {where[3:]}"
+        )
+        return f"{what}, which derives from {origin} ({change.describe()})"
+    if cause == "type_derived":
+        return f"{r.output_column} is a {r.kind.value if r.kind else 'use'} of {col}, whose type changes to {dtype}"
+    if cause == "type_read":
+        return f"reads {col} in {r.usage.value}; its type changes to {dtype}"
+    if cause == "contract":
+        return (
+            f"enforced contract declares {r.output_column} as {r.detail}; it passes {col} through, "
+            f"whose type would become {dtype}"
+        )
+    if cause == "contract_ok":
+        return f"passes {col} through; its type changes to {dtype} (matches the contract)"
+    if cause == "type_pass":
+        return (
+            f"passes {col} through into {r.output_column}; its type changes to {dtype} "
+            "(no enforced contract)"
+        )
+    if cause == "table":
+        what = (
+            f"would be renamed to {change.new_name}"
+            if isinstance(change, TableRenamed)
+            else "would be dropped"
+        )
+        return f"depends on {table} by name, which {what}"
+    if cause == "unknown":
+        return (
+            f"lineage incomplete ({r.detail}); depends on {table}, which is affected by "
+            f"{change.describe()}"
+        )
+    return cause
 
 
 def _fate(change: SchemaChange) -> str:
@@ -794,26 +838,15 @@ def normalize_type(data_type: str) -> str:
 
 
 def _contract_check(
-    consumer: AssetLineage, column: str, src: str, change: ColumnTypeChanged
-) -> tuple[Severity, str]:
+    consumer: AssetLineage, column: str, new_type: str
+) -> tuple[Severity, str, str | None]:
     info = consumer.column(column)
     declared = info.data_type if info else None
     if consumer.contract_enforced and declared:
-        if normalize_type(declared) != normalize_type(change.data_type):
-            return (
-                Severity.BREAKING,
-                f"enforced contract declares {column} as {declared}; it passes {src} through, "
-                f"whose type would become {change.data_type}",
-            )
-        return (
-            Severity.WARNING,
-            f"passes {src} through; its type changes to {change.data_type} (matches the contract)",
-        )
-    return (
-        Severity.WARNING,
-        f"passes {src} through into {column}; its type changes to {change.data_type} "
-        "(no enforced contract)",
-    )
+        if normalize_type(declared) != normalize_type(new_type):
+            return Severity.BREAKING, "contract", declared
+        return Severity.WARNING, "contract_ok", declared
+    return Severity.WARNING, "type_pass", None
 
 
 # --- assembling the report ---------------------------------------------------------------------
@@ -855,7 +888,7 @@ def _build_report(
             )
         )
         rec = graph.get(key)
-        shortest = min(refs, key=lambda r: (len(r.path_assets), r.path_assets))
+        shortest = min(refs, key=lambda r: len(r.path))
         gap = _lineage_gap(rec)
         impacted.append(
             ImpactedAsset(

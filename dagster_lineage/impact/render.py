@@ -23,6 +23,8 @@ JSON schema (``schema_version`` 1; fields are only ever added within a version):
           "referenced_columns": ["order_total"],
           "references": [{
               "change": 0,                      # index into "changes"
+              "cause": "by_name" | "star" | "star_shape" | "derived" | "type_pass" | "type_derived"
+                       | "type_read" | "contract" | "contract_ok" | "add_star" | "table" | "unknown",
               "column": "raw_orders.order_total",   # the column used ("asset.*" for the table)
               "usage": "select" | "filter" | "join" | "group" | "having" | "order" | "window"
                        | "qualify" | "select_star" | "table" | "unknown",
