@@ -158,6 +158,8 @@ class _Interpreter:
 
     def bind(self, target: ast.expr, value: Any, env: dict[str, Any]) -> None:
         if isinstance(target, ast.Name):
+            if isinstance(value, _Opaque) and "(" in value.name:
+                value = _Opaque(target.id)  # a call's result reads better by its variable's name
             env[target.id] = value
         elif isinstance(target, ast.Tuple | ast.List):
             vals = list(value) if isinstance(value, list | tuple) else None
@@ -533,9 +535,17 @@ class _Interpreter:
                     return self._table_frame(name)
             srcs = []
             for p in _flatten(paths):
-                if not _is_pathlike(p):
+                if not _is_pathlike(p) or _only_placeholders(_text(p)):
+                    # columns still resolve by name, to no known source
+                    where = f" ({_text(p)})" if _is_pathlike(p) else ""
                     return _Frame(
-                        unknowns=(Unknown(f"input path only known at run time (line {self.line})"),)
+                        open=(_Open(()),),
+                        unknowns=(
+                            Unknown(
+                                f"input path only known at run time{where}, line {self.line}: "
+                                "its upstream asset is not known before the job runs"
+                            ),
+                        ),
                     )
                 srcs.append(SparkSource("path", _text(p), fmt if isinstance(fmt, str) else None))
             if not srcs:
@@ -1143,3 +1153,10 @@ def _entry_args(fn: ast.FunctionDef) -> list[Any]:
         else:
             break
     return out
+
+
+def _only_placeholders(path: str) -> bool:
+    """A path with no literal part (``{args.input}``): it names no asset before run time."""
+    import re
+
+    return not re.sub(r"\{[^{}]*\}|/", "", path).strip()

@@ -7,6 +7,7 @@ columns; the expected output is computed independently by DuckDB from the same f
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,12 +61,20 @@ def export_dir(spark_dir: Path) -> Iterator[Path]:
         yield exports
 
 
-def _materialize(asset: dg.AssetsDefinition, resource: Any) -> dg.AssetMaterialization:
+def _materialize(
+    asset: dg.AssetsDefinition, resource: Any
+) -> tuple[dg.AssetMaterialization, list[str]]:
+    """Materialize in an ephemeral instance; the materialization and the run's warnings."""
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize([asset], resources={"spark": resource}, instance=instance)
         assert result.success
         [mat] = result.asset_materializations_for_node(result.all_node_events[0].node_name)
-        return mat
+        warnings = [
+            e.user_message
+            for e in instance.all_logs(result.run_id)
+            if e.level == logging.WARNING and not e.is_dagster_event
+        ]
+        return mat, warnings
 
 
 def _raw(md: dict[str, Any], key: str) -> Any:
@@ -97,8 +106,9 @@ def test_example_spec_has_static_lineage_without_spark() -> None:
 def test_example_job_runtime_lineage(spark: Any, spark_resource: Any, export_dir: Path) -> None:
     from example_project import part_spark
 
-    mat = _materialize(part_spark.customer_ltv_model, spark_resource)
+    mat, warnings = _materialize(part_spark.customer_ltv_model, spark_resource)
     md = mat.metadata
+    assert not [w for w in warnings if "dagster-lineage" in w]
 
     # the job really ran: its output equals DuckDB's computation over the same input
     out = spark.read.parquet(str(export_dir / "customer_ltv"))
@@ -176,7 +186,10 @@ def test_mismatch_is_recorded_and_written_output_captured(
     assert static["column_deps"]["lifetime_value"] == []
     assert any(u["column"] == "lifetime_value" for u in static["unknowns"])
 
-    md = _materialize(asset, spark_resource).metadata
+    mat, warnings = _materialize(asset, spark_resource)
+    md = mat.metadata
+    [warning] = [w for w in warnings if "differs from its static lineage" in w]
+    assert "lifetime_value" in warning and "order_total" in warning
     # the entry returned nothing: the written DataFrame was captured
     deps = _raw(md, COLUMN_LINEAGE_KEY).deps_by_column
     assert [(d.asset_key.to_user_string(), d.column_name) for d in deps["lifetime_value"]] == [
