@@ -144,6 +144,10 @@ def analyze_source(
                 state.unknowns.append(Unknown(f"{filename} has no function {entry!r}"))
     except RecursionError:
         state.unknowns.append(Unknown(f"{filename} is too deeply nested to analyse"))
+    except Exception as e:  # noqa: BLE001 - lineage is enrichment: report what stopped it
+        state.unknowns.append(
+            Unknown(f"{filename}: analysis stopped at line {it.line} ({type(e).__name__}: {e})")
+        )
     writes = tuple(_output_from(f, t, line) for t, f, line in state.writes)
     output: SparkOutput | None = None
     if isinstance(returned, _Frame):

@@ -24,6 +24,8 @@ from dagster_lineage.defs.spark import (
     spark_job_asset,
 )
 
+pytestmark = pytest.mark.spark
+
 ORDERS = [
     # order_id, customer_id, order_total, legacy_discount_code, ordered_at, status
     (1, 10, 100.00, None, "2024-01-01 10:00:00", "completed"),

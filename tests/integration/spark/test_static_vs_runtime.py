@@ -20,6 +20,8 @@ from dagster_lineage.integrations.spark.static import analyze_job_file
 from dagster_lineage.integrations.spark.translator import SparkJob, SparkLineageTranslator
 from dagster_lineage.integrations.spark.types import SparkSource
 
+pytestmark = pytest.mark.spark
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "spark"
 
 TABLES = {
