@@ -57,7 +57,11 @@ def _prepare(
             f"translator must be a DagsterDbtLineageTranslator (or a subclass), got "
             f"{type(translator).__name__}. Subclass DagsterDbtLineageTranslator to customise it."
         )
-    manifest_dict, manifest_dir = coerce_manifest(manifest)
+    if isinstance(manifest, Mapping):
+        manifest_dict, manifest_dir = coerce_manifest(manifest)
+    else:
+        manifest_dict = translator.load_manifest(manifest)
+        manifest_dir = Path(manifest).resolve().parent
     translator.bind_artifacts(
         manifest_dict,
         catalog=catalog,

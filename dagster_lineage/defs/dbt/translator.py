@@ -25,7 +25,7 @@ from dagster_lineage.integrations.dbt.analysis import (
     analyse_dbt_manifest,
     default_dbt_owners,
 )
-from dagster_lineage.integrations.dbt.cache import LineageCache
+from dagster_lineage.integrations.dbt.cache import CacheStats, LineageCache
 from dagster_lineage.integrations.dbt.checksum import code_checksum_for_dbt_node
 from dagster_lineage.integrations.dbt.manifest import load_json_artifact
 from dagster_lineage.integrations.dbt.settings import DbtLineageSettings
@@ -102,6 +102,29 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
         if target_dir is not None:
             binding["target_dir"] = Path(target_dir)
 
+    def load_manifest(self, path: str | Path) -> Mapping[str, Any]:
+        """Read manifest.json once per file version (the decorator and the exposure specs share it).
+
+        Examples:
+            >>> import json, pathlib, tempfile
+            >>> p = pathlib.Path(tempfile.mkdtemp()) / "manifest.json"
+            >>> _ = p.write_text(json.dumps({"nodes": {}}))
+            >>> t = DagsterDbtLineageTranslator()
+            >>> t.load_manifest(p) is t.load_manifest(p)
+            True
+        """
+        resolved = Path(path).resolve()
+        try:
+            st = resolved.stat()
+            version: tuple[Any, ...] = (str(resolved), st.st_mtime_ns, st.st_size)
+        except OSError:
+            version = (str(resolved), None, None)
+        if not hasattr(self, "_manifests"):
+            self._manifests: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        if version not in self._manifests:
+            self._manifests[version] = load_json_artifact(resolved)
+        return self._manifests[version]
+
     def get_catalog(
         self, manifest: Mapping[str, Any], project: DbtProject | None
     ) -> Mapping[str, Any] | None:
@@ -158,6 +181,20 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
         )
         self._analyses[id(manifest)] = (manifest, analysis)
         return analysis
+
+    def lineage_cache_stats(self) -> CacheStats:
+        """Cache hits, misses and writes of every analysis this translator ran (for tests/ops).
+
+        Examples:
+            >>> DagsterDbtLineageTranslator().lineage_cache_stats()
+            CacheStats(hits=0, misses=0, writes=0)
+        """
+        hits = misses = writes = 0
+        for _, analysis in getattr(self, "_analyses", {}).values():
+            hits += analysis.cache_stats.hits
+            misses += analysis.cache_stats.misses
+            writes += analysis.cache_stats.writes
+        return CacheStats(hits=hits, misses=misses, writes=writes)
 
     def get_lineage_record(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
