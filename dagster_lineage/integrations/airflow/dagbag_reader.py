@@ -239,8 +239,20 @@ def read_dags_dagbag(dags_folder: str | os.PathLike[str]) -> DagFolder:
                 fix="Check the Airflow installation and AIRFLOW_HOME, or use reader='static'.",
             ) from None
         bag = DagBag(dag_folder=str(dags_folder), safe_mode=True)
-    dags = tuple(dag_info_from_airflow(bag.dags[k]) for k in sorted(bag.dags))
+    dags_list = []
     errors = []
+    for dag_id in sorted(bag.dags):
+        try:
+            dags_list.append(dag_info_from_airflow(bag.dags[dag_id]))
+        except Exception as exc:  # one odd DAG never stops the others
+            fileloc = str(getattr(bag.dags[dag_id], "fileloc", dag_id))
+            errors.append(
+                DagFileError(
+                    fileloc,
+                    f"Could not read DAG '{dag_id}' of {fileloc}: {type(exc).__name__}: {exc}",
+                )
+            )
+    dags = tuple(dags_list)
     for path, message in sorted(bag.import_errors.items()):
         first = str(message).strip().splitlines()
         last = first[-1] if first else str(message)

@@ -553,7 +553,27 @@ def dag_records(
         # tables this asset writes itself are traced through, not dependencies
         own = {k: v for k, v in table_owner.items() if v != d.key}
         outlets = {k: v for k, v in outlet_owner.items() if v != d.key}
-        units.append(_build_unit(d, translator, analysed, own, outlets, checksums[d.dag.dag_id]))
+        try:
+            unit = _build_unit(d, translator, analysed, own, outlets, checksums[d.dag.dag_id])
+        except Exception as e:  # lineage is enrichment: keep the asset, report what failed
+            unit = AirflowUnit(
+                record=AssetLineage(
+                    key=d.key,
+                    asset_type=AssetType.DAG,
+                    source_ref=d.dag.dag_id,
+                    unknowns=(
+                        Unknown(
+                            f"lineage of DAG '{d.dag.dag_id}' ({d.dag.fileloc}) could not be "
+                            f"built: {type(e).__name__}: {e}"
+                        ),
+                    ),
+                    code_checksum=checksums[d.dag.dag_id],
+                    owners=translator.get_owners(d.dag),
+                ),
+                dag=d.dag,
+                task_ids=tuple(t.task_id for t in d.tasks),
+            )
+        units.append(unit)
     return units
 
 

@@ -919,6 +919,13 @@ def _iter_dags(files: list[Path]) -> Iterator[tuple[Path, list[DagInfo] | None, 
             yield f, read_dag_file_static(f), None
         except IntegrationError as exc:
             yield f, None, str(exc)
+        except Exception as exc:  # lineage is enrichment: one odd file never stops the others
+            err = IntegrationError(
+                str(f),
+                f"the static reader failed ({type(exc).__name__}: {exc})",
+                fix="Read the DAGs with Airflow (reader='dagbag') or report the file.",
+            )
+            yield f, None, str(err)
 
 
 def read_dags_static(dags_folder: str | os.PathLike[str]) -> DagFolder:

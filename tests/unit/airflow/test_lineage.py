@@ -246,3 +246,14 @@ def test_render_unknown_values_are_reported() -> None:
     assert r.sql == "select * from __var_value_schema__.t where d > '1999-12-31'"
     assert r.notes == ("template value 'var.value.schema' is only known at run time",)
     assert EdgeKind.AGGREGATION.value == "aggregation"
+
+
+def test_a_failing_translator_hook_degrades_to_an_unknown(static_folder: DagFolder) -> None:
+    class Broken(AirflowLineageTranslator):
+        def get_declared_lineage(self, dag, task):  # type: ignore[no-untyped-def]
+            raise RuntimeError("hook bug")
+
+    (unit,) = dag_records([static_folder.dag("f01_inline_sql")], translator=Broken())
+    assert unit.record.key == ("f01_inline_sql",)
+    assert "hook bug" in unit.record.unknowns[0].reason
+    assert "f01_inline_sql" in unit.record.unknowns[0].reason
