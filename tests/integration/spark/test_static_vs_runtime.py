@@ -53,6 +53,7 @@ SNIPPETS = [
     "literal_loop_unrolled",
     "drop_columns",
     "with_column_renamed",
+    "spark_sql_join",
 ]
 
 
