@@ -64,6 +64,7 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -498,6 +499,45 @@ def _validate(
     return tuple(out)
 
 
+_INDEX_CACHE: weakref.WeakKeyDictionary[LineageGraph, dict[tuple[AssetKeyPath, str], list[Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _consumer_index(
+    graph: LineageGraph,
+) -> dict[tuple[AssetKeyPath, str], list[Any]]:
+    """``(asset, lower column) -> [(consumer, output column, kind, usage, via select *)]``.
+
+    Built once per graph (graphs are immutable) and cached.
+    """
+    cached = _INDEX_CACHE.get(graph)
+    if cached is not None:
+        return cached
+    index: dict[tuple[AssetKeyPath, str], list[Any]] = {}
+    for rec in graph.records():
+        stars = set(rec.star_upstreams)
+        for out_col, deps in rec.column_deps.items():
+            for dep in deps:
+                up = dep.upstream
+                index.setdefault((up.asset, up.column.lower()), []).append(
+                    (
+                        rec.key,
+                        out_col,
+                        dep.kind,
+                        Usage.SELECT,
+                        dep.kind is EdgeKind.IDENTITY and up.asset in stars,
+                    )
+                )
+        for read in rec.reads:
+            up = read.upstream
+            index.setdefault((up.asset, up.column.lower()), []).append(
+                (rec.key, None, None, Usage(read.clause.value), False)
+            )
+    _INDEX_CACHE[graph] = index
+    return index
+
+
 def _star_children(graph: LineageGraph) -> dict[AssetKeyPath, list[AssetKeyPath]]:
     out: dict[AssetKeyPath, list[AssetKeyPath]] = {}
     for rec in graph.records():
@@ -542,7 +582,12 @@ class _Walker:
 
     def add(self, ref: Reference) -> None:
         per = self.hits.setdefault(ref.path[-1].asset, {})
-        sig = (id(ref.change), ref.column, ref.usage, ref.output_column)
+        sig = (
+            id(ref.change),
+            (ref.column.asset, ref.column.column.lower()),
+            ref.usage,
+            ref.output_column,
+        )
         old = per.get(sig)
         if old is None or ref.severity > old.severity:
             per[sig] = ref
@@ -600,6 +645,7 @@ class _Walker:
         self, change: SchemaChange, starts: Sequence[tuple[ColumnRef, tuple[ColumnRef, ...]]]
     ) -> None:
         graph = self.graph
+        index = _consumer_index(graph)
         type_change = isinstance(change, ColumnTypeChanged)
         new_type = change.data_type if isinstance(change, ColumnTypeChanged) else ""
         state: dict[tuple[AssetKeyPath, str], int] = {}
@@ -607,73 +653,88 @@ class _Walker:
         for ref, path in starts:
             state[(ref.asset, ref.column.lower())] = _DOOMED
             queue.append((ref, path, _DOOMED))
-        add = self.add
+        hits = self.hits
+        changed_assets = self.changed_assets
+        cid = id(change)
+        warning, breaking = Severity.WARNING, Severity.BREAKING
+        select_star = Usage.SELECT_STAR
+        identity = EdgeKind.IDENTITY
         while queue:
             ref, path, st = queue.popleft()
-            if state.get((ref.asset, ref.column.lower()), 0) > st:
+            rkey = (ref.asset, ref.column.lower())
+            if state[rkey] > st:
                 continue  # superseded by a stronger state
+            doomed = st == _DOOMED
             # no cycle guard needed: a column is expanded at most once per state (doomed/tainted)
             used_by: set[AssetKeyPath] = set()
-            for use in graph.column_consumers(ref):
-                if use.asset == ref.asset:
+            for asset, out_col, kind, usage, star in index.get(rkey, ()):
+                if asset == ref.asset:
                     continue  # a self-reference (a cycle, reported by LineageGraph.find_cycle)
-                used_by.add(use.asset)
-                kind = use.kind
-                if kind is not None and use.output_column is not None:
-                    out = ColumnRef(use.asset, use.output_column)
+                used_by.add(asset)
+                detail = None
+                if kind is not None:
+                    out = ColumnRef(asset, out_col)
                     npath = path + (out,)
-                    usage = Usage.SELECT
                     nxt = _TAINTED
-                    detail = None
-                    if st == _TAINTED:
-                        sev, cause = Severity.WARNING, "derived"
+                    if not doomed:
+                        sev, cause = warning, "derived"
                     elif type_change:
                         if kind.is_pass_through:
                             nxt = _DOOMED
                             sev, cause, detail = _contract_check(
-                                graph.get(use.asset), out.column, new_type
+                                graph.get(asset), out_col, new_type
                             )
                         else:
-                            sev, cause = Severity.WARNING, "type_derived"
-                    elif (
-                        kind is EdgeKind.IDENTITY
-                        and ref.asset in graph.get(use.asset).star_upstreams
-                    ):
-                        nxt, usage = _DOOMED, Usage.SELECT_STAR
-                        sev, cause = Severity.WARNING, "star"
+                            sev, cause = warning, "type_derived"
+                    elif star:
+                        nxt, usage = _DOOMED, select_star
+                        sev, cause = warning, "star"
                     else:
-                        nxt = _DOOMED if kind is EdgeKind.IDENTITY else _TAINTED
-                        sev, cause = Severity.BREAKING, "by_name"
-                    add(Reference(change, ref, usage, out.column, kind, npath, sev, cause, detail))
-                    self._enqueue(queue, state, out, npath, nxt)
+                        nxt = _DOOMED if kind is identity else _TAINTED
+                        sev, cause = breaking, "by_name"
+                    okey = (asset, out_col.lower())
+                    if asset not in changed_assets:
+                        changed_assets[asset] = npath
+                    if state.get(okey, 0) < nxt:
+                        state[okey] = nxt
+                        queue.append((out, npath, nxt))
                 else:
-                    usage = Usage(use.clause.value) if use.clause else Usage.UNKNOWN
-                    npath = path + (ColumnRef(use.asset, "*"),)
-                    if st == _DOOMED and not type_change:
-                        sev, cause = Severity.BREAKING, "by_name"
-                    elif st == _DOOMED:
-                        sev, cause = Severity.WARNING, "type_read"
+                    out_col = None
+                    npath = path + (ColumnRef(asset, "*"),)
+                    if doomed and not type_change:
+                        sev, cause = breaking, "by_name"
+                    elif doomed:
+                        sev, cause = warning, "type_read"
                     else:
-                        sev, cause = Severity.WARNING, "derived"
-                    add(Reference(change, ref, usage, None, None, npath, sev, cause))
-                    self.changed_assets.setdefault(use.asset, npath)
+                        sev, cause = warning, "derived"
+                    if asset not in changed_assets:
+                        changed_assets[asset] = npath
+                per = hits.get(asset)
+                if per is None:
+                    per = hits[asset] = {}
+                sig = (cid, rkey, usage, out_col)
+                old = per.get(sig)
+                if old is None or sev > old.severity:
+                    per[sig] = Reference(
+                        change, ref, usage, out_col, kind, npath, sev, cause, detail
+                    )
             # SELECT * consumers whose lineage does not list this column explicitly
-            if st == _DOOMED:
+            if doomed:
                 for child in self.star_children.get(ref.asset, ()):
                     if child in used_by or child == ref.asset:
                         continue
                     crec = graph.get(child)
                     out = ColumnRef(child, ref.column)
                     npath = path + (out,)
-                    add(
+                    self.add(
                         Reference(
                             change,
                             ref,
-                            Usage.SELECT_STAR,
+                            select_star,
                             ref.column,
-                            EdgeKind.IDENTITY,
+                            identity,
                             npath,
-                            Severity.WARNING,
+                            warning,
                             "star_shape",
                         )
                     )
@@ -883,7 +944,8 @@ def _build_report(
                 -r.severity,
                 len(r.path),
                 r.usage.value,
-                r.column,
+                r.column.asset,
+                r.column.column,
                 r.output_column or "",
             )
         )

@@ -67,12 +67,15 @@ def _sources(deps: Mapping[str, Iterable[ColumnDep]] | None, column: str) -> set
     return set()
 
 
-def _type_changed(old: str | None, new: str | None) -> bool:
+def _type_changed(old: str | None, new: str | None, *, parameters: bool = True) -> bool:
     if old is None or new is None:
         return False
     if old.strip().lower() in _UNKNOWN_TYPES or new.strip().lower() in _UNKNOWN_TYPES:
         return False
-    return normalize_type(old) != normalize_type(new)
+    a, b = normalize_type(old), normalize_type(new)
+    if not parameters:
+        a, b = a.split("(")[0].strip(), b.split("(")[0].strip()
+    return a != b
 
 
 def diff_schemas(
@@ -82,6 +85,7 @@ def diff_schemas(
     old_deps: Mapping[str, Iterable[ColumnDep]] | None = None,
     new_deps: Mapping[str, Iterable[ColumnDep]] | None = None,
     renames: Mapping[str, str] | None = None,
+    type_parameters: bool = True,
 ) -> tuple[SchemaChange, ...]:
     """The changes that turn schema ``old`` into schema ``new``.
 
@@ -93,12 +97,16 @@ def diff_schemas(
         old_deps: column lineage behind ``old`` (output column -> upstream deps).
         new_deps: column lineage behind ``new``.
         renames: explicit ``{old_name: new_name}`` renames, applied before lineage matching.
+        type_parameters: compare type parameters too (``decimal(10,2)`` vs ``decimal(12,3)``); turn
+            off when one side's types are inferred statically and only approximate the other's.
 
     Examples:
         >>> diff_schemas(["a", "b"], ["a", "c"])
         (ColumnDropped(column='b'), ColumnAdded(column='c', data_type=None))
         >>> diff_schemas(["a", "b"], ["a", "c"], renames={"b": "c"})
         (ColumnRenamed(column='b', new_name='c'),)
+        >>> diff_schemas([("x", "decimal(12,3)")], [("x", "numeric(10,2)")], type_parameters=False)
+        ()
     """
     olds = [_as_info(c) for c in old]
     news = [_as_info(c) for c in new]
@@ -132,7 +140,7 @@ def diff_schemas(
     out += [ColumnDropped(g.name) for g in gone]
     for c in olds:
         n = new_by.get(c.name.lower())
-        if n is not None and _type_changed(c.data_type, n.data_type):
+        if n is not None and _type_changed(c.data_type, n.data_type, parameters=type_parameters):
             out.append(ColumnTypeChanged(c.name, str(n.data_type), c.data_type))
     out += [ColumnAdded(b.name, b.data_type) for b in born]
     return tuple(out)
