@@ -33,7 +33,7 @@ import datetime as _dt
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -514,6 +514,7 @@ def build_airflow_run_sensor(
     max_runs_per_dag: int | None = None,
     time_budget_seconds: float | None = None,
     default_status: dg.DefaultSensorStatus | None = None,
+    run_metadata_fn: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
 ) -> dg.SensorDefinition:
     """A sensor recording a materialization for each successful Airflow DAG run.
 
@@ -535,6 +536,8 @@ def build_airflow_run_sensor(
         max_runs_per_dag: runs fetched per DAG per tick (default 100).
         time_budget_seconds: stop polling more DAGs after this long (default 40).
         default_status: running or stopped by default.
+        run_metadata_fn: a hook returning extra metadata for a run (the API's DAG-run JSON); it
+            runs inside an error boundary: when it raises, the tick logs it and keeps the event.
 
     Examples:
         >>> s = build_airflow_run_sensor(airflow_url="http://localhost:8080", specs=[])
@@ -629,6 +632,14 @@ def build_airflow_run_sensor(
                         )
                     except Exception as e:  # enrichment: never lose the event
                         context.log.warning(f"checksums for {spec.key.to_user_string()}: {e}")
+                    if run_metadata_fn is not None:
+                        try:
+                            md.update(run_metadata_fn(run))
+                        except Exception as e:  # a user hook never stops the sensor
+                            context.log.warning(
+                                f"Airflow run sensor: run_metadata_fn failed for {dag_id} run "
+                                f"{run_id}: {type(e).__name__}: {e}"
+                            )
                     events.append(
                         dg.AssetMaterialization(
                             asset_key=spec.key,
