@@ -129,3 +129,23 @@ def test_code_version_is_the_node_checksum(built):
 @pytest.fixture()
 def built(built_project):
     return built_project
+
+
+def test_a_translator_subclass_customises_keys_and_lineage_follows(built):
+    class Prefixed(DagsterDbtLineageTranslator):
+        def get_asset_key(self, dbt_resource_props):
+            key = super().get_asset_key(dbt_resource_props)
+            if dbt_resource_props["resource_type"] == "source":
+                return key
+            return key.with_prefix("analytics")
+
+    translator = Prefixed(lineage_settings=DbtLineageSettings(enable_cache=False))
+    specs = build_dbt_lineage_specs(manifest=built.manifest_path, translator=translator)
+    keys = {s.key.to_user_string() for s in specs}
+    assert {"analytics/orders_clean", "analytics/orders_by_segment"} <= keys
+    graph = LineageGraph.from_definitions(dg.Definitions(assets=specs))
+    seg = graph.get(("analytics", "orders_by_segment"))
+    assert {d.upstream for d in seg.column_deps["revenue"]} == {
+        ColumnRef(("analytics", "orders_clean"), "amount_d")
+    }
+    assert graph.get(("analytics", "orders_clean")).upstream == (("shop", "raw_orders"),)
