@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.airflow
+
 ROOT = Path(__file__).resolve().parents[3]
 
 _SCRIPT = r"""

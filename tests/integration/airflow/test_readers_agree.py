@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dagster_lineage.integrations.airflow import dag_records, read_dags_static
 from dagster_lineage.integrations.airflow.model import DagFolder
+
+pytestmark = pytest.mark.airflow
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[3] / "example_project" / "dags"
 

@@ -13,6 +13,8 @@ import requests
 
 from dagster_lineage.defs.airflow import build_airflow_lineage_specs, build_airflow_run_sensor
 
+pytestmark = pytest.mark.airflow
+
 EXAMPLE_DAGS = Path(__file__).resolve().parents[3] / "example_project" / "dags"
 DAG_ID = "daily_revenue_report"
 
