@@ -63,7 +63,9 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -447,11 +449,28 @@ def analyze_impact(
     root_rec = graph.get(root)
     checked = _validate(graph, root_rec, tuple(changes), strict=validate)
     hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]] = {}
-    star_children = _star_children(graph)
-    walker = _Walker(graph, root, hits, star_children)
-    for change in checked:
-        walker.run(change)
-    return _build_report(graph, root_rec, checked, hits, is_breaking)
+    with _gc_paused():
+        star_children = _star_children(graph)
+        walker = _Walker(graph, root, hits, star_children)
+        for change in checked:
+            walker.run(change)
+        return _build_report(graph, root_rec, checked, hits, is_breaking)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the analysis allocates (it creates no cycles).
+
+    On large graphs the collector otherwise rescans the whole graph's objects many times and
+    takes about half of the analysis time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _validate(
@@ -649,7 +668,10 @@ class _Walker:
         type_change = isinstance(change, ColumnTypeChanged)
         new_type = change.data_type if isinstance(change, ColumnTypeChanged) else ""
         state: dict[tuple[AssetKeyPath, str], int] = {}
+        # doomed columns first, then tainted ones: every column is expanded once (tainted
+        # columns never lead back to doomed ones)
         queue: deque[tuple[ColumnRef, tuple[ColumnRef, ...], int]] = deque()
+        tainted_queue: deque[tuple[ColumnRef, tuple[ColumnRef, ...], int]] = deque()
         for ref, path in starts:
             state[(ref.asset, ref.column.lower())] = _DOOMED
             queue.append((ref, path, _DOOMED))
@@ -659,8 +681,8 @@ class _Walker:
         warning, breaking = Severity.WARNING, Severity.BREAKING
         select_star = Usage.SELECT_STAR
         identity = EdgeKind.IDENTITY
-        while queue:
-            ref, path, st = queue.popleft()
+        while queue or tainted_queue:
+            ref, path, st = queue.popleft() if queue else tainted_queue.popleft()
             rkey = (ref.asset, ref.column.lower())
             if state[rkey] > st:
                 continue  # superseded by a stronger state
@@ -697,7 +719,7 @@ class _Walker:
                         changed_assets[asset] = npath
                     if state.get(okey, 0) < nxt:
                         state[okey] = nxt
-                        queue.append((out, npath, nxt))
+                        (queue if nxt == _DOOMED else tainted_queue).append((out, npath, nxt))
                 else:
                     out_col = None
                     npath = path + (ColumnRef(asset, "*"),)
@@ -938,17 +960,9 @@ def _build_report(
                 )
                 for r in refs
             ]
-        refs.sort(
-            key=lambda r: (
-                order.get(id(r.change), 0),
-                -r.severity,
-                len(r.path),
-                r.usage.value,
-                r.column.asset,
-                r.column.column,
-                r.output_column or "",
-            )
-        )
+        # discovery order is breadth-first and deterministic: a stable sort keeps it per change
+        # and severity
+        refs.sort(key=lambda r: (order.get(id(r.change), 0), -r.severity))
         rec = graph.get(key)
         shortest = min(refs, key=lambda r: len(r.path))
         gap = _lineage_gap(rec)

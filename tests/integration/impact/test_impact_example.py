@@ -41,7 +41,11 @@ def test_the_story_is_the_true_answer(graph: LineageGraph) -> None:
     present = {k[-1]: graph.get(k).asset_type.value for k in graph.keys}
     print("assets present:", present)
     assert {
-        "raw_orders", "stg_orders", "fct_orders", "revenue_dashboard", "daily_revenue_report",
+        "raw_orders",
+        "stg_orders",
+        "fct_orders",
+        "revenue_dashboard",
+        "daily_revenue_report",
         "customer_ltv_model",
     } <= set(present)
     report = analyze_impact(graph, "raw_orders", STORY)
@@ -79,7 +83,9 @@ def test_the_story_is_the_true_answer(graph: LineageGraph) -> None:
 def test_impact_job_runs_in_dagster(example) -> None:
     instance = dg.DagsterInstance.ephemeral()
     job = example.defs.resolve_job_def("impact_check_job")
-    failed = job.execute_in_process(instance=instance, raise_on_error=False)  # the story: default config
+    failed = job.execute_in_process(
+        instance=instance, raise_on_error=False
+    )  # the story: default config
     assert not failed.success
     (event,) = [e for e in failed.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     failure = event.step_failure_data.user_failure_data
@@ -96,17 +102,38 @@ def test_impact_job_runs_in_dagster(example) -> None:
 
 
 def test_cli_on_the_example(example) -> None:
-    env = {**os.environ, "DAGSTER_LINEAGE_EXAMPLE_STATE": os.environ["DAGSTER_LINEAGE_EXAMPLE_STATE"]}
+    env = {
+        **os.environ,
+        "DAGSTER_LINEAGE_EXAMPLE_STATE": os.environ["DAGSTER_LINEAGE_EXAMPLE_STATE"],
+    }
     p = subprocess.run(
-        [sys.executable, "-m", "dagster_lineage.cli", "impact", "raw_orders",
-         "--rename", "order_total:total_amount", "--drop", "legacy_discount_code",
-         "-m", "example_project.definitions", "--format", "json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "dagster_lineage.cli",
+            "impact",
+            "raw_orders",
+            "--rename",
+            "order_total:total_amount",
+            "--drop",
+            "legacy_discount_code",
+            "-m",
+            "example_project.definitions",
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert p.returncode == 1, p.stderr[-2000:]
     data = json.loads(p.stdout)
     assert data["risk_level"] == "high"
-    assert {a["asset"]: a["severity"] for a in data["affected_assets"]}["customer_ltv_model"] == "warning"
+    assert {a["asset"]: a["severity"] for a in data["affected_assets"]}[
+        "customer_ltv_model"
+    ] == "warning"
     assert "finance-analytics@example.com" in data["owners_to_notify"]
 
 
@@ -123,7 +150,9 @@ def test_gate_and_drift_sensor_on_the_example_warehouse(example) -> None:
     assert all(e.passed for e in gate)  # nothing recorded before this run
 
     # the preflight gate: the compiled dbt schemas match what was just materialized
-    pre = example.defs.resolve_job_def("schema_change_gate_job").execute_in_process(instance=instance)
+    pre = example.defs.resolve_job_def("schema_change_gate_job").execute_in_process(
+        instance=instance
+    )
     evals = pre.get_asset_check_evaluations()
     assert len(evals) == 2 and all(e.passed for e in evals), [e.description for e in evals]
     assert all("matches" in (e.description or "") for e in evals), [e.description for e in evals]
@@ -151,3 +180,32 @@ def test_gate_and_drift_sensor_on_the_example_warehouse(example) -> None:
     assert "`daily_revenue_report`" in obs.metadata[REPORT_MD_KEY].value
     (run,) = drift.run_requests
     assert run.run_config["ops"]["impact_check"]["config"]["asset"] == "raw_orders"
+
+
+def test_dagster_job_execute_on_the_example(example, tmp_path: Path) -> None:
+    """The job launched the way a user does, through ``dagster job execute`` (a real instance)."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    p = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "job",
+            "execute",
+            "-m",
+            "example_project.definitions",
+            "-j",
+            "impact_check_job",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out = p.stdout + p.stderr
+    assert p.returncode != 0
+    assert "Schema change to raw_orders is breaking: risk HIGH" in out
+    instance = dg.DagsterInstance.from_config(str(home))
+    (run,) = instance.get_run_records()
+    assert run.dagster_run.status == dg.DagsterRunStatus.FAILURE
