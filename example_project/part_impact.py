@@ -29,7 +29,9 @@ from example_project import part_dbt, paths
 
 def example_graph() -> LineageGraph:
     """The lineage graph of the whole example code location (resolved at run time)."""
-    return LineageGraph.from_definitions(importlib.import_module("example_project.definitions").defs)
+    return LineageGraph.from_definitions(
+        importlib.import_module("example_project.definitions").defs
+    )
 
 
 impact_check_job = build_impact_check_job(
