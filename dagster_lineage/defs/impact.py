@@ -9,7 +9,8 @@
   from the schema recorded at its last materialization (``dagster/column_schema``), the impact
   analysis runs; a breaking result fails the check. Being blocking, a failed gate stops every
   downstream asset of the same run; run the gate job of :func:`build_schema_change_gate_job` (the
-  checks alone) before materializing to stop the model itself.
+  checks alone) before materializing, or call :func:`assert_no_breaking_schema_change` first thing
+  in the asset's body (before ``dbt build``), to stop the model itself.
 - :func:`build_schema_drift_impact_sensor`: observes source tables' schemas (``information_schema``
   of DuckDB or PostgreSQL); on drift it runs the impact analysis, records the report as an
   ``AssetObservation`` of the table and, when given a job, launches it with the changes.
@@ -510,6 +511,64 @@ def build_schema_change_gate_checks(
                 )
 
     return [_gate]
+
+
+def assert_no_breaking_schema_change(
+    context: dg.AssetExecutionContext,
+    *,
+    graph: GraphSource | None = None,
+    is_breaking: BreakingPredicate | None = None,
+) -> list[ImpactReport]:
+    """The gate inside an asset's body, before it writes anything (e.g. before ``dbt build``).
+
+    For every selected asset of ``context``, compares the compiled output schema (its spec's
+    lineage record) with the schema recorded at its last materialization and analyses the
+    difference; raises ``dagster.Failure`` with the report as Markdown metadata when anything
+    breaks, so the materialization itself is blocked. Returns the reports of the changed assets.
+
+    Examples:
+        >>> callable(assert_no_breaking_schema_change)
+        True
+    """
+    g: LineageGraph | None = None
+    reports: list[ImpactReport] = []
+    specs = {tuple(s.key.path): s for s in context.assets_def.specs}
+    for asset_key in sorted(context.selected_asset_keys, key=lambda k: k.path):
+        key = tuple(asset_key.path)
+        recorded, _ = _last_recorded_schema(context.instance, asset_key, context.run.run_id)
+        if recorded is None or key not in specs:
+            continue
+        spec = specs[key]
+        compiled = record_from_metadata(key, spec.metadata or {})
+        if not compiled.columns:
+            continue
+        changes = diff_schemas(
+            recorded, list(compiled.columns), new_deps=compiled.column_deps, type_parameters=False
+        )
+        if not changes:
+            continue
+        try:
+            if g is None:
+                g = _resolve_graph(graph, context)
+            report = analyze_impact(g, key, changes, is_breaking=is_breaking, validate=False)
+        except DagsterLineageError as e:
+            raise to_failure(e) from None
+        reports.append(report)
+        context.log.info(
+            f"{key_to_str(key)}: {'; '.join(c.describe() for c in changes)}; "
+            f"risk {report.risk.value}"
+        )
+        if report.has_breaking:
+            raise dg.Failure(
+                description=(
+                    f"Materialization of {key_to_str(key)} blocked: its new output schema "
+                    f"({'; '.join(c.describe() for c in changes)}) breaks "
+                    f"{', '.join(key_to_str(a.key) for a in report.breaking)}"
+                ),
+                metadata=report_metadata(report),
+                allow_retries=False,
+            )
+    return reports
 
 
 def build_schema_change_gate_job(

@@ -262,3 +262,30 @@ def test_drift_sensor_survives_a_missing_table(tmp_path: Path, bad_table: str) -
     sensor = build_schema_drift_impact_sensor(tables={"raw_orders": bad_table}, database=str(db))
     res = sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral()))
     assert not res.asset_events
+
+
+def test_in_body_gate_blocks_the_materialization_itself() -> None:
+    from dagster_lineage.defs.impact import assert_no_breaking_schema_change
+
+    instance = dg.DagsterInstance.ephemeral()
+    src = dg.AssetSpec("src")
+    dg.materialize([src, _model_asset("amount"), consumer], instance=instance, selection=["model"])
+    rec = _model_record("total_amount")
+    ran = []
+
+    @dg.asset(name="model", deps=["src"], metadata=lineage_metadata(rec))
+    def gated(context) -> None:  # noqa: ANN001
+        assert_no_breaking_schema_change(
+            context, graph=lambda: dg.Definitions(assets=[src, gated, consumer])
+        )
+        ran.append(True)
+
+    result = dg.materialize(
+        [src, gated, consumer], instance=instance, selection=["model"], raise_on_error=False
+    )
+    assert not result.success and ran == []
+    (event,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    failure = event.step_failure_data.user_failure_data
+    assert "Materialization of model blocked" in failure.description
+    assert "`consumer`" in failure.metadata[REPORT_MD_KEY].value
+    assert result.get_asset_materialization_events() == []
