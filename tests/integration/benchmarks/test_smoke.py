@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,7 @@ def _generate(out: Path, models: int, seed: int) -> dict:
 def test_generator_is_deterministic_and_shaped(tmp_path: Path) -> None:
     a = _generate(tmp_path / "a", 50, 3)
     b = _generate(tmp_path / "b", 50, 3)
-    c = _generate(tmp_path / "c", 50, 4)
+    _generate(tmp_path / "c", 50, 4)
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a" / "models").rglob("*"))
     assert files_a == sorted(
         p.relative_to(tmp_path / "b") for p in (tmp_path / "b" / "models").rglob("*")
@@ -53,8 +55,14 @@ def test_generator_is_deterministic_and_shaped(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    out = tmp_path_factory.mktemp("bench_out")
+def quick_run() -> Iterator[dict]:
+    # Not under pytest's basetemp: a concurrent pytest session resets /tmp/pytest-of-<user> to
+    # 0700, which locks the PostgreSQL server (running as user postgres) out of its data folder.
+    with tempfile.TemporaryDirectory(prefix="bench_smoke_") as tmp:
+        yield _quick_run(Path(tmp))
+
+
+def _quick_run(out: Path) -> dict:
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--quick", "--no-sqllineage", "--out", str(out)],
         cwd=ROOT,
