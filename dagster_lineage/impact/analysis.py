@@ -153,7 +153,7 @@ class RiskLevel(str, Enum):
         return ["none", "low", "medium", "high"].index(self.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """One use of a changed column (or table) by an affected asset.
 
