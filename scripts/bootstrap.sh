@@ -31,6 +31,7 @@ fi
 if [ ! -f "$STAMP" ]; then
   echo "bootstrap: creating $VENV and installing dagster-lineage with its extras (first run takes a few minutes)"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip --version >/dev/null 2>&1 || "$VENV/bin/python" -m ensurepip >/dev/null
   "$VENV/bin/python" -m pip install -q --upgrade pip uv
   "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" -e ".[dev,spark,airflow]"
   rm -f "$VENV"/.installed-*
