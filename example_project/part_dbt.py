@@ -17,7 +17,9 @@ from dagster_lineage.defs.dbt import (
     default_dbt_executable,
     prepare_dbt_project,
 )
+from dagster_lineage.defs.impact import assert_no_breaking_schema_change
 from example_project import paths, warehouse
+from example_project.lineage import example_graph
 
 # fct_orders' post-hook exports it to parquet for the Spark job (read when the hook runs).
 os.environ.setdefault("DAGSTER_LINEAGE_EXPORT_DIR", str(paths.EXPORT_DIR))
@@ -31,7 +33,12 @@ translator = DagsterDbtLineageTranslator()
 
 @dbt_lineage_assets(manifest=dbt_project.manifest_path, project=dbt_project, translator=translator)
 def example_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """``dbt build`` of the selected models (and their tests)."""
+    """``dbt build`` of the selected models (and their tests).
+
+    The schema-change gate runs first: a model whose compiled output schema differs from its last
+    materialized schema in a way that breaks a downstream asset fails here, before dbt writes it.
+    """
+    assert_no_breaking_schema_change(context, graph=example_graph)
     warehouse.ensure_state_dirs()
     yield from dbt.cli(
         ["build"],

@@ -12,11 +12,8 @@
   warehouse; on drift it records the impact report on ``raw_orders`` and launches the job.
 """
 
-import importlib
-
 import dagster as dg
 
-from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.defs.impact import (
     build_impact_check_job,
     build_schema_change_gate_checks,
@@ -25,14 +22,7 @@ from dagster_lineage.defs.impact import (
 )
 from dagster_lineage.impact.changes import ColumnDropped, ColumnRenamed
 from example_project import part_dbt, paths
-
-
-def example_graph() -> LineageGraph:
-    """The lineage graph of the whole example code location (resolved at run time)."""
-    return LineageGraph.from_definitions(
-        importlib.import_module("example_project.definitions").defs
-    )
-
+from example_project.lineage import example_graph
 
 impact_check_job = build_impact_check_job(
     graph=example_graph,
