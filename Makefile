@@ -12,7 +12,7 @@ bootstrap:
 
 ## Run the example pipeline end to end (DuckDB warehouse, SQLite Dagster instance), then show lineage.
 example: bootstrap
-	@mkdir -p $(DAGSTER_HOME)
+	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster asset materialize -m example_project.definitions --select '*'
 	$(BIN)/dagster-lineage graph raw_orders -m example_project.definitions
 

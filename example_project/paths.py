@@ -19,3 +19,6 @@ JOBS_DIR = PROJECT_DIR / "jobs"
 DATA_DIR = PROJECT_DIR / "data"
 
 os.environ.setdefault("DAGSTER_LINEAGE_DUCKDB_PATH", str(DUCKDB_PATH))
+# Airflow's DagBag (used to read the DAG files when Airflow is installed) writes logs under
+# AIRFLOW_HOME: keep them inside the example's state folder rather than in ~/airflow.
+os.environ.setdefault("AIRFLOW_HOME", str(STATE_DIR / "airflow_home"))
