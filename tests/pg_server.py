@@ -6,7 +6,7 @@ chmod'ed for that user. Usage::
 
     from tests.pg_server import PostgresServer, pg_binaries_available
 
-    with PostgresServer.start_new(tmp_dir) as pg:
+    with pg_temp_dir() as base, PostgresServer.start_new(base) as pg:
         pg.url          # postgresql+psycopg2://postgres@127.0.0.1:<port>/postgres
         pg.dsn          # host=127.0.0.1 port=<port> user=postgres dbname=postgres
         pg.create_database("dagster")
@@ -14,6 +14,8 @@ chmod'ed for that user. Usage::
         pg.stop(); pg.start()        # simulate an outage and a restart
 
 A pytest session fixture is in ``tests/integration/postgres/conftest.py`` (``pg_server``).
+Keep the data folder out of pytest's ``tmp_path``: pytest resets ``/tmp/pytest-of-<user>`` to mode
+0700 when a session starts, which would lock the ``postgres`` user out of a running cluster.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -43,6 +48,16 @@ def pg_binaries_available() -> str | None:
         if shutil.which("runuser") is None:
             return "running as root and 'runuser' is not available"
     return None
+
+
+@contextmanager
+def pg_temp_dir() -> Iterator[Path]:
+    """A fresh folder directly under the system temp dir, removed afterwards."""
+    base = Path(tempfile.mkdtemp(prefix="dagster_lineage_pg_"))
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -6,19 +6,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.pg_server import PostgresServer, pg_binaries_available
+from tests.pg_server import PostgresServer, pg_binaries_available, pg_temp_dir
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def pg_server() -> Iterator[PostgresServer]:
     reason = pg_binaries_available()
     if reason:
         pytest.skip(f"no PostgreSQL server can be started: {reason}")
-    server = PostgresServer.start_new(tmp_path_factory.mktemp("pg"))
-    try:
-        yield server
-    finally:
-        server.stop("immediate")
+    with pg_temp_dir() as base:
+        server = PostgresServer.start_new(base)
+        try:
+            yield server
+        finally:
+            server.stop("immediate")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
