@@ -111,7 +111,14 @@ def repeat(
     summary = dict(runs[0])
     summary["name"] = name
     summary["reps"] = len(runs)
-    for key in ("seconds", "peak_rss_mib", "wall_seconds", "import_seconds", "max_model_seconds"):
+    for key in (
+        "seconds",
+        "cpu_seconds",
+        "peak_rss_mib",
+        "wall_seconds",
+        "import_seconds",
+        "max_model_seconds",
+    ):
         vals = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
         if vals:
             summary[key] = statistics.median(vals)
@@ -285,6 +292,8 @@ def section_graph(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
         r = out.get(key)
         if r and "seconds" in r and r.get("models_measured"):
             r["extrapolated_seconds"] = r["seconds"] * n_models / r["models_measured"]
+            if "cpu_seconds" in r:
+                r["extrapolated_cpu_seconds"] = r["cpu_seconds"] * n_models / r["models_measured"]
     results["agreement"] = agreement(edges, cfg.input)
 
 
@@ -540,6 +549,12 @@ def render(results: dict[str, Any]) -> str:
         "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()),
         "",
     ]
+    for run in results.get("partial_runs", []):
+        lines += [
+            f"Partial re-run: `{run['command']}` at {run['started']}, load average at start "
+            f"{run['load_avg_start']}",
+            "",
+        ]
     if "dbt_compile_seconds" in results:
         lines.append(
             f"dbt parse {fmt_s(results.get('dbt_parse_seconds'))}, dbt compile "
@@ -547,8 +562,8 @@ def render(results: dict[str, Any]) -> str:
         )
         lines.append("")
     lines += [
-        "| measurement | median time | extrapolated to all models | slowest model | import | peak RSS | reps | notes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| measurement | median wall time | median CPU time | extrapolated to all models (wall / CPU) | slowest model | import | peak RSS | reps | notes |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for section in ("load", "graph", "impact", "changed"):
         for _key, r in (results.get(section) or {}).items():
@@ -556,7 +571,7 @@ def render(results: dict[str, Any]) -> str:
                 continue
             if "skipped" in r or "error" in r:
                 lines.append(
-                    f"| {r['name']} | - | - | - | - | - | - | {r.get('skipped') or 'ERROR: ' + r['error'][:160]} |"
+                    f"| {r['name']} | - | - | - | - | - | - | - | {r.get('skipped') or 'ERROR: ' + r['error'][:160]} |"
                 )
                 continue
             notes = []
@@ -570,7 +585,8 @@ def render(results: dict[str, Any]) -> str:
                 if k in r:
                     notes.append(f"{k}: {r[k]}")
             lines.append(
-                f"| {r['name']} | {fmt_s(r['seconds'])} | {fmt_s(r.get('extrapolated_seconds'))} | "
+                f"| {r['name']} | {fmt_s(r['seconds'])} | {fmt_s(r.get('cpu_seconds'))} | "
+                f"{fmt_s(r.get('extrapolated_seconds'))} / {fmt_s(r.get('extrapolated_cpu_seconds'))} | "
                 f"{fmt_s(r.get('max_model_seconds')) if 'max_model_seconds' in r else '-'} "
                 f"{'(' + r['slowest_model'] + ')' if r.get('slowest_model') else ''} | "
                 f"{fmt_s(r.get('import_seconds'))} | {r['peak_rss_mib']:.0f} MiB | {r.get('reps')} | {'; '.join(notes)} |"
@@ -600,27 +616,32 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _sec(r: dict[str, Any] | None, extrapolated: bool = False) -> float | None:
-    if not r or "seconds" not in r:
+def _sec(
+    r: dict[str, Any] | None, extrapolated: bool = False, key: str = "seconds"
+) -> float | None:
+    if not r or key not in r:
         return None
     if extrapolated:
-        return r.get("extrapolated_seconds", r["seconds"])
-    return r["seconds"]
+        return r.get(f"extrapolated_{key}", r[key])
+    return r[key]
 
 
 def ratios(results: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     g = results.get("graph") or {}
-    ours = _sec(g.get("ours"))
-    if ours:
+    for metric in ("seconds", "cpu_seconds"):
+        ours = _sec(g.get("ours"), key=metric)
+        if not ours:
+            continue
         for key, label in (
             ("sqlglot_all", "sqlglot all-columns / ours"),
             ("sqlglot_percol", "per-column sqlglot.lineage / ours"),
             ("sqllineage", "sqllineage / ours"),
         ):
-            other = _sec(g.get(key), extrapolated=True)
+            other = _sec(g.get(key), extrapolated=True, key=metric)
             if other:
-                out[label] = f"{other / ours:.1f}x"
+                tag = "wall" if metric == "seconds" else "CPU"
+                out[f"{label} ({tag})"] = f"{other / ours:.1f}x"
     ld = results.get("load") or {}
     plain = ld.get("plain") or {}
     for key in ("ours_cold", "ours_warm"):
@@ -629,6 +650,10 @@ def ratios(results: dict[str, Any]) -> dict[str, str]:
             out[f"load {key} / plain (definitions only)"] = (
                 f"{r['seconds'] / plain['seconds']:.2f}x"
             )
+            if "cpu_seconds" in r and "cpu_seconds" in plain:
+                out[f"load {key} / plain (definitions only, CPU)"] = (
+                    f"{r['cpu_seconds'] / plain['cpu_seconds']:.2f}x"
+                )
             out[f"load {key} / plain (whole process)"] = (
                 f"{r['wall_seconds'] / plain['wall_seconds']:.2f}x"
             )
@@ -666,6 +691,9 @@ def main(argv: list[str] | None = None) -> None:
         default=1,
         help="repetitions of a measurement whose process runs > 90 s (default 1)",
     )
+    parser.add_argument(
+        "--render-only", action="store_true", help="re-render the report from the results JSON"
+    )
     parser.add_argument("--no-sqllineage", action="store_true", help="skip the sqllineage baseline")
     parser.add_argument(
         "--profile",
@@ -692,7 +720,7 @@ def main(argv: list[str] | None = None) -> None:
     cfg.project = cfg.out / f"bench_{cfg.models}"
     cfg.input = cfg.out / f"lineage_input_{cfg.models}.json"
     sections = cfg.only.split(",") if cfg.only else list(SECTIONS)
-    if "prep" not in sections and not cfg.input.exists():
+    if "prep" not in sections and not cfg.input.exists() and not cfg.render_only:
         sections.insert(0, "prep")
     results: dict[str, Any] = {
         "command": " ".join([".venv/bin/python", "benchmarks/run.py", *(argv or sys.argv[1:])]),
@@ -702,13 +730,28 @@ def main(argv: list[str] | None = None) -> None:
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     results_path = cfg.out / f"results_{cfg.models}.json"
+    if (cfg.only or cfg.render_only) and results_path.exists():
+        # a partial run updates the sections it measures and keeps the others
+        previous = json.loads(results_path.read_text())
+        if not cfg.render_only:
+            previous.setdefault("partial_runs", []).append(
+                {
+                    "command": results["command"],
+                    "started": results["started"],
+                    "load_avg_start": results["machine"]["load_avg_start"],
+                }
+            )
+        results = previous
+    if cfg.render_only:
+        sections = []
     for name in sections:
         log(f"== {name}")
         SECTIONS[name](cfg, results)
         results_path.write_text(json.dumps(results, indent=2, default=str))
     if "project" not in results:
         results["project"] = json.loads((cfg.project / "generated.json").read_text())
-    results["load_avg_end"] = os.getloadavg()
+    if not cfg.render_only:
+        results["load_avg_end"] = os.getloadavg()
     results_path.write_text(json.dumps(results, indent=2, default=str))
     md = render(results)
     (cfg.out / f"results_{cfg.models}.md").write_text(md)
