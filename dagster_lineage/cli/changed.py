@@ -140,11 +140,12 @@ def _print_changes(changes: list[AssetChange], fmt: str, checked: int) -> None:
     print(f"{len(rows)} asset(s) changed since their last successful run:")
     width = max(len(r["asset"]) for r in rows)
     for r in rows:
-        last = (
-            f"last success: run {r['last_success_run_id']} at {r['last_success_time']}"
-            if r["last_success_run_id"]
-            else "never materialized successfully"
-        )
+        if r["last_success_run_id"]:
+            last = f"last success: run {r['last_success_run_id']} at {r['last_success_time']}"
+        elif r["materializable"]:
+            last = "never materialized successfully"
+        else:
+            last = "not materializable (external asset or exposure)"
         print(f"  {r['asset']:<{width}}  {', '.join(r['reasons']):<22} {last}")
         for d in r["details"]:
             print(f"  {'':<{width}}    - {d}")
