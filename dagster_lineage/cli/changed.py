@@ -78,7 +78,14 @@ def _instance(home: str | None) -> Any:
             f"Dagster home {path} is not a folder. Create it (it may hold a dagster.yaml) or fix "
             "DAGSTER_HOME / --dagster-home."
         )
-    with storage_guard(None, f"opening the Dagster instance in {path}"):
+    yaml_file = Path(path) / "dagster.yaml"
+    text = yaml_file.read_text() if yaml_file.is_file() else ""
+    where = (
+        f"PostgreSQL storage configured in {yaml_file}"
+        if "postgres" in text
+        else f"Dagster instance storage in {path}"
+    )
+    with storage_guard(None, "opening the Dagster instance", storage=where):
         if home:
             return dg.DagsterInstance.from_config(str(Path(home).resolve()))
         return dg.DagsterInstance.get()

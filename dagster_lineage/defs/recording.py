@@ -123,11 +123,16 @@ def _first_line(exc: BaseException) -> str:
 
 @contextmanager
 def storage_guard(
-    instance: dg.DagsterInstance | None, what: str, *, announce: bool = False
+    instance: dg.DagsterInstance | None,
+    what: str,
+    *,
+    announce: bool = False,
+    storage: str | None = None,
 ) -> Iterator[None]:
     """Turn storage connection errors raised inside the block into :class:`StorageUnavailableError`.
 
-    With ``announce`` the error is also logged on the ``dagster_lineage`` Python logger (stderr):
+    ``storage`` names the storage in the message (default: from the instance). With ``announce``
+    the error is also logged on the ``dagster_lineage`` Python logger (stderr):
     inside a run whose event log is on the unreachable storage, Dagster cannot record it.
 
     Examples:
@@ -146,7 +151,7 @@ def storage_guard(
     except Exception as e:
         if is_storage_error(e):
             err = StorageUnavailableError(
-                describe_storage(instance), f"{what} failed: {_first_line(e)}"
+                storage or describe_storage(instance), f"{what} failed: {_first_line(e)}"
             )
             if announce:
                 _log.error("dagster-lineage: %s", err)

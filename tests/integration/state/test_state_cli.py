@@ -148,6 +148,6 @@ def test_changed_cli_unreachable_postgres(project: Project, tmp_path: Path) -> N
     out = run_subprocess(home, project.root, "-f", str(project.definitions_file))
     assert out.returncode == 2, out.stdout + out.stderr
     last = out.stderr.strip().splitlines()[-1]
-    assert last.startswith("dagster-lineage: error: The lineage storage is unreachable")
+    assert last.startswith("dagster-lineage: error: The lineage storage is unreachable (PostgreSQL")
     assert "Connection refused" in last or "connect" in last
     assert "Traceback" not in out.stderr
