@@ -30,6 +30,7 @@ from dagster_dbt import DbtCliResource, build_dbt_asset_specs, dbt_assets
 from dagster_lineage.core.model import ColumnInfo
 from dagster_lineage.defs.dbt.translator import DagsterDbtLineageTranslator
 from dagster_lineage.defs.recording import checksum_metadata
+from dagster_lineage.errors import StorageUnavailableError
 from dagster_lineage.integrations.dbt.manifest import (
     adapter_type,
     coerce_manifest,
@@ -282,6 +283,11 @@ def add_checksums_to_events(
                 record, context=context, observed_columns=columns, table=table
             )
             yield _with_metadata(event, extra) if extra else event
+        except StorageUnavailableError:
+            # Not enrichment: the instance cannot record this materialization, so the run must
+            # fail loudly rather than report success with nothing stored.
+            observed.close()
+            raise
         except Exception as e:  # lineage is enrichment: never fail the run
             logger.warning("Could not add lineage checksums to %r: %s", event, e)
             yield event
