@@ -4,6 +4,10 @@ A full run, then ``dagster-lineage changed`` shows nothing; after an edit of ``f
 shows exactly fct_orders (code) and its downstream (upstream), the code-change sensor requests
 exactly fct_orders and its materializable downstream, and every dbt asset's ``code_version`` is its
 code checksum (so the UI's "code version changed" tells the same story).
+
+A breaking edit (``stg_orders`` renames ``order_total``) is named by ``changed`` with its schema
+change, and the schema-change gate blocks its materialization before dbt writes anything: the
+warehouse table keeps its old shape. Each test restores the model it edits.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -107,7 +112,14 @@ def test_example_changed_after_full_run_and_edit(example: tuple[Path, dict[str, 
     text = fct.read_text()
     assert "where status <> 'cancelled'" in text
     fct.write_text(text.replace("where status <> 'cancelled'", "where status not in ('cancelled')"))
+    try:
+        _check_fct_edit(base, env)
+    finally:
+        fct.write_text(text)
+    assert _changed(base, env) == []
 
+
+def _check_fct_edit(base: Path, env: dict[str, str]) -> None:
     rows = _changed(base, env)
     assert {r["asset"]: r["reasons"] for r in rows} == {
         "fct_orders": ["code"],
@@ -129,3 +141,46 @@ def test_example_changed_after_full_run_and_edit(example: tuple[Path, dict[str, 
         version, checksum = data["codes"][key]
         assert version and version == checksum, key
     assert data["codes"]["fct_orders"][0] == rows[0]["current_code_checksum"]
+
+
+def test_breaking_edit_is_named_and_blocked_by_the_gate(
+    example: tuple[Path, dict[str, str]],
+) -> None:
+    base, env = example
+    assert _changed(base, env) == []
+    model = base / "example_project" / "dbt_project" / "models" / "staging" / "stg_orders.sql"
+    text = model.read_text()
+    assert "order_total," in text
+    model.write_text(text.replace("order_total,", "order_total as total_amount,", 1))
+    try:
+        reasons = {r["asset"]: r["reasons"] for r in _changed(base, env)}
+        # the SQL changed, and so did the compiled output schema (order_total -> total_amount)
+        assert reasons["stg_orders"] == ["code", "schema"]
+        # fct_orders' own SQL is unchanged; its inferred schema loses order_total's type
+        assert "upstream" in reasons["fct_orders"] and "code" not in reasons["fct_orders"]
+        assert "raw_orders" not in reasons
+
+        out = _run(
+            [
+                str(BIN / "dagster"),
+                "asset",
+                "materialize",
+                "-m",
+                "example_project.definitions",
+                "--select",
+                "stg_orders",
+            ],
+            base,
+            env,
+        )
+        log = out.stdout + out.stderr
+        assert out.returncode != 0, log[-3000:]
+        assert "order_total" in log and "fct_orders" in log and "breaking" in log.lower()
+        con = duckdb.connect(str(base / "state" / "warehouse.duckdb"), read_only=True)
+        try:
+            cols = [r[0] for r in con.execute("describe main.stg_orders").fetchall()]
+        finally:
+            con.close()
+        assert "order_total" in cols and "total_amount" not in cols
+    finally:
+        model.write_text(text)
