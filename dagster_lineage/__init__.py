@@ -1,11 +1,30 @@
 """dagster-lineage: table- and column-level lineage, checksums and schema-change impact for Dagster.
 
+The public API, grouped by what a user does with it:
+
+- the lineage model and graph: :class:`AssetLineage`, :class:`LineageGraph`;
+- SQL column lineage: :func:`statement_lineage`;
+- asset factories: dbt (:func:`dbt_lineage_assets`), Airflow (:func:`airflow_dag_assets`),
+  Spark (:func:`spark_job_asset`), file globs (:func:`build_file_model_assets`);
+- checksums and "what changed": :func:`checksum_metadata`, :func:`changed_assets`;
+- impact analysis: :func:`analyze_impact`, :func:`build_impact_check_job`.
+
 Examples:
-    >>> import dagster_lineage
-    >>> dagster_lineage.LineageGraph.__name__
-    'LineageGraph'
+    >>> import dagster_lineage as dl
+    >>> g = dl.LineageGraph.from_records([
+    ...     dl.AssetLineage(key=("raw_orders",), asset_type=dl.AssetType.TABLE,
+    ...                     columns=(dl.ColumnInfo("order_total"),)),
+    ...     dl.AssetLineage(key=("stg_orders",), asset_type=dl.AssetType.DBT_MODEL,
+    ...                     upstream=(("raw_orders",),), columns=(dl.ColumnInfo("order_total"),),
+    ...                     column_deps={"order_total": (
+    ...                         dl.ColumnDep(dl.ColumnRef(("raw_orders",), "order_total")),)}),
+    ... ])
+    >>> report = dl.analyze_impact(g, "raw_orders", [dl.ColumnRenamed("order_total", "total")])
+    >>> report.risk.value, [a.key for a in report.breaking]
+    ('medium', [('stg_orders',)])
 """
 
+# The lineage model and graph (pure core)
 from dagster_lineage.core.graph import (
     ColumnPath as ColumnPath,
 )
@@ -15,6 +34,7 @@ from dagster_lineage.core.graph import (
 from dagster_lineage.core.graph import (
     LineageGraph as LineageGraph,
 )
+from dagster_lineage.core.hashing import stable_hash as stable_hash
 from dagster_lineage.core.model import (
     AssetLineage as AssetLineage,
 )
@@ -42,7 +62,99 @@ from dagster_lineage.core.model import (
 from dagster_lineage.core.model import (
     Unknown as Unknown,
 )
+
+# Airflow DAGs as assets (Airflow itself is imported lazily, only to read DAGs with DagBag)
+from dagster_lineage.defs.airflow import (
+    airflow_dag_assets as airflow_dag_assets,
+)
+from dagster_lineage.defs.airflow import (
+    build_airflow_lineage_specs as build_airflow_lineage_specs,
+)
+from dagster_lineage.defs.airflow import (
+    build_airflow_run_sensor as build_airflow_run_sensor,
+)
+from dagster_lineage.defs.airflow import (
+    run_dag_in_process as run_dag_in_process,
+)
+
+# Checksums and "what changed since the last successful run"
+from dagster_lineage.defs.changes import (
+    changed_assets as changed_assets,
+)
+from dagster_lineage.defs.changes import (
+    last_successful_materializations as last_successful_materializations,
+)
+from dagster_lineage.defs.changes import (
+    last_successful_run as last_successful_run,
+)
+
+# dbt models as assets (on dagster-dbt)
+from dagster_lineage.defs.dbt import (
+    DagsterDbtLineageTranslator as DagsterDbtLineageTranslator,
+)
+from dagster_lineage.defs.dbt import (
+    build_dbt_exposure_specs as build_dbt_exposure_specs,
+)
+from dagster_lineage.defs.dbt import (
+    build_dbt_lineage_specs as build_dbt_lineage_specs,
+)
+from dagster_lineage.defs.dbt import (
+    dbt_lineage_assets as dbt_lineage_assets,
+)
+from dagster_lineage.defs.dbt import (
+    prepare_dbt_project as prepare_dbt_project,
+)
+from dagster_lineage.defs.files import (
+    FileModel as FileModel,
+)
+from dagster_lineage.defs.files import (
+    build_file_model_assets as build_file_model_assets,
+)
+
+# Impact analysis in Dagster
+from dagster_lineage.defs.impact import (
+    ImpactCheckConfig as ImpactCheckConfig,
+)
+from dagster_lineage.defs.impact import (
+    assert_no_breaking_schema_change as assert_no_breaking_schema_change,
+)
+from dagster_lineage.defs.impact import (
+    build_impact_check_job as build_impact_check_job,
+)
+from dagster_lineage.defs.impact import (
+    build_impact_check_op as build_impact_check_op,
+)
+from dagster_lineage.defs.impact import (
+    build_schema_change_gate_checks as build_schema_change_gate_checks,
+)
+from dagster_lineage.defs.impact import (
+    build_schema_change_gate_job as build_schema_change_gate_job,
+)
+from dagster_lineage.defs.impact import (
+    build_schema_drift_impact_sensor as build_schema_drift_impact_sensor,
+)
 from dagster_lineage.defs.metadata import lineage_metadata as lineage_metadata
+from dagster_lineage.defs.recording import checksum_metadata as checksum_metadata
+from dagster_lineage.defs.sensors import (
+    build_code_change_sensor as build_code_change_sensor,
+)
+from dagster_lineage.defs.sensors import (
+    build_schema_drift_checks as build_schema_drift_checks,
+)
+
+# Spark jobs as assets (pyspark is imported lazily, only when a job runs)
+from dagster_lineage.defs.spark import (
+    SparkSessionResource as SparkSessionResource,
+)
+from dagster_lineage.defs.spark import (
+    build_spark_lineage_specs as build_spark_lineage_specs,
+)
+from dagster_lineage.defs.spark import (
+    spark_job_asset as spark_job_asset,
+)
+from dagster_lineage.defs.spark import (
+    spark_job_assets as spark_job_assets,
+)
 from dagster_lineage.errors import (
     ChangeSpecError as ChangeSpecError,
 )
@@ -67,5 +179,91 @@ from dagster_lineage.errors import (
 from dagster_lineage.errors import (
     UnknownColumnError as UnknownColumnError,
 )
+
+# Impact analysis (pure core)
+from dagster_lineage.impact import (
+    ColumnAdded as ColumnAdded,
+)
+from dagster_lineage.impact import (
+    ColumnDropped as ColumnDropped,
+)
+from dagster_lineage.impact import (
+    ColumnRenamed as ColumnRenamed,
+)
+from dagster_lineage.impact import (
+    ColumnTypeChanged as ColumnTypeChanged,
+)
+from dagster_lineage.impact import (
+    ImpactedAsset as ImpactedAsset,
+)
+from dagster_lineage.impact import (
+    ImpactReport as ImpactReport,
+)
+from dagster_lineage.impact import (
+    Reference as Reference,
+)
+from dagster_lineage.impact import (
+    RiskLevel as RiskLevel,
+)
+from dagster_lineage.impact import (
+    SchemaChange as SchemaChange,
+)
+from dagster_lineage.impact import (
+    Severity as Severity,
+)
+from dagster_lineage.impact import (
+    TableDropped as TableDropped,
+)
+from dagster_lineage.impact import (
+    TableRenamed as TableRenamed,
+)
+from dagster_lineage.impact import (
+    analyze_impact as analyze_impact,
+)
+from dagster_lineage.impact import (
+    changes_from_flags as changes_from_flags,
+)
+from dagster_lineage.impact import (
+    load_changes_file as load_changes_file,
+)
+from dagster_lineage.impact import (
+    parse_changes as parse_changes,
+)
+from dagster_lineage.impact import (
+    render_report as render_report,
+)
+from dagster_lineage.impact.migration import parse_migration as parse_migration
+from dagster_lineage.impact.schema_diff import diff_schemas as diff_schemas
+from dagster_lineage.integrations.airflow import (
+    AirflowLineageTranslator as AirflowLineageTranslator,
+)
+from dagster_lineage.integrations.airflow import (
+    AirflowTranslatorSettings as AirflowTranslatorSettings,
+)
+from dagster_lineage.integrations.airflow import (
+    DeclaredLineage as DeclaredLineage,
+)
+from dagster_lineage.integrations.airflow import (
+    read_dags as read_dags,
+)
+from dagster_lineage.integrations.dbt import DbtLineageSettings as DbtLineageSettings
+from dagster_lineage.integrations.spark import (
+    SparkJob as SparkJob,
+)
+from dagster_lineage.integrations.spark import (
+    SparkLineageSettings as SparkLineageSettings,
+)
+from dagster_lineage.integrations.spark import (
+    SparkLineageTranslator as SparkLineageTranslator,
+)
+
+# SQL column lineage (pure core)
+from dagster_lineage.sql import (
+    StatementLineage as StatementLineage,
+)
+from dagster_lineage.sql import (
+    statement_lineage as statement_lineage,
+)
+from dagster_lineage.state.warehouse import TableHandle as TableHandle
 
 __version__ = "0.1.0"
