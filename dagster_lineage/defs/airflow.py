@@ -135,6 +135,25 @@ def _spec(unit: AirflowUnit, translator: AirflowLineageTranslator, root: Path) -
     )
 
 
+def _load(
+    dags_folder: str | os.PathLike[str],
+    translator: AirflowLineageTranslator,
+    reader: Reader | None,
+    upstream_schemas: Mapping[str, Mapping[str, str | None]] | None,
+    known_records: Iterable[AssetLineage] | None,
+) -> tuple[AirflowLineage, Path]:
+    """The folder's lineage and the root that spec paths are relative to."""
+    lineage = load_airflow_lineage(
+        dags_folder=dags_folder,
+        translator=translator,
+        reader=reader,
+        upstream_schemas=upstream_schemas,
+        known_records=known_records,
+    )
+    root = Path(dags_folder)
+    return lineage, (root.parent if root.is_file() else root)
+
+
 def build_airflow_lineage_specs(
     *,
     dags_folder: str | os.PathLike[str],
@@ -158,15 +177,7 @@ def build_airflow_lineage_specs(
         []
     """
     translator = translator or AirflowLineageTranslator()
-    lineage = load_airflow_lineage(
-        dags_folder=dags_folder,
-        translator=translator,
-        reader=reader,
-        upstream_schemas=upstream_schemas,
-        known_records=known_records,
-    )
-    root = Path(dags_folder)
-    root = root.parent if root.is_file() else root
+    lineage, root = _load(dags_folder, translator, reader, upstream_schemas, known_records)
     return [_spec(u, translator, root) for u in lineage.units]
 
 
@@ -364,15 +375,7 @@ def airflow_dag_assets(
         []
     """
     translator = translator or AirflowLineageTranslator()
-    lineage = load_airflow_lineage(
-        dags_folder=dags_folder,
-        translator=translator,
-        reader=reader,
-        upstream_schemas=upstream_schemas,
-        known_records=known_records,
-    )
-    root = Path(dags_folder)
-    root = root.parent if root.is_file() else root
+    lineage, root = _load(dags_folder, translator, reader, upstream_schemas, known_records)
     mode = execution or "external"
     if mode not in ("external", "in_process"):
         raise IntegrationError(
