@@ -1,8 +1,11 @@
 """Which assets changed since their last successful materialization, read from a Dagster instance.
 
-Reads only public ``DagsterInstance`` APIs (``fetch_materializations``, ``get_run_record_by_id``), so
-it works the same on the default SQLite storage and on PostgreSQL (dagster-postgres). A
-materialization counts as *successful* when its run finished with status ``SUCCESS``.
+Reads only public ``DagsterInstance`` APIs, so it works the same on the default SQLite storage and on
+PostgreSQL (dagster-postgres). A materialization counts as *successful* when its run finished with
+status ``SUCCESS``. The latest materialization of every asset comes from one batched
+``get_asset_records`` query and their runs from one ``get_run_records(RunsFilter(run_ids=...))``
+query (per chunk of keys); only an asset whose latest materialization is not from a successful run
+is searched further back, one ``fetch_materializations`` page at a time.
 
 Examples:
     >>> import dagster as dg
@@ -39,6 +42,7 @@ from dagster_lineage.defs.recording import state_from_metadata, storage_guard
 from dagster_lineage.state.compare import AssetChange, MaterializationState, compare
 
 _PAGE = 20
+_CHUNK = 500  # keys / run ids per batched query (stays under SQLite's bound-parameter limit)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,20 @@ class _RunCache:
         self.instance = instance
         self._records: dict[str, dg.RunRecord | None] = {}
 
+    def prefetch(self, run_ids: Iterable[str]) -> None:
+        """Read the run records of ``run_ids`` not read yet, one query per chunk."""
+        todo = sorted({r for r in run_ids if r not in self._records})
+        for i in range(0, len(todo), _CHUNK):
+            chunk = todo[i : i + _CHUNK]
+            with storage_guard(self.instance, f"reading {len(chunk)} run records"):
+                found = self.instance.get_run_records(
+                    filters=dg.RunsFilter(run_ids=chunk), limit=len(chunk)
+                )
+            for rec in found:
+                self._records[rec.dagster_run.run_id] = rec
+            for run_id in chunk:
+                self._records.setdefault(run_id, None)  # deleted run: not a success
+
     def get(self, run_id: str) -> dg.RunRecord | None:
         if run_id not in self._records:
             with storage_guard(self.instance, f"reading run {run_id}"):
@@ -112,6 +130,55 @@ class _RunCache:
     def end_time(self, run_id: str) -> float | None:
         rec = self.get(run_id)
         return rec.end_time if rec is not None else None
+
+
+def _state(key: AssetKeyPath, rec: dg.EventLogRecord, runs: _RunCache) -> MaterializationState:
+    mat = rec.asset_materialization
+    return state_from_metadata(
+        key,
+        mat.metadata if mat is not None else {},
+        run_id=rec.run_id,
+        timestamp=rec.timestamp,
+        storage_id=rec.storage_id,
+        run_end_time=runs.end_time(rec.run_id),
+    )
+
+
+def _latest_records(
+    instance: dg.DagsterInstance, keys: Sequence[AssetKeyPath]
+) -> dict[AssetKeyPath, dg.EventLogRecord]:
+    """Each asset's latest materialization record (absent: never materialized), batched."""
+    latest: dict[AssetKeyPath, dg.EventLogRecord] = {}
+    for i in range(0, len(keys), _CHUNK):
+        chunk = [dg.AssetKey(list(k)) for k in keys[i : i + _CHUNK]]
+        with storage_guard(instance, f"reading the asset records of {len(chunk)} assets"):
+            records = instance.get_asset_records(chunk)
+        for rec in records:
+            entry = rec.asset_entry
+            if entry.last_materialization_record is not None:
+                latest[tuple(entry.asset_key.path)] = entry.last_materialization_record
+    return latest
+
+
+def _last_success_many(
+    instance: dg.DagsterInstance,
+    keys: Iterable[AssetKeyPath],
+    runs: _RunCache,
+    scan_limit: int,
+) -> dict[AssetKeyPath, MaterializationState | None]:
+    keys = list(dict.fromkeys(keys))
+    latest = _latest_records(instance, keys)
+    runs.prefetch(rec.run_id for rec in latest.values())
+    out: dict[AssetKeyPath, MaterializationState | None] = {}
+    for k in keys:
+        rec = latest.get(k)
+        if rec is None:
+            out[k] = None
+        elif runs.succeeded(rec.run_id):
+            out[k] = _state(k, rec, runs)
+        else:  # latest from a failed / running / deleted run: search further back
+            out[k] = _last_success(instance, k, runs, scan_limit)
+    return out
 
 
 def _last_success(
@@ -129,15 +196,7 @@ def _last_success(
             scanned += 1
             if not runs.succeeded(rec.run_id):
                 continue
-            mat = rec.asset_materialization
-            return state_from_metadata(
-                key,
-                mat.metadata if mat is not None else {},
-                run_id=rec.run_id,
-                timestamp=rec.timestamp,
-                storage_id=rec.storage_id,
-                run_end_time=runs.end_time(rec.run_id),
-            )
+            return _state(key, rec, runs)
         if not result.has_more or not result.records:
             return None
         cursor = result.cursor
@@ -165,8 +224,7 @@ def last_successful_materializations(
         >>> last_successful_materializations(dg.DagsterInstance.ephemeral(), [("a",)])
         {('a',): None}
     """
-    runs = _RunCache(instance)
-    return {k: _last_success(instance, k, runs, scan_limit) for k in keys}
+    return _last_success_many(instance, keys, _RunCache(instance), scan_limit)
 
 
 def _matches(key: AssetKeyPath, pattern: str) -> bool:
@@ -296,9 +354,7 @@ def last_successful_run(
     snap = _snapshot(source)
     keys = select_keys(snap.graph, select)
     runs = _RunCache(instance)
-    states = [
-        s for s in (_last_success(instance, k, runs, scan_limit) for k in keys) if s is not None
-    ]
+    states = [s for s in _last_success_many(instance, keys, runs, scan_limit).values() if s]
     if not states:
         return None
     latest = max(states, key=lambda s: s.storage_id)

@@ -7,8 +7,9 @@ checksums live in the Dagster instance (SQLite or PostgreSQL) next to each mater
 - ``dagster_lineage/code_checksum``: the asset's code (compiled SQL and config, DAG file and its SQL,
   job file and local imports, a declared file set);
 - ``dagster_lineage/schema_checksum`` with ``dagster/column_schema``: the schema produced (names and
-  types, order-independent), and ``dagster_lineage/declared_schema_checksum`` for the schema the
-  lineage record declares (what ``dagster-lineage changed`` compares);
+  types, order-independent; the schema itself is recorded once, in Dagster's own entry), and
+  ``dagster_lineage/declared_schema_checksum`` for the schema the lineage record declares (what
+  ``dagster-lineage changed`` compares);
 - ``dagster_lineage/data_checksum`` and ``dagster/row_count`` when a warehouse table handle is given;
 - ``dagster_lineage/upstream_checksum`` folding the parents' last recorded checksums, with the
   parents' checksums themselves in ``dagster_lineage/parent_checksums``.
@@ -19,8 +20,7 @@ Examples:
     >>> md = checksum_metadata(AssetLineage(key=("a",), code_checksum="c1", columns=(ColumnInfo("x", "int"),)))
     >>> sorted(md)  # doctest: +NORMALIZE_WHITESPACE
     ['dagster/column_schema', 'dagster_lineage/code_checksum', 'dagster_lineage/declared_schema_checksum',
-     'dagster_lineage/parent_checksums', 'dagster_lineage/schema', 'dagster_lineage/schema_checksum',
-     'dagster_lineage/upstream_checksum']
+     'dagster_lineage/parent_checksums', 'dagster_lineage/schema_checksum', 'dagster_lineage/upstream_checksum']
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 import dagster as dg
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnInfo, key_to_str
-from dagster_lineage.defs.metadata import CODE_CHECKSUM_KEY
+from dagster_lineage.defs.metadata import CODE_CHECKSUM_KEY, COLUMN_SCHEMA_KEY
 from dagster_lineage.errors import StorageUnavailableError
 from dagster_lineage.state.checksums import (
     ParentState,
@@ -48,6 +48,10 @@ from dagster_lineage.state.warehouse import TableHandle, table_stats
 SCHEMA_CHECKSUM_KEY = "dagster_lineage/schema_checksum"
 DECLARED_SCHEMA_CHECKSUM_KEY = "dagster_lineage/declared_schema_checksum"
 SCHEMA_KEY = "dagster_lineage/schema"
+"""Legacy: the normalized schema as JSON. No longer written (``dagster/column_schema`` carries the
+schema); still read from materializations recorded before."""
+UNKNOWN_TYPE = "unknown"
+"""Type written to ``dagster/column_schema`` for a column of unknown type (read back as ``None``)."""
 DATA_CHECKSUM_KEY = "dagster_lineage/data_checksum"
 UPSTREAM_CHECKSUM_KEY = "dagster_lineage/upstream_checksum"
 PARENT_CHECKSUMS_KEY = "dagster_lineage/parent_checksums"
@@ -186,6 +190,41 @@ def parent_state_from_metadata(metadata: Mapping[str, Any]) -> ParentState:
     )
 
 
+def _compact(state: ParentState | None) -> dict[str, str] | None:
+    """A parent's checksums without the ``None`` entries (``ParentState.from_dict`` reads them)."""
+    if state is None:
+        return None
+    return {k: v for k, v in state.to_dict().items() if v is not None}
+
+
+def recorded_schema(metadata: Mapping[str, Any]) -> dict[str, str | None] | None:
+    """The schema a materialization recorded, as ``{lower-case name: normalized type}``.
+
+    Read from ``dagster/column_schema`` (a column of type ``unknown`` reads as ``None``), or from
+    the legacy ``dagster_lineage/schema`` entry of older materializations; ``None`` when neither
+    is there.
+
+    Examples:
+        >>> import dagster as dg
+        >>> recorded_schema({"dagster/column_schema": dg.TableSchema(columns=[
+        ...     dg.TableColumn("ID", "INTEGER"), dg.TableColumn("x", "unknown")])})
+        {'id': 'integer', 'x': None}
+        >>> recorded_schema({"dagster_lineage/schema": {"id": "integer"}})
+        {'id': 'integer'}
+        >>> recorded_schema({}) is None
+        True
+    """
+    legacy = _raw(metadata.get(SCHEMA_KEY))
+    if isinstance(legacy, Mapping):
+        return {str(k): (None if v is None else str(v)) for k, v in legacy.items()}
+    schema = _raw(metadata.get(COLUMN_SCHEMA_KEY))
+    if isinstance(schema, dg.TableSchema):
+        return normalize_schema(
+            (c.name, None if c.type == UNKNOWN_TYPE else c.type) for c in schema.columns
+        )
+    return None
+
+
 def state_from_metadata(
     key: AssetKeyPath,
     metadata: Mapping[str, Any],
@@ -207,7 +246,6 @@ def state_from_metadata(
     if isinstance(parents_raw, Mapping):
         for k, v in parents_raw.items():
             parents[str(k)] = ParentState.from_dict(v) if isinstance(v, Mapping) else None
-    cols_raw = _raw(metadata.get(SCHEMA_KEY)) or {}
     rows = _raw(metadata.get(ROW_COUNT_KEY))
     return MaterializationState(
         key=key,
@@ -220,7 +258,7 @@ def state_from_metadata(
         data=_str_or_none(metadata.get(DATA_CHECKSUM_KEY)),
         upstream=_str_or_none(metadata.get(UPSTREAM_CHECKSUM_KEY)),
         parents=parents,
-        columns=dict(cols_raw) if isinstance(cols_raw, Mapping) else {},
+        columns=recorded_schema(metadata) or {},
         row_count=int(rows) if isinstance(rows, (int, float)) else None,
         run_end_time=run_end_time,
     )
@@ -310,10 +348,11 @@ def checksum_metadata(
     if columns is None and record.columns:
         columns = record.columns
     if columns:
+        # the schema itself travels once, as Dagster's own ``dagster/column_schema`` (the UI and
+        # the impact gate read it); readers normalize it (see :func:`state_from_metadata`)
         md[SCHEMA_CHECKSUM_KEY] = schema_checksum(columns)
-        md[SCHEMA_KEY] = dg.MetadataValue.json(normalize_schema(columns))
-        md["dagster/column_schema"] = dg.TableSchema(
-            columns=[dg.TableColumn(name=c.name, type=c.data_type or "unknown") for c in columns]
+        md[COLUMN_SCHEMA_KEY] = dg.TableSchema(
+            columns=[dg.TableColumn(name=c.name, type=c.data_type or UNKNOWN_TYPE) for c in columns]
         )
     if record.columns:
         md[DECLARED_SCHEMA_CHECKSUM_KEY] = schema_checksum(record.columns)
@@ -332,6 +371,6 @@ def checksum_metadata(
     if complete:
         md[UPSTREAM_CHECKSUM_KEY] = upstream_checksum(parents)
         md[PARENT_CHECKSUMS_KEY] = dg.MetadataValue.json(
-            {k: (v.to_dict() if v else None) for k, v in sorted(parents.items())}
+            {k: _compact(v) for k, v in sorted(parents.items())}
         )
     return md

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_lineage.defs.changes import changed_assets, last_successful_run
+from dagster_lineage.defs.changes import LineageSnapshot, changed_assets, last_successful_run
+from dagster_lineage.defs.recording import recorded_schema
+from dagster_lineage.state.checksums import schema_checksum
 from tests.integration.state.state_flow import Project, check_change_flow, summary
 
 
@@ -18,12 +20,24 @@ def test_recorded_checksums(project: Project, sqlite_instance: dg.DagsterInstanc
     ev = sqlite_instance.get_latest_materialization_event(dg.AssetKey("stg"))
     md = ev.asset_materialization.metadata
     assert md["dagster/row_count"].value == 4
-    assert md["dagster_lineage/schema"].value == {
+    # the schema DuckDB produced is recorded once, in Dagster's own entry
+    assert "dagster_lineage/schema" not in md
+    columns = md["dagster/column_schema"].value.columns
+    assert {c.name.lower(): c.type.lower() for c in columns} == {
         "amount": "double",
         "customer": "varchar",
         "id": "bigint",
         "status": "varchar",
     }
+    assert recorded_schema(md) == {
+        "amount": "double",
+        "customer": "varchar",
+        "id": "bigint",
+        "status": "varchar",
+    }
+    assert md["dagster_lineage/schema_checksum"].value == schema_checksum(
+        (c.name, c.type) for c in columns
+    )
     for key in ("code_checksum", "schema_checksum", "data_checksum", "upstream_checksum"):
         assert len(md[f"dagster_lineage/{key}"].value) == 64
     # the file model's checksum covers its files
@@ -101,3 +115,27 @@ def test_last_successful_run_and_select(project: Project, sqlite_instance) -> No
         "stg": {"code"},
         "fct": {"upstream"},
     }
+
+
+def test_batched_reads_agree_with_the_per_asset_scan(
+    project: Project, sqlite_instance, monkeypatch
+) -> None:
+    from dagster_lineage.defs import changes as ch
+
+    assert project.materialize(sqlite_instance).success
+    project.append_model("fct", "  and amount > 5\n")
+    project.edit_model("report", "select no_such_column from main.fct")
+    failed = project.materialize(sqlite_instance, ["fct", "report"], raise_on_error=False)
+    assert not failed.success
+    keys = [*LineageSnapshot.from_definitions(project.defs()).graph.keys, ("never_there",)]
+    monkeypatch.setattr(ch, "_CHUNK", 2)  # several batches of keys and of run ids
+    batched = ch.last_successful_materializations(sqlite_instance, keys)
+    runs = ch._RunCache(sqlite_instance)
+    reference = {k: ch._last_success(sqlite_instance, k, runs, 200) for k in keys}
+    assert batched == reference
+    assert batched[("never_there",)] is None
+    # fct's latest materialization is from the failed run: the earlier successful one is reported
+    fct = batched[("fct",)]
+    assert fct is not None and fct.run_id != failed.run_id
+    assert sqlite_instance.get_run_record_by_id(fct.run_id).dagster_run.is_success
+    assert fct.columns == {"amount": "double", "customer": "varchar", "id": "bigint"}
