@@ -16,12 +16,13 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dagster as dg
 
-from dagster_lineage.core.model import AssetKeyPath, AssetLineage, key_to_str
+from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnDep, key_to_str
 
 COLUMN_SCHEMA_KEY = "dagster/column_schema"
 COLUMN_LINEAGE_KEY = "dagster/column_lineage"
@@ -42,15 +43,28 @@ def column_schema(rec: AssetLineage) -> dg.TableSchema:
     )
 
 
+@functools.lru_cache(maxsize=8192)
+def _asset_key(path: AssetKeyPath) -> dg.AssetKey:
+    # one AssetKey per upstream, not one per column dependency (AssetKey is immutable)
+    return dg.AssetKey(list(path))
+
+
+def _sorted_unique(deps: Iterable[ColumnDep]) -> list[ColumnDep]:
+    # ``sorted(set(deps))`` on plain tuples: the same order as the dataclass order, without its
+    # Python-level __hash__/__lt__ per comparison
+    by_key = {(d.upstream.asset, d.upstream.column, d.kind): d for d in deps}
+    return [by_key[k] for k in sorted(by_key)]
+
+
 def column_lineage(rec: AssetLineage) -> dg.TableColumnLineage:
     """Dagster's ``TableColumnLineage`` for the record's column dependencies."""
     return dg.TableColumnLineage(
         deps_by_column={
             col: [
                 dg.TableColumnDep(
-                    asset_key=dg.AssetKey(list(d.upstream.asset)), column_name=d.upstream.column
+                    asset_key=_asset_key(d.upstream.asset), column_name=d.upstream.column
                 )
-                for d in sorted(set(deps))
+                for d in _sorted_unique(deps)
             ]
             for col, deps in sorted(rec.column_deps.items())
             if deps

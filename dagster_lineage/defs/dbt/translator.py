@@ -180,7 +180,19 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
             cache=cache,
         )
         self._analyses[id(manifest)] = (manifest, analysis)
+        # the analysis has checksummed every node: get_code_version reuses it for that node
+        checksums = self._known_checksums()
+        for section in ("nodes", "sources"):
+            for uid, props in (manifest.get(section) or {}).items():
+                rec = analysis.records.get(uid)
+                if rec is not None and rec.code_checksum:
+                    checksums[uid] = (props, rec.code_checksum)
         return analysis
+
+    def _known_checksums(self) -> dict[str, tuple[Mapping[str, Any], str]]:
+        if not hasattr(self, "_checksums"):
+            self._checksums: dict[str, tuple[Mapping[str, Any], str]] = {}
+        return self._checksums
 
     def lineage_cache_stats(self) -> CacheStats:
         """Cache hits, misses and writes of every analysis this translator ran (for tests/ops).
@@ -222,6 +234,9 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
 
     def get_code_version(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         """Checksum of the compiled SQL and config (see ``code_checksum_for_dbt_node``)."""
+        known = self._known_checksums().get(str(dbt_resource_props.get("unique_id")))
+        if known is not None and known[0] is dbt_resource_props:
+            return known[1]  # the same node object the analysis checksummed
         return code_checksum_for_dbt_node(dbt_resource_props)
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:

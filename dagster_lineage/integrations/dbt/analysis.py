@@ -37,10 +37,12 @@ from dagster_lineage.core.model import (
     AssetKeyPath,
     AssetLineage,
     AssetType,
+    Clause,
     ColumnDep,
     ColumnInfo,
     ColumnRead,
     ColumnRef,
+    EdgeKind,
     Unknown,
 )
 from dagster_lineage.integrations.dbt.cache import (
@@ -48,6 +50,7 @@ from dagster_lineage.integrations.dbt.cache import (
     CacheStats,
     LineageCache,
     lineage_cache_key,
+    lineage_entry,
 )
 from dagster_lineage.integrations.dbt.checksum import code_checksum_for_dbt_node
 from dagster_lineage.integrations.dbt.manifest import (
@@ -77,6 +80,9 @@ _ASSET_TYPES = {
     "source": AssetType.DBT_SOURCE,
     "exposure": AssetType.DBT_EXPOSURE,
 }
+
+_EDGE_KINDS = {k.value: k for k in EdgeKind}
+_CLAUSES = {c.value: c for c in Clause}
 
 _SNAPSHOT_META_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
 
@@ -245,11 +251,12 @@ def analyse_dbt_manifest(
         column_deps: dict[str, tuple[ColumnDep, ...]] = {}
         reads: list[ColumnRead] = []
         star: list[AssetKeyPath] = []
-        lineage: StatementLineage | None = None
+        lineage: dict[str, Any] | None = None  # the cache entry form (see lineage_entry)
 
+        checksum = code_checksum_for_dbt_node(node)
         if rtype in ("model", "snapshot"):
             lineage, problem, was_analysed = _analyse_sql(
-                node, parents, records, relations, dialect, settings, cache
+                node, checksum, parents, records, relations, dialect, settings, cache
             )
             if was_analysed:
                 analysed.append(uid)
@@ -263,9 +270,9 @@ def analyse_dbt_manifest(
         # output columns: SQL order when analysed, else catalog order, else YAML order
         names: list[str]
         inferred: dict[str, str | None] = {}
-        if lineage is not None and lineage.columns:
-            names = [c.name for c in lineage.columns]
-            inferred = {c.name.lower(): normalise_type(c.data_type) for c in lineage.columns}
+        if lineage is not None and lineage["columns"]:
+            names = [c[0] for c in lineage["columns"]]
+            inferred = {c[0].lower(): normalise_type(c[1]) for c in lineage["columns"]}
         elif cat_cols:
             names = [n for n, _ in cat_cols]
         elif declared:
@@ -303,22 +310,40 @@ def analyse_dbt_manifest(
                     return None
                 return keys[found]
 
-            for col in lineage.columns:
-                deps = []
-                for src in col.sources:
-                    k = to_key(src.table)
+            # De-duplicate and sort on plain tuples (the dataclasses' own order, without their
+            # Python-level __hash__/__lt__), and build each ColumnRef once per node.
+            refs: dict[tuple[AssetKeyPath, str], ColumnRef] = {}
+            for name, _type, sources in lineage["columns"]:
+                dep_keys: dict[tuple[AssetKeyPath, str, str], None] = {}
+                for table, column, kind in sources:
+                    k = to_key(table)
                     if k is not None:
-                        deps.append(ColumnDep(ColumnRef(k, src.column), src.kind))
-                column_deps[col.name] = tuple(sorted(set(deps)))
-            for r in lineage.reads:
-                k = to_key(r.table)
+                        dep_keys[(k, column, kind)] = None
+                column_deps[name] = tuple(
+                    [
+                        ColumnDep(
+                            refs.get((k, c)) or refs.setdefault((k, c), ColumnRef(k, c)),
+                            _EDGE_KINDS[kd],
+                        )
+                        for k, c, kd in sorted(dep_keys)
+                    ]
+                )
+            read_keys: dict[tuple[AssetKeyPath, str, str], None] = {}
+            for table, column, clause in lineage["reads"]:
+                k = to_key(table)
                 if k is not None:
-                    reads.append(ColumnRead(ColumnRef(k, r.column), r.clause))
-            for t in lineage.star_tables:
+                    read_keys[(k, column, clause)] = None
+            reads = [
+                ColumnRead(
+                    refs.get((k, c)) or refs.setdefault((k, c), ColumnRef(k, c)), _CLAUSES[cl]
+                )
+                for k, c, cl in sorted(read_keys)
+            ]
+            for t in lineage["star_tables"]:
                 k = to_key(t)
                 if k is not None:
                     star.append(k)
-            unknowns.extend(lineage.unknowns)
+            unknowns.extend(Unknown(reason, column) for reason, column in lineage["unknowns"])
             for t in sorted(unmapped):
                 unknowns.append(
                     Unknown(f"reads table {t}, which is neither a dbt ref nor a dbt source")
@@ -333,10 +358,10 @@ def analyse_dbt_manifest(
             upstream=tuple(sorted({keys[p] for p in parents})),
             columns=columns,
             column_deps=column_deps,
-            reads=tuple(sorted(set(reads))),
+            reads=tuple(reads),  # sorted and unique (built from sorted unique tuples)
             star_upstreams=tuple(sorted(set(star))),
             unknowns=tuple(unknowns),
-            code_checksum=code_checksum_for_dbt_node(node),
+            code_checksum=checksum,
             owners=owners_fn(node),
             tags=record_tags(node),
             contract_enforced=bool(
@@ -358,6 +383,7 @@ def analyse_dbt_manifest(
                 description=exp_node.get("description") or None,
             )
 
+    cache.flush()
     after = cache.stats()
     return DbtLineageAnalysis(
         records=records,
@@ -413,14 +439,15 @@ def _schema_for(
 
 def _analyse_sql(
     node: Mapping[str, Any],
+    checksum: str,
     parents: list[str],
     records: Mapping[str, AssetLineage],
     relations: Mapping[str, tuple[str, ...]],
     dialect: str | None,
     settings: DbtLineageSettings,
     cache: LineageCache,
-) -> tuple[StatementLineage | None, str | None, bool]:
-    """(lineage, problem, parsed now) of one model or snapshot."""
+) -> tuple[dict[str, Any] | None, str | None, bool]:
+    """(lineage as a cache entry, problem, parsed now) of one model or snapshot."""
     file = str(node.get("original_file_path") or node.get("unique_id"))
     if node.get("language", "sql") != "sql":
         return None, f"{node.get('language')} model: column lineage is only traced for SQL", False
@@ -435,19 +462,19 @@ def _analyse_sql(
             False,
         )
     schema = _schema_for(parents, records, relations)
-    key = lineage_cache_key(
-        code_checksum=code_checksum_for_dbt_node(node), schema=schema, dialect=dialect
-    )
-    cached = cache.get(key)
+    key = lineage_cache_key(code_checksum=checksum, schema=schema, dialect=dialect)
+    entry = cache.get_entry(key)
     parsed_now = False
-    if cached is None:
+    if entry is None:
         parsed_now = True
-        cached = _run_statement_lineage(str(sql), dialect, schema, file)
-        if not (isinstance(cached, CachedFailure) and cached.transient):
-            cache.put(key, cached)
-    if isinstance(cached, CachedFailure):
-        return None, f"could not analyse {file}: {cached.message}", parsed_now
-    return cached, None, parsed_now
+        result = _run_statement_lineage(str(sql), dialect, schema, file)
+        if isinstance(result, CachedFailure) and result.transient:
+            return None, f"could not analyse {file}: {result.message}", parsed_now
+        entry = lineage_entry(result)
+        cache.put_entry(key, entry)
+    if "failure" in entry:
+        return None, f"could not analyse {file}: {entry['failure']}", parsed_now
+    return entry, None, parsed_now
 
 
 def _run_statement_lineage(

@@ -1,20 +1,27 @@
 """On-disk cache of analysed SQL lineage, keyed by code checksum, upstream schema and version.
 
-Reloading an unchanged dbt project reads every model's lineage from here and parses no SQL. Each
-entry is one small JSON file named by its key; writes are atomic (write then rename), so two
-processes loading the same project never read half a file. Unreadable entries count as misses.
+Reloading an unchanged dbt project reads every model's lineage from here and parses no SQL. The
+whole cache is ONE JSON file (``lineage_cache.json`` in the cache folder) holding an entry per
+key, read once on the first lookup; new entries are buffered and written by :meth:`flush`
+atomically (temporary file, then rename), merged with what another process may have written in
+the meantime, so two processes loading the same project never read half a file. An unreadable
+file is ignored with a warning (every lookup is a miss) and replaced on the next flush; an
+unreadable entry counts as a miss.
 
 Examples:
     >>> import tempfile
     >>> from dagster_lineage.integrations.dbt.cache import LineageCache, lineage_cache_key
     >>> from dagster_lineage.sql.types import StatementLineage
-    >>> cache = LineageCache(tempfile.mkdtemp())
+    >>> folder = tempfile.mkdtemp()
+    >>> cache = LineageCache(folder)
     >>> key = lineage_cache_key(code_checksum="abc", schema={}, dialect="duckdb")
     >>> cache.get(key) is None
     True
     >>> cache.put(key, StatementLineage())
-    >>> cache.get(key) == StatementLineage(), cache.stats()
-    (True, CacheStats(hits=1, misses=1, writes=1))
+    >>> cache.flush()
+    >>> fresh = LineageCache(folder)
+    >>> fresh.get(key) == StatementLineage(), cache.stats(), fresh.stats()
+    (True, CacheStats(hits=0, misses=1, writes=1), CacheStats(hits=1, misses=0, writes=0))
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Mapping
@@ -38,7 +46,14 @@ from dagster_lineage.sql.types import (
     TableColumnRead,
 )
 
-CACHE_FORMAT_VERSION = 1
+logger = logging.getLogger("dagster_lineage.dbt")
+
+CACHE_FORMAT_VERSION = 2
+CACHE_FILENAME = "lineage_cache.json"
+DEFAULT_MAX_ENTRIES = 50_000
+
+_EDGE_KINDS = {k.value: k for k in EdgeKind}
+_CLAUSES = {c.value: c for c in Clause}
 
 
 @functools.lru_cache(maxsize=1)
@@ -118,84 +133,218 @@ def lineage_cache_key(
         >>> a != b
         True
     """
-    return stable_hash(
-        {
-            "format": CACHE_FORMAT_VERSION,
-            "analyser": analyser_fingerprint(),
-            "code": code_checksum,
-            "schema": {t: dict(cols) for t, cols in schema.items()},
-            "dialect": dialect,
-            "extra": extra,
-        }
+    # json.dumps (C) on plain str/None data instead of stable_hash's recursive normalisation:
+    # this runs once per model on every load, warm or cold.
+    text = json.dumps(
+        [
+            CACHE_FORMAT_VERSION,
+            analyser_fingerprint(),
+            code_checksum,
+            dialect,
+            {str(t): {str(c): v for c, v in cols.items()} for t, cols in schema.items()},
+            None if extra is None else stable_hash(extra),
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        import orjson  # a dagster-dbt dependency; about twice as fast as json
+    except ImportError:  # pragma: no cover
+        return json.loads(data)
+    return orjson.loads(data)
 
 
 class LineageCache:
-    """A folder of cached :class:`StatementLineage` results (or :class:`CachedFailure`).
+    """One file of cached :class:`StatementLineage` results (or :class:`CachedFailure`), by key.
 
     Args:
-        directory: the cache folder, created on the first write; ``None`` keeps nothing on disk
-            (every lookup is a miss), which is what an analysis without a target dir uses.
+        directory: the cache folder (the file ``lineage_cache.json`` in it), created on the first
+            flush; ``None`` keeps nothing on disk (every lookup is a miss), which is what an
+            analysis without a target dir uses.
+        max_entries: entries kept in the file; the least recently used beyond it are dropped.
 
     Examples:
         >>> LineageCache(None).get("k") is None
         True
     """
 
-    def __init__(self, directory: str | Path | None) -> None:
+    def __init__(self, directory: str | Path | None, *, max_entries: int = DEFAULT_MAX_ENTRIES):
         self.directory = Path(directory) if directory is not None else None
+        self.max_entries = max_entries
         self._hits = 0
         self._misses = 0
         self._writes = 0
+        self._entries: dict[str, Any] | None = None
+        self._loaded_version: tuple[int, int] | None = None
+        self._used: set[str] = set()
+        self._pending: dict[str, Any] = {}
+
+    @property
+    def path(self) -> Path | None:
+        """The cache file, or ``None`` without a folder."""
+        return self.directory / CACHE_FILENAME if self.directory is not None else None
 
     def stats(self) -> CacheStats:
         """The counters so far."""
         return CacheStats(hits=self._hits, misses=self._misses, writes=self._writes)
 
-    def _path(self, key: str) -> Path | None:
-        return self.directory / f"{key}.json" if self.directory is not None else None
+    def _read_file(self, warn: bool) -> tuple[dict[str, Any], tuple[int, int] | None]:
+        path = self.path
+        if path is None:
+            return {}, None
+        try:
+            st = path.stat()
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return {}, None
+        except OSError as e:
+            if warn:
+                logger.warning("Ignoring the lineage cache %s (unreadable: %s)", path, e)
+            return {}, None
+        version = (st.st_mtime_ns, st.st_size)
+        try:
+            data = _loads(raw)
+            if not isinstance(data, dict) or not isinstance(data.get("entries"), dict):
+                raise ValueError("not a lineage cache file")
+        except (ValueError, TypeError) as e:
+            if warn:
+                logger.warning(
+                    "Ignoring the lineage cache %s (%s): every model is analysed again and the "
+                    "file is rewritten",
+                    path,
+                    " ".join(str(e).split())[:200],
+                )
+            return {}, version
+        if data.get("format") != CACHE_FORMAT_VERSION or data.get("analyser") != (
+            analyser_fingerprint()
+        ):
+            return {}, version  # written by another version: its keys can never match
+        return data["entries"], version
+
+    def _load(self) -> dict[str, Any]:
+        if self._entries is None:
+            self._entries, self._loaded_version = self._read_file(warn=True)
+        return self._entries
 
     def get(self, key: str) -> StatementLineage | CachedFailure | None:
         """The cached result for ``key``, or ``None`` (a miss)."""
-        path = self._path(key)
-        if path is None or not path.is_file():
-            self._misses += 1
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            value = _from_dict(data)
-        except (OSError, ValueError, KeyError, TypeError):
+        entry = self.get_entry(key)
+        return None if entry is None else _from_dict(entry)
+
+    def get_entry(self, key: str) -> dict[str, Any] | None:
+        """The cached result for ``key`` in its stored JSON form (see :func:`lineage_entry`).
+
+        What the dbt analysis reads: it needs plain names and tuples, not the dataclasses, so a
+        warm load builds no :class:`StatementLineage` at all. ``None`` is a miss; an entry of the
+        wrong shape is a miss too.
+
+        Examples:
+            >>> import tempfile
+            >>> cache = LineageCache(tempfile.mkdtemp())
+            >>> cache.put("k", CachedFailure("bad"))
+            >>> cache.get_entry("k"), cache.get_entry("other")
+            ({'failure': 'bad'}, None)
+        """
+        data = self._load().get(key)
+        if not _valid_entry(data):
             self._misses += 1
             return None
         self._hits += 1
-        return value
+        self._used.add(key)
+        return data  # type: ignore[no-any-return]
 
     def put(self, key: str, value: StatementLineage | CachedFailure) -> None:
-        """Store ``value`` under ``key`` (atomically; a failed write is ignored: it is a cache)."""
-        path = self._path(key)
-        if path is None:
+        """Store ``value`` under ``key`` (kept in memory until :meth:`flush`)."""
+        self.put_entry(key, lineage_entry(value))
+
+    def put_entry(self, key: str, entry: dict[str, Any]) -> None:
+        """Store an entry already in its JSON form (:func:`lineage_entry`) under ``key``."""
+        if self.directory is None:
             return
+        self._load()[key] = entry
+        self._pending[key] = entry
+
+    def flush(self) -> None:
+        """Write the entries put since the last flush (atomically; a failed write is ignored)."""
+        path = self.path
+        if path is None or not self._pending:
+            return
+        entries = self._load()
+        try:
+            st = path.stat()
+        except OSError:
+            st = None
+        if st is not None and (st.st_mtime_ns, st.st_size) != self._loaded_version:
+            # another process wrote the file since we read it: keep its entries too
+            theirs, _ = self._read_file(warn=False)
+            entries = {**theirs, **entries}
+        # least recently used first: entries neither read nor written now go first when trimming
+        fresh = {k: entries[k] for k in entries if k in self._used or k in self._pending}
+        older = [k for k in entries if k not in fresh]
+        keep = max(self.max_entries - len(fresh), 0)
+        ordered = {k: entries[k] for k in older[len(older) - keep :]} if keep else {}
+        ordered.update(fresh)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(_to_dict(value), f, sort_keys=True, separators=(",", ":"))
-            os.replace(tmp, path)
-            self._writes += 1
-        except OSError:
+            try:
+                payload = {
+                    "format": CACHE_FORMAT_VERSION,
+                    "analyser": analyser_fingerprint(),
+                    "entries": ordered,
+                }
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(json.dumps(payload, separators=(",", ":")))  # C encoder, one write
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            st = path.stat()
+        except OSError as e:
+            logger.warning("Could not write the lineage cache %s: %s", path, e)
             return
+        self._writes += len(self._pending)
+        self._pending.clear()
+        self._entries = ordered
+        self._loaded_version = (st.st_mtime_ns, st.st_size)
 
 
-def _to_dict(value: StatementLineage | CachedFailure) -> dict[str, Any]:
+def _valid_entry(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    if "failure" in data:
+        return isinstance(data["failure"], str)
+    try:
+        return all(len(c) == 3 and isinstance(c[2], list) for c in data["columns"]) and all(
+            k in data for k in ("reads", "tables", "star_tables", "unknowns")
+        )
+    except (KeyError, TypeError):
+        return False
+
+
+def lineage_entry(value: StatementLineage | CachedFailure) -> dict[str, Any]:
+    """The JSON form of one analysis result, as stored in the cache file.
+
+    ``{"failure": message}`` for a failure; else ``columns`` as ``[name, data_type,
+    [[table, column, edge kind], ...]]``, ``reads`` as ``[table, column, clause]``, ``tables``,
+    ``star_tables``, ``target`` and ``unknowns`` as ``[reason, column]``.
+
+    Examples:
+        >>> lineage_entry(CachedFailure("bad"))
+        {'failure': 'bad'}
+        >>> lineage_entry(StatementLineage(columns=(OutputColumn("x"),)))["columns"]
+        [['x', None, []]]
+    """
     if isinstance(value, CachedFailure):
         return {"failure": value.message}
     return {
         "columns": [
-            {
-                "name": c.name,
-                "data_type": c.data_type,
-                "sources": [[s.table, s.column, s.kind.value] for s in c.sources],
-            }
+            [c.name, c.data_type, [[s.table, s.column, s.kind.value] for s in c.sources]]
             for c in value.columns
         ],
         "reads": [[r.table, r.column, r.clause.value] for r in value.reads],
@@ -209,18 +358,15 @@ def _to_dict(value: StatementLineage | CachedFailure) -> dict[str, Any]:
 def _from_dict(data: Mapping[str, Any]) -> StatementLineage | CachedFailure:
     if "failure" in data:
         return CachedFailure(str(data["failure"]))
+    kinds = _EDGE_KINDS
     return StatementLineage(
         columns=tuple(
-            OutputColumn(
-                c["name"],
-                tuple(SourceColumn(t, col, EdgeKind(k)) for t, col, k in c["sources"]),
-                c.get("data_type"),
-            )
-            for c in data["columns"]
+            OutputColumn(name, tuple([SourceColumn(t, col, kinds[k]) for t, col, k in srcs]), dt)
+            for name, dt, srcs in data["columns"]
         ),
-        reads=tuple(TableColumnRead(t, c, Clause(k)) for t, c, k in data["reads"]),
+        reads=tuple([TableColumnRead(t, c, _CLAUSES[k]) for t, c, k in data["reads"]]),
         tables=tuple(data["tables"]),
         star_tables=tuple(data["star_tables"]),
         target=data.get("target"),
-        unknowns=tuple(Unknown(r, c) for r, c in data["unknowns"]),
+        unknowns=tuple([Unknown(r, c) for r, c in data["unknowns"]]),
     )

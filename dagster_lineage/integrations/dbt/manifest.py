@@ -36,7 +36,7 @@ def load_json_artifact(path: str | Path, *, what: str = "manifest.json") -> dict
             fix=f"Run `dbt parse` (or `dbt compile`) to write {what}, or pass its correct path.",
         )
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data = _json_loads(p.read_bytes())
     except (OSError, ValueError) as e:
         raise IntegrationError(
             str(p), f"not valid JSON ({e})", fix=f"Re-create {what} with dbt."
@@ -44,6 +44,14 @@ def load_json_artifact(path: str | Path, *, what: str = "manifest.json") -> dict
     if not isinstance(data, dict):
         raise IntegrationError(str(p), "not a JSON object", fix=f"Re-create {what} with dbt.")
     return data
+
+
+def _json_loads(raw: bytes) -> Any:
+    try:
+        import orjson  # installed with dagster-dbt, which reads manifests with it too
+    except ImportError:  # pragma: no cover
+        return json.loads(raw)
+    return orjson.loads(raw)
 
 
 def coerce_manifest(

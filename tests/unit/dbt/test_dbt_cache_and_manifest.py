@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from dagster_lineage.core.model import Clause, EdgeKind, Unknown
 from dagster_lineage.integrations.dbt.cache import (
     CachedFailure,
+    CacheStats,
     LineageCache,
     lineage_cache_key,
 )
@@ -33,12 +35,66 @@ def test_cache_round_trip_and_corrupt_entry(tmp_path):
     cache = LineageCache(tmp_path)
     cache.put("k1", value)
     cache.put("k2", CachedFailure("bad sql"))
+    assert cache.stats().writes == 0  # buffered until flush
+    cache.flush()
+    assert cache.stats().writes == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["lineage_cache.json"]  # one file, no temp
     fresh = LineageCache(tmp_path)
     assert fresh.get("k1") == value
     assert fresh.get("k2") == CachedFailure("bad sql")
-    (tmp_path / "k1.json").write_text("{not json")
-    assert fresh.get("k1") is None
-    assert fresh.stats().hits == 2 and fresh.stats().misses == 1
+    assert fresh.get("k3") is None
+    assert fresh.stats() == CacheStats(hits=2, misses=1, writes=0)
+
+
+def test_corrupt_cache_file_is_ignored_with_a_warning_and_rewritten(tmp_path, caplog):
+    cache = LineageCache(tmp_path)
+    cache.put("k1", CachedFailure("x"))
+    cache.flush()
+    path = tmp_path / "lineage_cache.json"
+    path.write_text("{not json")
+    broken = LineageCache(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="dagster_lineage.dbt"):
+        assert broken.get("k1") is None
+    assert str(path) in caplog.text and "Ignoring the lineage cache" in caplog.text
+    assert broken.stats() == CacheStats(hits=0, misses=1, writes=0)
+    broken.put("k1", CachedFailure("y"))
+    broken.flush()
+    assert LineageCache(tmp_path).get("k1") == CachedFailure("y")
+    # an entry of the wrong shape is a miss, not an error
+    data = json.loads(path.read_text())
+    data["entries"]["k1"] = {"columns": 3}
+    path.write_text(json.dumps(data))
+    odd = LineageCache(tmp_path)
+    assert odd.get("k1") is None and odd.stats().misses == 1
+
+
+def test_two_writers_keep_each_others_entries(tmp_path):
+    a, b = LineageCache(tmp_path), LineageCache(tmp_path)
+    assert a.get("ka") is None and b.get("kb") is None  # both read the (missing) file first
+    a.put("ka", CachedFailure("a"))
+    a.flush()
+    b.put("kb", CachedFailure("b"))
+    b.flush()  # merges what a wrote since b read the file
+    fresh = LineageCache(tmp_path)
+    assert fresh.get("ka") == CachedFailure("a") and fresh.get("kb") == CachedFailure("b")
+
+
+def test_cache_keeps_the_most_recently_used_entries(tmp_path):
+    cache = LineageCache(tmp_path, max_entries=2)
+    for k in ("k1", "k2", "k3"):
+        cache.put(k, CachedFailure(k))
+    cache.flush()
+    used = LineageCache(tmp_path, max_entries=2)
+    assert used.get("k1") == CachedFailure("k1")
+    used.put("k4", CachedFailure("k4"))
+    used.flush()
+    fresh = LineageCache(tmp_path)
+    assert [fresh.get(k) is not None for k in ("k1", "k2", "k3", "k4")] == [
+        True,
+        False,
+        False,
+        True,
+    ]
 
 
 def test_cache_key_depends_on_code_schema_and_dialect():
