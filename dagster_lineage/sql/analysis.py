@@ -16,8 +16,8 @@ Examples:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -26,7 +26,7 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
-from sqlglot.schema import MappingSchema
+from sqlglot.schema import MappingSchema, normalize_name
 
 from dagster_lineage.core.model import Clause, EdgeKind, Unknown
 from dagster_lineage.errors import SqlParseError
@@ -46,13 +46,24 @@ _Deps = dict[_Base, int]
 _NESTED = (exp.Query, exp.Subquery)
 _MARK = "dl_orig"
 _STARS = "dl_stars"
+_POSITIONS = ("line", "col", "start", "end")
 _GENERATED_NAME = re.compile(r"_col_\d+")
 
 
 def analyse(
-    statement: exp.Expr, d: Dialect, schema: SchemaMapping, notes: list[Unknown] | None = None
+    statement: exp.Expr,
+    d: Dialect,
+    schema: SchemaMapping,
+    notes: list[Unknown] | None = None,
+    *,
+    reparse: Callable[[], exp.Expr] | None = None,
 ) -> StatementLineage:
     """Lineage of a parsed statement (see :func:`~dagster_lineage.sql.lineage.statement_lineage`).
+
+    Without ``reparse`` the statement is left intact (the analysis works on a copy of its query).
+    With ``reparse`` (a function returning a fresh parse of the same statement) the analysis takes
+    the statement's tree over and rewrites it in place, and calls ``reparse`` only when it has to
+    start again from the unqualified query: no copy of the tree in the common case.
 
     Examples:
         >>> from sqlglot import parse_one
@@ -60,7 +71,160 @@ def analyse(
         >>> analyse(parse_one("select 1 as one"), Dialect.get_or_raise(None), {}).column_names
         ('one',)
     """
-    return _Analysis(statement, d, schema, list(notes or [])).run()
+    return _Analysis(statement, d, schema, list(notes or []), reparse).run()
+
+
+# --- memoised schema names (the same keys, columns and types recur in every model's schema) -----
+
+_SchemaKey = tuple[tuple[exp.Identifier, ...], tuple[str, ...], tuple[str, ...]]
+_MEMO_MAX = 50_000
+
+
+class _Names:
+    """Schema names and types of one dialect, worked out once per process instead of per model.
+
+    Every value is exactly what the per-model code computed (and what sqlglot's
+    ``MappingSchema(normalize=True)`` would store); exceptions are not memoised, so they are
+    raised where they were before. Each table is emptied when it reaches ``_MEMO_MAX`` entries.
+    """
+
+    def __init__(self, d: Dialect) -> None:
+        self.d = d
+        self.keys: dict[str, _SchemaKey | None] = {}
+        self.columns: dict[str, tuple[str, str]] = {}
+        self.types: dict[str, exp.DataType | str] = {}
+        self.normalized: dict[tuple[str, bool], str] = {}
+        self.type_sql: dict[Any, str] = {}
+        self.pad = exp.to_identifier(PAD)
+        self.pad_sql = self.pad.sql(dialect=d)
+
+    def key(self, key: str) -> _SchemaKey | None:
+        """A schema key's identifiers, their names and their SQL; ``None``: not a table name."""
+        if key in self.keys:
+            return self.keys[key]
+        try:
+            table = parse_table(key, self.d)
+        except SqlParseError:
+            found = None
+        else:
+            idents = tuple(p for p in table.parts if isinstance(p, exp.Identifier))
+            found = (
+                idents,
+                tuple(identifier_name(i, self.d) for i in idents),
+                tuple(i.sql(dialect=self.d) for i in idents),
+            )
+        return _put(self.keys, key, found)
+
+    def column(self, col: str) -> tuple[str, str]:
+        """A schema column's SQL (its mapping key) and its normalised name."""
+        found = self.columns.get(col)
+        if found is None:
+            d = self.d
+            ident = (
+                exp.parse_identifier(col, dialect=d) if col[:1] in '"`[' else exp.to_identifier(col)
+            )
+            col_sql = ident.sql(dialect=d)
+            found = _put(
+                self.columns, col, (col_sql, identifier_name(d.normalize_identifier(ident), d))
+            )
+        return found
+
+    def type(self, typ: str) -> exp.DataType | str:
+        """A schema type as the ``DataType`` ``MappingSchema`` builds from it on demand.
+
+        A type that does not parse stays a string: sqlglot then fails on it where it did before.
+        """
+        found = self.types.get(typ)
+        if found is None:
+            d = self.d
+            try:
+                dtype = exp.DataType.from_str(typ, dialect=d, udt=d.SUPPORTS_USER_DEFINED_TYPES)
+                dtype.transform(d.normalize_identifier, copy=False)
+                found = _put(self.types, typ, dtype)
+            except (SqlglotError, AttributeError, KeyError, ValueError, TypeError):
+                found = _put(self.types, typ, typ)
+        return found
+
+    def name(self, sql: str, is_table: bool) -> str:
+        """The name ``MappingSchema(normalize=True)`` stores for a key written as ``sql``."""
+        found = self.normalized.get((sql, is_table))
+        if found is None:
+            found = normalize_name(sql, dialect=self.d, is_table=is_table).name
+            _put(self.normalized, (sql, is_table), found)
+        return found
+
+    def sql_of(self, dtype: exp.DataType) -> str:
+        """``dtype.sql()``, memoised by the type's exact structure.
+
+        ``sql()`` renders a detached copy, so the text depends on nothing but the node's own
+        subtree (classes, args, comments, meta), which is what the key spells out.
+        """
+        try:
+            key = _exact_key(dtype)
+            found = self.type_sql.get(key)
+        except TypeError:  # an unhashable arg: render it every time
+            return dtype.sql(dialect=self.d)
+        if found is None:
+            found = _put(self.type_sql, key, dtype.sql(dialect=self.d))
+        return found
+
+    def normalize_nested(self, nested: dict[str, Any]) -> dict[str, Any]:
+        """``nested`` (tables keyed by identifier SQL) with every name normalised.
+
+        Merged the way ``MappingSchema._normalize`` does: same order, equal names merged.
+        """
+        out: dict[str, Any] = {}
+
+        def visit(level: dict[str, Any], path: list[str]) -> None:
+            for key, value in level.items():
+                if value and isinstance(next(iter(value.values())), dict):
+                    visit(value, [*path, self.name(key, True)])
+                    continue
+                target = out
+                for part in path:
+                    target = target.setdefault(part, {})
+                target = target.setdefault(self.name(key, True), {})
+                for col_sql, typ in value.items():
+                    target[self.name(col_sql, False)] = typ
+
+        visit(nested, [])
+        return out
+
+
+_V = TypeVar("_V")
+_K = TypeVar("_K")
+_BY_DIALECT: dict[tuple[Any, ...], _Names] = {}
+
+
+def _put(table: dict[_K, _V], key: _K, value: _V) -> _V:
+    if len(table) >= _MEMO_MAX:
+        table.clear()
+    table[key] = value
+    return value
+
+
+def _exact_key(node: Any) -> Any:
+    """A hashable spelling of a node's whole subtree, strings kept as written."""
+    if isinstance(node, exp.Expr):
+        meta = node._meta
+        return (
+            type(node),
+            tuple(node.comments or ()),
+            tuple(sorted(meta.items())) if meta else (),
+            tuple((k, _exact_key(v)) for k, v in node.args.items()),
+        )
+    if isinstance(node, list):
+        return tuple(_exact_key(v) for v in node)
+    return (type(node), node)
+
+
+def _names(d: Dialect) -> _Names:
+    """The memo of ``d``'s dialect: its class and the settings that decide how names read."""
+    key = (type(d), d.version, d.normalization_strategy, repr(sorted(d.settings.items())))
+    found = _BY_DIALECT.get(key)
+    if found is None:
+        found = _BY_DIALECT[key] = _Names(d)
+    return found
 
 
 # --- helpers over expressions -------------------------------------------------------------------
@@ -134,8 +298,10 @@ class _Analysis:
         d: Dialect,
         schema: SchemaMapping,
         notes: list[Unknown],
+        reparse: Callable[[], exp.Expr] | None = None,
     ) -> None:
         self.statement = statement
+        self._reparse = reparse
         self.d = d
         self.unknowns: set[Unknown] = set(notes)
         self.reads: set[tuple[str, str, Clause]] = set()
@@ -146,57 +312,60 @@ class _Analysis:
         self._busy: set[int] = set()
         self._open_stars: dict[int, list[str]] = {}
         self._star_memo: dict[int, set[str]] = {}
+        self._table_memo: dict[int, tuple[exp.Table, str, list[str] | None]] = {}
+        self._selected_memo: dict[int, tuple[Scope, list[str], frozenset[str]]] = {}
         self._scope_of: dict[int, Scope] = {}
         self._ctx: str | None = None
         self._root: Scope | None = None
         self._schema_cols: dict[tuple[str, ...], list[str]] = {}
         self._schema_parts: dict[tuple[str, ...], list[exp.Identifier]] = {}
         self._typed = False
+        self._names = _names(d)
         self._mapping = self._build_schema(schema)
 
     # schema ------------------------------------------------------------------------------------
 
     def _build_schema(self, schema: SchemaMapping) -> MappingSchema:
-        entries: list[tuple[list[exp.Identifier], Mapping[str, str | None]]] = []
+        names_memo = self._names
+        entries: list[tuple[_SchemaKey, Mapping[str, str | None]]] = []
         for key, cols in schema.items():
             if not cols:
                 continue
-            try:
-                table = parse_table(key, self.d)
-            except SqlParseError:
+            parsed = names_memo.key(key)
+            if parsed is None:
                 self.unknowns.add(Unknown(f"schema key {key!r} is not a table name; ignored"))
                 continue
-            idents = [p for p in table.parts if isinstance(p, exp.Identifier)]
-            if not 1 <= len(idents) <= 3:
+            if not 1 <= len(parsed[0]) <= 3:
                 self.unknowns.add(
                     Unknown(f"schema key {key!r} has more than 3 name parts; ignored")
                 )
                 continue
-            entries.append((idents, cols))
-        depth = max((len(i) for i, _ in entries), default=0)
+            entries.append((parsed, cols))
+        depth = max((len(p[0]) for p, _ in entries), default=0)
+        pad, pad_sql = names_memo.pad, names_memo.pad_sql
+        # the nesting MappingSchema used to be given: keyed by each identifier's SQL
         nested: dict[str, Any] = {}
-        for idents, cols in entries:
-            padded = [exp.to_identifier(PAD)] * (depth - len(idents)) + idents
-            names = tuple(identifier_name(i, self.d) for i in idents)
-            self._schema_parts[names] = padded
+        for (idents, names, sqls), cols in entries:
+            n_pad = depth - len(idents)
+            self._schema_parts[names] = [pad] * n_pad + list(idents)
             level = nested
-            for ident in padded[:-1]:
-                level = level.setdefault(ident.sql(dialect=self.d), {})
-            mapping: dict[str, str] = {}
+            for part_sql in ([pad_sql] * n_pad + list(sqls))[:-1]:
+                level = level.setdefault(part_sql, {})
+            mapping: dict[str, exp.DataType | str] = {}
             col_names: list[str] = []
+            typed = False
             for col, typ in cols.items():
-                ident = (
-                    exp.parse_identifier(col, dialect=self.d)
-                    if col[:1] in '"`['
-                    else exp.to_identifier(col)
-                )
-                mapping[ident.sql(dialect=self.d)] = typ or "UNKNOWN"
-                col_names.append(identifier_name(self.d.normalize_identifier(ident), self.d))
-                self._typed = self._typed or bool(typ)
-            level[padded[-1].sql(dialect=self.d)] = mapping
+                col_sql, col_name = names_memo.column(col)
+                mapping[col_sql] = names_memo.type(typ or "UNKNOWN")
+                col_names.append(col_name)
+                typed = typed or bool(typ)
+            self._typed = self._typed or typed
+            level[sqls[-1]] = mapping
             self._schema_cols[names] = col_names
         try:
-            return MappingSchema(nested or None, dialect=self.d)
+            # normalised here, with memoised names, as MappingSchema(normalize=True) would
+            normalized = names_memo.normalize_nested(nested)
+            return MappingSchema(normalized or None, dialect=self.d, normalize=False)
         except (SqlglotError, KeyError, ValueError, TypeError) as e:
             self.unknowns.add(Unknown(f"the schema mapping could not be used ({e}); ignored"))
             self._schema_parts.clear()
@@ -227,7 +396,9 @@ class _Analysis:
     # run ---------------------------------------------------------------------------------------
 
     def run(self) -> StatementLineage:
-        query, target, target_cols = split_statement(self.statement, self.d)
+        query, target, target_cols = split_statement(
+            self.statement, self.d, copy=self._reparse is None
+        )
         target_name = None
         if target is not None:
             normalize_identifiers(target, dialect=self.d)
@@ -248,11 +419,14 @@ class _Analysis:
                 identify=False,
             )
         except (SqlglotError, KeyError, ValueError, TypeError) as e:
-            # The statement itself is intact (_split copied the query): start again from it and
-            # only qualify tables; columns are then resolved by name, scope by scope.
+            # Start again from the unqualified query (a fresh parse, or the intact statement
+            # whose query was copied) and only qualify tables; columns are then resolved by
+            # name, scope by scope.
             detail = str(e).splitlines()[0] if str(e) else type(e).__name__
             self.unknowns.add(Unknown(f"could not qualify the query's columns ({detail})"))
-            retry = split_statement(self.statement, self.d)[0]
+            if self._reparse is not None:
+                self.statement = self._reparse()
+            retry = split_statement(self.statement, self.d, copy=self._reparse is None)[0]
             assert retry is not None
             query = normalize_identifiers(retry, dialect=self.d)
             self._prepare(query)
@@ -277,7 +451,7 @@ class _Analysis:
             self._scope_of.setdefault(id(sc.expression), sc)
             for src in sc.sources.values():
                 if isinstance(src, exp.Table):
-                    self.tables.add(table_name(src, self.d))
+                    self.tables.add(self._table(src)[0])
         outputs = self._outputs(root)
         names = [n for n, _ in outputs]
         names = self._target_names(names, target, target_cols)
@@ -324,9 +498,19 @@ class _Analysis:
         return tuple(sorted(kept, key=lambda u: (u.column or "", u.reason)))
 
     def _prepare(self, query: exp.Expr) -> None:
-        """Mark written columns and stars, and point tables at their schema keys."""
+        """Mark written columns and stars, and point tables at their schema keys.
+
+        Parse positions are dropped from the nodes' ``meta`` (nothing here reports them): sqlglot
+        deep-copies ``meta`` with every node it copies while qualifying and typing the query.
+        """
         ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
         for node in query.walk():
+            meta = node._meta
+            if meta is not None and "line" in meta:
+                for pos in _POSITIONS:
+                    meta.pop(pos, None)
+                if not meta:
+                    node._meta = None
             if isinstance(node, exp.Column):
                 node.meta[_MARK] = True
             elif isinstance(node, exp.Select):
@@ -377,7 +561,7 @@ class _Analysis:
             if typ is None or typ.this in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.NULL):
                 out.append(None)
             else:
-                out.append(typ.sql(dialect=self.d))
+                out.append(self._names.sql_of(typ))
         return out
 
     # scope outputs -----------------------------------------------------------------------------
@@ -534,7 +718,7 @@ class _Analysis:
                 return found
         cur: Scope | None = scope
         while cur is not None:
-            selected = set(_selected_aliases(cur))
+            selected = self._selected(cur)[1]
             cands = [
                 (alias, src)
                 for alias, src in cur.sources.items()
@@ -554,7 +738,7 @@ class _Analysis:
                 )
                 return {}
             cur = cur.parent if cur.is_subquery or cur.is_correlated_subquery else None
-        own = [a for a in _selected_aliases(scope) if a in scope.sources]
+        own = [a for a in self._selected(scope)[0] if a in scope.sources]
         if len(own) == 1:  # one table: the column must be its (the schema is out of date)
             return self._from_source(scope.sources[own[0]], name, own[0])
         self._unknown(f"column '{name}' is not a column of any table in its query")
@@ -578,8 +762,23 @@ class _Analysis:
         return {".".join(k) for k in self._schema_cols}
 
     def _table_cols(self, table: exp.Table) -> list[str] | None:
-        parts = _table_key(table, self.d)
-        return self._schema_cols.get(parts)
+        return self._table(table)[1]
+
+    def _table(self, table: exp.Table) -> tuple[str, list[str] | None]:
+        """A source table's reported name and schema columns (``None``: not in the schema)."""
+        found = self._table_memo.get(id(table))
+        if found is None or found[0] is not table:
+            cols = self._schema_cols.get(_table_key(table, self.d))
+            found = self._table_memo[id(table)] = (table, table_name(table, self.d), cols)
+        return found[1], found[2]
+
+    def _selected(self, scope: Scope) -> tuple[list[str], frozenset[str]]:
+        """:func:`_selected_aliases` of a scope (in order, and as a set), memoised."""
+        found = self._selected_memo.get(id(scope))
+        if found is None or found[0] is not scope:
+            aliases = _selected_aliases(scope)
+            found = self._selected_memo[id(scope)] = (scope, aliases, frozenset(aliases))
+        return found[1], found[2]
 
     def _has_open_star(self, scope: Scope) -> bool:
         scope = self._canon(scope)
@@ -590,8 +789,7 @@ class _Analysis:
 
     def _from_source(self, src: exp.Table | Scope, name: str, alias: str) -> _Deps:
         if isinstance(src, exp.Table):
-            tname = table_name(src, self.d)
-            cols = self._table_cols(src)
+            tname, cols = self._table(src)
             if cols is not None and name not in cols:
                 self._unknown(f"column '{name}' is not in the schema of table '{tname}'")
             return {(tname, name): _PASS}
@@ -619,7 +817,7 @@ class _Analysis:
         if not stars:
             return None
         aliases = [q for q in stars if q] or [
-            a for a in _selected_aliases(scope) if a in scope.sources
+            a for a in self._selected(scope)[0] if a in scope.sources
         ]
         cands = [a for a in aliases if self._may_have(scope.sources[a], name)]
         if len(cands) == 1:
@@ -710,7 +908,7 @@ class _Analysis:
 
     def _read_using(self, scope: Scope, join: exp.Join, ident: exp.Expr) -> None:
         name = identifier_name(ident, self.d)
-        for alias in _selected_aliases(scope):
+        for alias in self._selected(scope)[0]:
             src = scope.sources.get(alias)
             if src is not None and self._may_have(src, name):
                 deps = self._from_source(src, name, alias)
@@ -731,11 +929,11 @@ class _Analysis:
                 out |= self._star_through(sub)
         elif isinstance(scope.expression, exp.Select):
             for qualifier in scope.expression.meta.get(_STARS, []):
-                aliases = [qualifier] if qualifier else _selected_aliases(scope)
+                aliases = [qualifier] if qualifier else self._selected(scope)[0]
                 for alias in aliases:
                     src = scope.sources.get(alias)
                     if isinstance(src, exp.Table):
-                        out.add(table_name(src, self.d))
+                        out.add(self._table(src)[0])
                     elif isinstance(src, Scope):
                         out |= self._star_through(src)
         self._star_memo[key] = out
@@ -745,12 +943,12 @@ class _Analysis:
         scopes = _branches(root)
         for sc in scopes:
             for qualifier in self._open_stars.get(id(sc), []):
-                aliases = [qualifier] if qualifier else _selected_aliases(sc)
+                aliases = [qualifier] if qualifier else self._selected(sc)[0]
                 tables: set[str] = set()
                 for alias in aliases:
                     src = sc.sources.get(alias)
                     if isinstance(src, exp.Table) and self._table_cols(src) is None:
-                        tables.add(table_name(src, self.d))
+                        tables.add(self._table(src)[0])
                     elif isinstance(src, Scope):
                         tables |= {
                             t for t in self._star_through(src) if t not in self._known_tables()
@@ -770,7 +968,9 @@ def _table_key(table: exp.Table, d: Dialect) -> tuple[str, ...]:
 
 def _table_args(padded: list[exp.Identifier]) -> dict[str, exp.Identifier]:
     keys = ["this", "db", "catalog"][: len(padded)]
-    return {k: ident.copy() for k, ident in zip(keys, reversed(padded))}
+    # identifiers hold only strings and flags: a shallow rebuild is a full copy (without the
+    # parse positions the schema key's parse left in ``meta``)
+    return {k: type(ident)(**ident.args) for k, ident in zip(keys, reversed(padded))}
 
 
 def _in_own_cte(table: exp.Table) -> bool:

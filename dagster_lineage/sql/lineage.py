@@ -99,4 +99,11 @@ def statement_lineage(
     except (ValueError, SqlglotError) as e:
         raise SqlParseError(f"unknown dialect {dialect!r} ({e})", source=source) from None
     statement, notes = parse_statement(sql, d, dialect, source)
-    return analyse(statement, d, schema or {}, notes)
+    # the tree is ours: analysed in place, parsed again only if qualification has to restart
+    return analyse(
+        statement,
+        d,
+        schema or {},
+        notes,
+        reparse=lambda: parse_statement(sql, d, dialect, source)[0],
+    )

@@ -101,11 +101,13 @@ def holds_query(statement: exp.Expr) -> bool:
 
 
 def split_statement(
-    statement: exp.Expr, d: Dialect
+    statement: exp.Expr, d: Dialect, *, copy: bool = True
 ) -> tuple[exp.Query | None, exp.Table | None, tuple[str, ...]]:
-    """The query of a statement (a detached copy), the table it writes and its column list.
+    """The query of a statement (detached), the table it writes and its column list.
 
-    A WITH written before ``INSERT`` is moved onto the query.
+    A WITH written before ``INSERT`` is moved onto the query. With ``copy=False`` the query and
+    the target are taken out of ``statement`` itself instead of copied (no deep copy of the tree:
+    for a statement the caller owns and will not use again).
 
     Examples:
         >>> import sqlglot
@@ -132,7 +134,7 @@ def split_statement(
             )
             this = this.this
         if isinstance(this, exp.Table):
-            target = this.copy()
+            target = this.copy() if copy else this
         query = statement.expression
     elif isinstance(statement, exp.Query):
         query = statement
@@ -145,7 +147,10 @@ def split_statement(
     if not isinstance(query, exp.Query):
         return None, target, cols
     outer_with = statement.args.get(WITH_ARG) if statement is not query else None
-    query = query.copy()
+    if copy:
+        query = query.copy()
+    else:
+        query.pop()
     if outer_with is not None and not query.args.get(WITH_ARG):
-        query.set(WITH_ARG, outer_with.copy())
+        query.set(WITH_ARG, outer_with.copy() if copy else outer_with.pop())
     return query, target, cols
