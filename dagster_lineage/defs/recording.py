@@ -225,6 +225,36 @@ def recorded_schema(metadata: Mapping[str, Any]) -> dict[str, str | None] | None
     return None
 
 
+class _RecordedSchema(Mapping[str, "str | None"]):
+    """:func:`recorded_schema` of a materialization, read on first use.
+
+    Only a changed declared schema needs the recorded one (for the details), so the batched read of
+    thousands of materializations does not normalize every schema up front.
+    """
+
+    def __init__(self, metadata: Mapping[str, Any]) -> None:
+        self._metadata: Mapping[str, Any] | None = metadata
+        self._schema: dict[str, str | None] = {}
+
+    def _get(self) -> dict[str, str | None]:
+        if self._metadata is not None:
+            self._schema = recorded_schema(self._metadata) or {}
+            self._metadata = None
+        return self._schema
+
+    def __getitem__(self, name: str) -> str | None:
+        return self._get()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
 def state_from_metadata(
     key: AssetKeyPath,
     metadata: Mapping[str, Any],
@@ -258,7 +288,7 @@ def state_from_metadata(
         data=_str_or_none(metadata.get(DATA_CHECKSUM_KEY)),
         upstream=_str_or_none(metadata.get(UPSTREAM_CHECKSUM_KEY)),
         parents=parents,
-        columns=recorded_schema(metadata) or {},
+        columns=_RecordedSchema(metadata),
         row_count=int(rows) if isinstance(rows, (int, float)) else None,
         run_end_time=run_end_time,
     )
