@@ -503,7 +503,8 @@ class _Analysis:
         Parse positions are dropped from the nodes' ``meta`` (nothing here reports them): sqlglot
         deep-copies ``meta`` with every node it copies while qualifying and typing the query.
         """
-        ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
+        ctes: set[str] = set()
+        tables: list[exp.Table] = []
         for node in query.walk():
             meta = node._meta
             if meta is not None and "line" in meta:
@@ -522,13 +523,17 @@ class _Analysis:
                         stars.append(proj.table)
                 node.meta[_STARS] = stars
             elif isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
-                if not node.args.get("db") and node.name in ctes and not _in_own_cte(node):
-                    continue
-                key = self._match(node)
-                if key is not None:
-                    args = _table_args(self._schema_parts[key])
-                    for arg in ("this", "db", "catalog"):
-                        node.set(arg, args.get(arg))
+                tables.append(node)
+            elif isinstance(node, exp.CTE):
+                ctes.add(node.alias_or_name)
+        for node in tables:
+            if not node.args.get("db") and node.name in ctes and not _in_own_cte(node):
+                continue
+            key = self._match(node)
+            if key is not None:
+                args = _table_args(self._schema_parts[key])
+                for arg in ("this", "db", "catalog"):
+                    node.set(arg, args.get(arg))
 
     def _target_names(
         self, names: list[str], target: exp.Table | None, cols: tuple[str, ...]
