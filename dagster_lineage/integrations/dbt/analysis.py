@@ -27,6 +27,7 @@ Examples:
 from __future__ import annotations
 
 import csv
+import gc
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -491,6 +492,12 @@ def _run_statement_lineage(
         if len(detail) > 300:
             detail = detail[:297] + "..."
         return CachedFailure(f"{type(e).__name__}: {detail}")
+    finally:
+        if not gc.isenabled():
+            # The definitions factory pauses the collector; sqlglot trees are reference cycles,
+            # so collect this statement's young garbage now (cheap) or a cold load's memory
+            # doubles.
+            gc.collect(1)
 
 
 def _seed_header(node: Mapping[str, Any]) -> tuple[list[str], dict[str, str | None]]:
