@@ -26,7 +26,7 @@ import dagster as dg
 from dagster_lineage.core.hashing import stable_hash
 from dagster_lineage.core.model import AssetKeyPath, key_from_str, key_to_str
 from dagster_lineage.defs.changes import LineageSnapshot, _last_success, _RunCache, select_keys
-from dagster_lineage.defs.recording import SCHEMA_KEY, _raw, storage_guard
+from dagster_lineage.defs.recording import recorded_schema, storage_guard
 from dagster_lineage.state.compare import (
     AssetChange,
     ChangeReason,
@@ -254,15 +254,7 @@ def build_code_change_sensor(
 
 def _schema_of(record: Any) -> dict[str, str | None] | None:
     mat = record.asset_materialization
-    if mat is None:
-        return None
-    raw = _raw(mat.metadata.get(SCHEMA_KEY))
-    if isinstance(raw, dict):
-        return {str(k): (None if v is None else str(v)) for k, v in raw.items()}
-    schema = _raw(mat.metadata.get("dagster/column_schema"))
-    if isinstance(schema, dg.TableSchema):
-        return {c.name: c.type for c in schema.columns}
-    return None
+    return None if mat is None else recorded_schema(mat.metadata)
 
 
 def schema_drift_between_last_two(
