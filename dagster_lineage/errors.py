@@ -3,7 +3,7 @@
 Every error names what failed, where (file, asset, column) and how to fix it. The root is a plain
 ``Exception`` so that the pure core (``core``, ``sql``, ``impact``, ``state``) stays free of any Dagster
 import (see DESIGN.md); Dagster-facing ops convert these errors into ``dagster.Failure`` with the same
-message and structured metadata via :func:`dagster_lineage.defs.failures.to_failure`.
+message and structured metadata via :func:`dagster_lineage.defs.impact.to_failure`.
 
 Examples:
     >>> from dagster_lineage.errors import UnknownAssetError
