@@ -54,6 +54,12 @@ def select_models(data: dict[str, Any], sample: int | None) -> list[dict[str, An
     return [models[int(i * step)] for i in range(sample)]
 
 
+def task_input(args: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """The compiled models a graph task measures: (all input, the selected models, the dialect)."""
+    data = load_input(args["input"])
+    return data, select_models(data, args.get("sample")), data["dialect"]
+
+
 def parent_schema(data: dict[str, Any], model: dict[str, Any]) -> dict[str, dict[str, str]]:
     """``{relation: {column: type}}`` for the model's parents (what dagster-dbt gives sqlglot)."""
     tables = data["tables"]
@@ -105,9 +111,7 @@ def task_graph_ours(args: dict[str, Any]) -> dict[str, Any]:
     from dagster_lineage.sql.lineage import statement_lineage
 
     import_s = time.perf_counter() - t0
-    data = load_input(args["input"])
-    models = select_models(data, args.get("sample"))
-    dialect = data["dialect"]
+    data, models, dialect = task_input(args)
 
     def one(m: dict[str, Any]) -> dict[str, list[list[str]]]:
         res = statement_lineage(
@@ -151,9 +155,7 @@ def task_graph_sqlglot_percol(args: dict[str, Any]) -> dict[str, Any]:
     from sqlglot.optimizer import optimize
 
     import_s = time.perf_counter() - t0
-    data = load_input(args["input"])
-    models = select_models(data, args.get("sample"))
-    dialect = data["dialect"]
+    data, models, dialect = task_input(args)
 
     def one(m: dict[str, Any]) -> dict[str, list[list[str]]]:
         schema = MappingSchema(nested(parent_schema(data, m)), dialect=dialect)
@@ -177,9 +179,7 @@ def task_graph_sqlglot_all(args: dict[str, Any]) -> dict[str, Any]:
     from sqlglot.lineage import lineage
 
     import_s = time.perf_counter() - t0
-    data = load_input(args["input"])
-    models = select_models(data, args.get("sample"))
-    dialect = data["dialect"]
+    data, models, dialect = task_input(args)
 
     def one(m: dict[str, Any]) -> dict[str, list[list[str]]]:
         schema = MappingSchema(nested(parent_schema(data, m)), dialect=dialect)
@@ -200,8 +200,7 @@ def task_graph_sqllineage(args: dict[str, Any]) -> dict[str, Any]:
     from sqllineage.runner import LineageRunner
 
     import_s = time.perf_counter() - t0
-    data = load_input(args["input"])
-    models = select_models(data, args.get("sample"))
+    data, models, _ = task_input(args)
     dialect = args.get("sqllineage_dialect", "duckdb")
 
     def one(m: dict[str, Any]) -> dict[str, list[list[str]]]:
