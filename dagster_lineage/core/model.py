@@ -216,6 +216,9 @@ class AssetLineage:
         columns: its output columns (empty when unknown).
         column_deps: for each output column, the upstream columns it derives from.
         reads: upstream columns only read (filters, joins, group-bys, ...).
+        indirect_deps: for each output column, the upstream columns that shape it without flowing
+            into it, with the clause (window partition/order, filter, join, group): OpenLineage's
+            INDIRECT edges.
         star_upstreams: upstream assets consumed through ``SELECT *`` (shape changes propagate).
         unknowns: what could not be resolved, and why.
         code_checksum: checksum of the asset's code (compiled SQL and config, DAG file, job file).
@@ -237,6 +240,7 @@ class AssetLineage:
     columns: tuple[ColumnInfo, ...] = ()
     column_deps: Mapping[str, tuple[ColumnDep, ...]] = field(default_factory=dict)
     reads: tuple[ColumnRead, ...] = ()
+    indirect_deps: Mapping[str, tuple[ColumnRead, ...]] = field(default_factory=dict)
     star_upstreams: tuple[AssetKeyPath, ...] = ()
     unknowns: tuple[Unknown, ...] = ()
     code_checksum: str | None = None
@@ -267,8 +271,11 @@ class AssetLineage:
     # --- serialisation (the record travels on the asset spec as JSON metadata) ---------------
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict, sorted where order carries no meaning, so it serialises deterministically."""
-        return {
+        """A JSON-ready dict, sorted where order carries no meaning, so it serialises deterministically.
+
+        ``indirect_deps`` is present only when the record has some.
+        """
+        out: dict[str, Any] = {
             "key": list(self.key),
             "asset_type": self.asset_type.value,
             "source_ref": self.source_ref,
@@ -307,6 +314,16 @@ class AssetLineage:
             "contract_enforced": self.contract_enforced,
             "description": self.description,
         }
+        if self.indirect_deps:
+            out["indirect_deps"] = {
+                col: [
+                    {"asset": list(r.upstream.asset), "column": r.upstream.column, "clause": r.clause.value}
+                    for r in sorted(set(reads))
+                ]
+                for col, reads in sorted(self.indirect_deps.items())
+                if reads
+            }
+        return out
 
     def to_json(self) -> str:
         """Deterministic JSON text of :meth:`to_dict`."""
@@ -335,6 +352,13 @@ class AssetLineage:
                 ColumnRead(ColumnRef(tuple(r["asset"]), r["column"]), Clause(r["clause"]))
                 for r in data.get("reads", [])
             ),
+            indirect_deps={
+                col: tuple(
+                    ColumnRead(ColumnRef(tuple(r["asset"]), r["column"]), Clause(r["clause"]))
+                    for r in reads
+                )
+                for col, reads in data.get("indirect_deps", {}).items()
+            },
             star_upstreams=tuple(tuple(k) for k in data.get("star_upstreams", [])),
             unknowns=tuple(Unknown(u["reason"], u.get("column")) for u in data.get("unknowns", [])),
             code_checksum=data.get("code_checksum"),
