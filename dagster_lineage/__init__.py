@@ -135,11 +135,11 @@ from dagster_lineage.defs.impact import (
 )
 from dagster_lineage.defs.metadata import lineage_metadata as lineage_metadata
 from dagster_lineage.defs.recording import checksum_metadata as checksum_metadata
-from dagster_lineage.defs.sensors import (
-    build_code_change_sensor as build_code_change_sensor,
+from dagster_lineage.defs.schema_drift import (
+    build_schema_drift_checks as build_schema_drift_checks,
 )
 from dagster_lineage.defs.sensors import (
-    build_schema_drift_checks as build_schema_drift_checks,
+    build_code_change_sensor as build_code_change_sensor,
 )
 
 # Spark jobs as assets (pyspark is imported lazily, only when a job runs)

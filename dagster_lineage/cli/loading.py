@@ -25,6 +25,7 @@ import dagster as dg
 import yaml
 
 from dagster_lineage.core.graph import LineageGraph
+from dagster_lineage.defs.graph import graph_from_definitions
 from dagster_lineage.errors import DagsterLineageError
 
 
@@ -133,4 +134,4 @@ def load_definitions(args: argparse.Namespace) -> dg.Definitions:
 
 def load_graph(args: argparse.Namespace) -> LineageGraph:
     """Load the code location and build its :class:`LineageGraph`."""
-    return LineageGraph.from_definitions(load_definitions(args))
+    return graph_from_definitions(load_definitions(args))

@@ -1,23 +1,18 @@
-"""Sensors and checks over the recorded checksums.
+"""The code-change sensor over the recorded checksums.
 
-- :func:`build_code_change_sensor`: requests a run of the assets whose code changed since their last
-  successful materialization and everything downstream of them. A versioned JSON cursor remembers
-  which code checksum was already requested, so a failed or slow run is not requested again in a
-  loop; every request is logged with the reason.
-- :func:`build_schema_drift_checks`: one asset check per asset that compares the schema recorded by
-  its last two materializations and reports the columns added, removed and retyped.
+:func:`build_code_change_sensor` requests a run of the assets whose code changed since their last
+successful materialization and everything downstream of them. A versioned JSON cursor remembers
+which code checksum was already requested, so a failed or slow run is not requested again in a
+loop; every request is logged with the reason. (Schema drift checks: :mod:`dagster_lineage.defs.schema_drift`.)
 
 Examples:
-    >>> from dagster_lineage.defs.sensors import build_code_change_sensor, build_schema_drift_checks
+    >>> from dagster_lineage.defs.sensors import build_code_change_sensor
     >>> build_code_change_sensor().name
     'dagster_lineage_code_change_sensor'
-    >>> [c.check_key.name for c in build_schema_drift_checks(assets=["fct_orders"])]
-    ['schema_drift']
 """
 
-import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,16 +26,18 @@ from dagster_lineage.defs.changed_assets import (
     _RunCache,
     select_keys,
 )
+from dagster_lineage.defs.cursor import CursorCodec
+from dagster_lineage.defs.graph import unique_assets_defs
 from dagster_lineage.defs.metadata_keys import REASON_TAG
-from dagster_lineage.defs.recording import recorded_schema, storage_guard
 from dagster_lineage.state.compare import (
     AssetChange,
     ChangeReason,
-    SchemaDiff,
-    schema_diff,
 )
 
-CURSOR_VERSION = 1
+CURSOR = CursorCodec(
+    "code-change sensor", fields={"requested": dict, "pending": dict, "scanned": list}
+)
+"""The code-change sensor's cursor codec."""
 
 ChangeFilter = Callable[[AssetChange], bool]
 """User hook: return False to leave a changed asset out of the run request."""
@@ -65,37 +62,34 @@ class CodeChangeCursor:
 
     def encode(self) -> str:
         """JSON text with a version number."""
-        return json.dumps(
+        return CURSOR.encode(
             {
-                "version": CURSOR_VERSION,
                 "requested": dict(sorted(self.requested.items())),
                 "pending": dict(sorted(self.pending.items())),
                 "scanned": sorted(self.scanned),
-            },
-            sort_keys=True,
+            }
+        )
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "CodeChangeCursor":
+        """The cursor of a decoded state (see :data:`CURSOR`)."""
+        return cls(
+            requested={str(k): str(v) for k, v in dict(state.get("requested", {})).items()},
+            pending={str(k): str(v) for k, v in dict(state.get("pending", {})).items()},
+            scanned=tuple(str(k) for k in state.get("scanned", [])),
         )
 
     @classmethod
     def decode(cls, text: str | None) -> "CodeChangeCursor":
         """Parse a cursor; raises ``ValueError`` when it is not one of ours (the caller resets it)."""
-        if not text:
-            return cls()
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("version") != CURSOR_VERSION:
-            raise ValueError(f"unsupported cursor version {data.get('version')!r}")
-        return cls(
-            requested={str(k): str(v) for k, v in dict(data.get("requested", {})).items()},
-            pending={str(k): str(v) for k, v in dict(data.get("pending", {})).items()},
-            scanned=tuple(str(k) for k in data.get("scanned", [])),
-        )
+        return cls.from_state(CURSOR.parse(text))
 
 
 def _snapshot_from_context(context: dg.SensorEvaluationContext) -> LineageSnapshot:
     repo = context.repository_def
     if repo is None:  # pragma: no cover - sensors always run inside a repository
         raise dg.DagsterInvariantViolationError("the code-change sensor needs a repository")
-    unique = {id(ad): ad for ad in repo.assets_defs_by_key.values()}
-    return LineageSnapshot.from_assets_defs(unique.values())
+    return LineageSnapshot.from_assets_defs(unique_assets_defs(repo))
 
 
 def build_code_change_sensor(
@@ -147,14 +141,7 @@ def build_code_change_sensor(
         "successful materialization, and of everything downstream of them (dagster-lineage).",
     )
     def _code_change_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        try:
-            cursor = CodeChangeCursor.decode(context.cursor)
-        except (ValueError, TypeError, AttributeError) as e:
-            context.log.warning(
-                f"dagster-lineage: resetting the code-change sensor cursor (could not decode "
-                f"{(context.cursor or '')[:80]!r}: {e})"
-            )
-            cursor = CodeChangeCursor()
+        cursor = CodeChangeCursor.from_state(CURSOR.decode(context.cursor, context.log))
         snap = _snapshot_from_context(context)
         graph = snap.graph
         keys = [
@@ -256,104 +243,3 @@ def build_code_change_sensor(
         )
 
     return _code_change_sensor
-
-
-def _schema_of(record: Any) -> dict[str, str | None] | None:
-    mat = record.asset_materialization
-    return None if mat is None else recorded_schema(mat.metadata)
-
-
-def schema_drift_between_last_two(
-    instance: dg.DagsterInstance, key: AssetKeyPath
-) -> tuple[SchemaDiff, str | None] | None:
-    """The schema difference between an asset's last two materializations that recorded a schema.
-
-    Returns ``(diff, previous_run_id)``, or ``None`` when fewer than two schemas are on record.
-
-    Examples:
-        >>> import dagster as dg
-        >>> schema_drift_between_last_two(dg.DagsterInstance.ephemeral(), ("a",)) is None
-        True
-    """
-    with storage_guard(instance, f"reading materializations of {key_to_str(key)}"):
-        result = instance.fetch_materializations(dg.AssetKey(list(key)), limit=10)
-    schemas = [(r.run_id, s) for r in result.records if (s := _schema_of(r)) is not None]
-    if len(schemas) < 2:
-        return None
-    (_, new), (prev_run, old) = schemas[0], schemas[1]
-    return schema_diff(old, new), prev_run
-
-
-def build_schema_drift_checks(
-    *,
-    assets: Iterable[str | AssetKeyPath | dg.AssetKey],
-    blocking: bool | None = None,
-    severity: dg.AssetCheckSeverity | None = None,
-    name: str | None = None,
-) -> list[dg.AssetChecksDefinition]:
-    """One asset check per asset flagging schema drift between consecutive materializations.
-
-    The check reads the schema recorded by :func:`~dagster_lineage.defs.recording.checksum_metadata`
-    on the asset's last two materializations and fails (``WARN`` by default) listing the columns
-    added, removed and retyped.
-
-    Args:
-        assets: asset keys (``a/b`` strings, key paths or ``AssetKey``).
-        blocking: block downstream assets when the check fails (default False).
-        severity: severity on drift (default ``WARN``).
-        name: the check name (default ``schema_drift``).
-
-    Examples:
-        >>> [c.check_key.asset_key.path for c in build_schema_drift_checks(assets=["a", ("b", "c")])]
-        [['a'], ['b', 'c']]
-    """
-    sev = severity or dg.AssetCheckSeverity.WARN
-    check_name = name or "schema_drift"
-    out = []
-    for asset in assets:
-        if isinstance(asset, dg.AssetKey):
-            key = tuple(asset.path)
-        elif isinstance(asset, str):
-            key = key_from_str(asset)
-        else:
-            key = tuple(asset)
-        out.append(_drift_check(key, check_name, bool(blocking), sev))
-    return out
-
-
-def _drift_check(
-    key: AssetKeyPath, check_name: str, blocking: bool, severity: dg.AssetCheckSeverity
-) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=dg.AssetKey(list(key)),
-        name=check_name,
-        blocking=blocking,
-        description="Columns added, removed or retyped since the previous materialization "
-        "(dagster-lineage).",
-    )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        found = schema_drift_between_last_two(context.instance, key)
-        if found is None:
-            return dg.AssetCheckResult(
-                passed=True,
-                description="fewer than two materializations with a recorded schema",
-            )
-        diff, prev_run = found
-        if diff:
-            context.log.warning(
-                f"dagster-lineage: schema drift on {key_to_str(key)} since run {prev_run}: "
-                f"{diff.describe()}"
-            )
-        return dg.AssetCheckResult(
-            passed=not diff,
-            severity=severity,
-            description=diff.describe(),
-            metadata={
-                "added": dg.MetadataValue.json(list(diff.added)),
-                "removed": dg.MetadataValue.json(list(diff.removed)),
-                "retyped": dg.MetadataValue.json(diff.to_dict()["retyped"]),
-                "previous_run_id": prev_run or "",
-            },
-        )
-
-    return _check

@@ -31,7 +31,7 @@ from dagster_dbt import DbtCliResource, build_dbt_asset_specs, dbt_assets
 
 from dagster_lineage.core.model import ColumnInfo
 from dagster_lineage.defs.dbt.translator import DagsterDbtLineageTranslator
-from dagster_lineage.defs.metadata_keys import COLUMN_SCHEMA_KEY
+from dagster_lineage.defs.metadata import columns_from_metadata
 from dagster_lineage.defs.recording import checksum_metadata
 from dagster_lineage.errors import StorageUnavailableError
 from dagster_lineage.integrations.dbt.manifest import (
@@ -353,10 +353,6 @@ def _with_metadata(event: Any, extra: Mapping[str, Any]) -> Any:
     return event
 
 
-def _raw(value: Any) -> Any:
-    return value.value if isinstance(value, dg.MetadataValue) else value
-
-
 class _ObservedColumns:
     """The schema each dbt node actually produced, read after the dbt process ended.
 
@@ -398,10 +394,8 @@ class _ObservedColumns:
     def for_node(
         self, node: Mapping[str, Any] | None, event: Any
     ) -> tuple[list[ColumnInfo] | None, Any]:
-        schema = _raw((getattr(event, "metadata", None) or {}).get(COLUMN_SCHEMA_KEY))
-        columns: list[ColumnInfo] | None = None
-        if isinstance(schema, dg.TableSchema):
-            columns = [ColumnInfo(c.name, c.type) for c in schema.columns]
+        recorded = columns_from_metadata(getattr(event, "metadata", None) or {})
+        columns = None if recorded is None else [ColumnInfo(c.name, c.data_type) for c in recorded]
         if node is None or not self.enabled or self.adapter != "duckdb":
             return columns, None
         materialized = (node.get("config") or {}).get("materialized")

@@ -63,10 +63,10 @@ from dagster_lineage.integrations.dbt.manifest import (
     exposures,
     lineage_nodes,
     node_relation_parts,
-    normalise_type,
     topological_order,
 )
 from dagster_lineage.integrations.dbt.settings import DbtLineageSettings
+from dagster_lineage.sql.data_types import normalize_type
 from dagster_lineage.sql.types import StatementLineage
 
 logger = logging.getLogger("dagster_lineage.dbt")
@@ -273,7 +273,7 @@ def analyse_dbt_manifest(
         inferred: dict[str, str | None] = {}
         if lineage is not None and lineage["columns"]:
             names = [c[0] for c in lineage["columns"]]
-            inferred = {c[0].lower(): normalise_type(c[1]) for c in lineage["columns"]}
+            inferred = {c[0].lower(): normalize_type(c[1]) for c in lineage["columns"]}
         elif cat_cols:
             names = [n for n, _ in cat_cols]
         elif declared:
@@ -513,7 +513,7 @@ def _seed_header(node: Mapping[str, Any]) -> tuple[list[str], dict[str, str | No
     except (OSError, UnicodeDecodeError):
         return [], {}
     types = {
-        str(k).lower(): normalise_type(v)
+        str(k).lower(): normalize_type(v)
         for k, v in ((node.get("config") or {}).get("column_types") or {}).items()
     }
     names = [h.strip() for h in header if h.strip()]

@@ -1,10 +1,14 @@
-"""The schema-drift sensor: watch source tables' schemas, run the impact analysis on drift.
+"""Schema drift: checks on the schemas materializations recorded, a sensor on source tables.
 
-It observes source tables' schemas (``information_schema`` of DuckDB or PostgreSQL); on drift it
-runs the impact analysis, records the report as an ``AssetObservation`` of the table and, when
-given a job, launches it with the changes.
+- :func:`build_schema_drift_checks`: one asset check per asset that compares the schema recorded by
+  its last two materializations and reports the columns added, removed and retyped.
+- :func:`build_schema_drift_impact_sensor`: observes source tables' schemas (``information_schema``
+  of DuckDB or PostgreSQL); on drift it runs the impact analysis, records the report as an
+  ``AssetObservation`` of the table and, when given a job, launches it with the changes.
 
 Examples:
+    >>> [c.check_key.name for c in build_schema_drift_checks(assets=["fct_orders"])]
+    ['schema_drift']
     >>> build_schema_drift_impact_sensor(tables={"raw": "main.raw"}, database="w.duckdb").name
     'schema_drift_impact_sensor'
 """
@@ -13,23 +17,27 @@ Examples:
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import dagster as dg
 
 from dagster_lineage.core.graph import LineageGraph
-from dagster_lineage.core.model import ColumnInfo, key_to_str
-from dagster_lineage.defs.impact.graph import GraphSource, resolve_graph
+from dagster_lineage.core.model import AssetKeyPath, ColumnInfo, key_from_str, key_to_str
+from dagster_lineage.defs.cursor import CursorCodec
+from dagster_lineage.defs.graph import GraphSource, resolve_graph
 from dagster_lineage.defs.impact.job import impact_run_config
 from dagster_lineage.defs.impact.results import report_metadata
 from dagster_lineage.defs.metadata_keys import DRIFT_TAG, SCHEMA_CHANGES_KEY
+from dagster_lineage.defs.recording import recorded_schema, storage_guard
 from dagster_lineage.errors import DagsterLineageError, IntegrationError
 from dagster_lineage.impact.analysis import analyze_impact
 from dagster_lineage.impact.report import BreakingPredicate
 from dagster_lineage.impact.schema_diff import diff_schemas
+from dagster_lineage.state.compare import SchemaDiff, schema_diff
 
-_CURSOR_VERSION = 1
+CURSOR = CursorCodec("schema-drift sensor", fields={"schemas": dict})
+"""The cursor: per watched asset, the table schema last observed (``[[name, type], ...]``)."""
 
 
 def observe_table_schema(kind: str, database: str, table: str) -> list[ColumnInfo]:
@@ -87,19 +95,6 @@ def observe_table_schema(kind: str, database: str, table: str) -> list[ColumnInf
     return [ColumnInfo(str(c), str(t)) for c, t in rows]
 
 
-def _decode_cursor(cursor: str | None, log: Any) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        data = json.loads(cursor)
-        if data.get("version") == _CURSOR_VERSION and isinstance(data.get("schemas"), dict):
-            return dict(data["schemas"])
-    except (ValueError, AttributeError):
-        pass
-    log.warning("Resetting the schema-drift cursor: it could not be decoded.")
-    return {}
-
-
 def build_schema_drift_impact_sensor(
     *,
     tables: Mapping[str, str],
@@ -154,7 +149,7 @@ def build_schema_drift_impact_sensor(
         wh = kind or (
             "postgres" if db.startswith(("postgres://", "postgresql://", "host=")) else "duckdb"
         )
-        schemas = _decode_cursor(context.cursor, context.log)
+        schemas = dict(CURSOR.decode(context.cursor, context.log)["schemas"])
         events: list[dg.AssetObservation] = []
         runs: list[dg.RunRequest] = []
         start = time.monotonic()
@@ -205,7 +200,7 @@ def build_schema_drift_impact_sensor(
                         tags={DRIFT_TAG: key_to_str(key)},
                     )
                 )
-        cursor = json.dumps({"version": _CURSOR_VERSION, "schemas": schemas}, sort_keys=True)
+        cursor = CURSOR.encode({"schemas": schemas})
         if not events:
             return dg.SensorResult(skip_reason="no schema drift", cursor=cursor)
         return dg.SensorResult(asset_events=events, run_requests=runs, cursor=cursor)
@@ -217,3 +212,107 @@ def _fingerprint(schema: list[list[Any]]) -> str:
     import hashlib
 
     return hashlib.sha256(json.dumps(schema).encode()).hexdigest()[:12]
+
+
+# --- checks on the recorded schemas ---------------------------------------------------------
+
+
+def _schema_of(record: Any) -> dict[str, str | None] | None:
+    mat = record.asset_materialization
+    return None if mat is None else recorded_schema(mat.metadata)
+
+
+def schema_drift_between_last_two(
+    instance: dg.DagsterInstance, key: AssetKeyPath
+) -> tuple[SchemaDiff, str | None] | None:
+    """The schema difference between an asset's last two materializations that recorded a schema.
+
+    Returns ``(diff, previous_run_id)``, or ``None`` when fewer than two schemas are on record.
+
+    Examples:
+        >>> import dagster as dg
+        >>> schema_drift_between_last_two(dg.DagsterInstance.ephemeral(), ("a",)) is None
+        True
+    """
+    with storage_guard(instance, f"reading materializations of {key_to_str(key)}"):
+        result = instance.fetch_materializations(dg.AssetKey(list(key)), limit=10)
+    schemas = [(r.run_id, s) for r in result.records if (s := _schema_of(r)) is not None]
+    if len(schemas) < 2:
+        return None
+    (_, new), (prev_run, old) = schemas[0], schemas[1]
+    return schema_diff(old, new), prev_run
+
+
+def build_schema_drift_checks(
+    *,
+    assets: Iterable[str | AssetKeyPath | dg.AssetKey],
+    blocking: bool | None = None,
+    severity: dg.AssetCheckSeverity | None = None,
+    name: str | None = None,
+) -> list[dg.AssetChecksDefinition]:
+    """One asset check per asset flagging schema drift between consecutive materializations.
+
+    The check reads the schema recorded by :func:`~dagster_lineage.defs.recording.checksum_metadata`
+    on the asset's last two materializations and fails (``WARN`` by default) listing the columns
+    added, removed and retyped.
+
+    Args:
+        assets: asset keys (``a/b`` strings, key paths or ``AssetKey``).
+        blocking: block downstream assets when the check fails (default False).
+        severity: severity on drift (default ``WARN``).
+        name: the check name (default ``schema_drift``).
+
+    Examples:
+        >>> [c.check_key.asset_key.path for c in build_schema_drift_checks(assets=["a", ("b", "c")])]
+        [['a'], ['b', 'c']]
+    """
+    sev = severity or dg.AssetCheckSeverity.WARN
+    check_name = name or "schema_drift"
+    out = []
+    for asset in assets:
+        if isinstance(asset, dg.AssetKey):
+            key = tuple(asset.path)
+        elif isinstance(asset, str):
+            key = key_from_str(asset)
+        else:
+            key = tuple(asset)
+        out.append(_drift_check(key, check_name, bool(blocking), sev))
+    return out
+
+
+def _drift_check(
+    key: AssetKeyPath, check_name: str, blocking: bool, severity: dg.AssetCheckSeverity
+) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(list(key)),
+        name=check_name,
+        blocking=blocking,
+        description="Columns added, removed or retyped since the previous materialization "
+        "(dagster-lineage).",
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        found = schema_drift_between_last_two(context.instance, key)
+        if found is None:
+            return dg.AssetCheckResult(
+                passed=True,
+                description="fewer than two materializations with a recorded schema",
+            )
+        diff, prev_run = found
+        if diff:
+            context.log.warning(
+                f"dagster-lineage: schema drift on {key_to_str(key)} since run {prev_run}: "
+                f"{diff.describe()}"
+            )
+        return dg.AssetCheckResult(
+            passed=not diff,
+            severity=severity,
+            description=diff.describe(),
+            metadata={
+                "added": dg.MetadataValue.json(list(diff.added)),
+                "removed": dg.MetadataValue.json(list(diff.removed)),
+                "retyped": dg.MetadataValue.json(diff.to_dict()["retyped"]),
+                "previous_run_id": prev_run or "",
+            },
+        )
+
+    return _check
