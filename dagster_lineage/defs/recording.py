@@ -361,7 +361,7 @@ def checksum_metadata(
     if table is not None:
         try:
             stats = table_stats(table)
-        except Exception as e:  # enrichment: a warehouse problem never fails the run
+        except Exception as e:  # noqa: BLE001 - enrichment: a warehouse error never fails the run
             _warn(
                 context,
                 f"dagster-lineage: no data checksum or row count for {table.display} "

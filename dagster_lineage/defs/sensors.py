@@ -191,7 +191,7 @@ def build_code_change_sensor(
             if change_filter is not None:
                 try:
                     keep = bool(change_filter(change))
-                except Exception as e:  # user hook: log and keep the asset
+                except Exception as e:  # noqa: BLE001 - a user hook: log and keep the asset
                     context.log.error(
                         f"dagster-lineage: change_filter raised for {ks}: {type(e).__name__}: {e};"
                         " keeping the asset"

@@ -147,7 +147,7 @@ def build_airflow_run_sensor(
             except IntegrationError as e:
                 context.log.warning(f"Airflow run sensor: {e}")
                 continue
-            except Exception as e:  # connection refused, timeout, bad JSON
+            except (OSError, ValueError) as e:  # requests' errors are OSErrors; bad JSON a ValueError
                 msg = (
                     f"Airflow API at {airflow_url} is unreachable ({type(e).__name__}: "
                     f"{str(e).splitlines()[0] if str(e) else ''}); will retry next tick"
@@ -190,12 +190,12 @@ def build_airflow_run_sensor(
                                 records[spec.key.to_user_string()], instance=context.instance
                             )
                         )
-                    except Exception as e:  # enrichment: never lose the event
+                    except Exception as e:  # noqa: BLE001 - enrichment: never lose the event
                         context.log.warning(f"checksums for {spec.key.to_user_string()}: {e}")
                     if run_metadata_fn is not None:
                         try:
                             md.update(run_metadata_fn(run))
-                        except Exception as e:  # a user hook never stops the sensor
+                        except Exception as e:  # noqa: BLE001 - a user hook never stops the sensor
                             context.log.warning(
                                 f"Airflow run sensor: run_metadata_fn failed for {dag_id} run "
                                 f"{run_id}: {type(e).__name__}: {e}"

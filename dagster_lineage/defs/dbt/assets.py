@@ -262,8 +262,8 @@ def dbt_lineage_assets(
 
         try:  # resolve string annotations (``from __future__ import annotations``) for Dagster
             with_checksums.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
-        except Exception:
-            pass
+        except (NameError, AttributeError, SyntaxError, TypeError, ValueError):
+            pass  # an annotation that does not evaluate here: Dagster reads the plain signature
         with _gc_paused():
             return inner(with_checksums)
 
@@ -312,7 +312,7 @@ def add_checksums_to_events(
             # fail loudly rather than report success with nothing stored.
             observed.close()
             raise
-        except Exception as e:  # lineage is enrichment: never fail the run
+        except Exception as e:  # noqa: BLE001 - lineage is enrichment: never fail the run
             logger.warning("Could not add lineage checksums to %r: %s", event, e)
             yield event
     observed.close()
@@ -382,12 +382,12 @@ class _ObservedColumns:
         path = duckdb_path_for(self.resources, self.project)
         if path is None or not Path(path).is_file():
             return None
-        try:
-            import duckdb
+        import duckdb
 
+        try:
             self._conn = duckdb.connect(path, read_only=True)
             self._path = path
-        except Exception as e:
+        except (duckdb.Error, OSError) as e:  # locked by a writer, or not a DuckDB file
             logger.warning("Could not open DuckDB %s to observe dbt schemas: %s", path, e)
         return self._conn
 
@@ -455,7 +455,7 @@ def duckdb_path_for(resources: Mapping[str, Any], project: DbtProject | None) ->
         return None
     try:
         return _render_duckdb_path(project_dir, profiles_dir, profile_name, target_name)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - profiles.yml (YAML and Jinja) is optional here
         logger.warning("Could not read the DuckDB path of the dbt profile: %s", e)
         return None
 

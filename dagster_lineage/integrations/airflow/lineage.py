@@ -189,7 +189,7 @@ def analyse_task(
                 lin = statement_lineage(stmt, dialect=dialect, schema=schema, source=source)
             except DagsterLineageError as e:
                 out.append(AnalysedStatement(task.task_id, stmt, None, (*notes, str(e))))
-            except Exception as e:  # lineage is enrichment: never fail the code location
+            except Exception as e:  # noqa: BLE001 - lineage is enrichment: never fail the code location
                 out.append(
                     AnalysedStatement(
                         task.task_id,
@@ -555,7 +555,7 @@ def dag_records(
         outlets = {k: v for k, v in outlet_owner.items() if v != d.key}
         try:
             unit = _build_unit(d, translator, analysed, own, outlets, checksums[d.dag.dag_id])
-        except Exception as e:  # lineage is enrichment: keep the asset, report what failed
+        except Exception as e:  # noqa: BLE001 - lineage is enrichment: keep the asset, report it
             unit = AirflowUnit(
                 record=AssetLineage(
                     key=d.key,

@@ -485,9 +485,7 @@ def _run_statement_lineage(
 
     try:
         return statement_lineage(sql, dialect=dialect, schema=schema, source=file)
-    except NotImplementedError as e:
-        return CachedFailure(f"SQL lineage is not available ({e})", transient=True)
-    except Exception as e:  # lineage is enrichment: never fail the code location
+    except Exception as e:  # noqa: BLE001 - lineage is enrichment: never fail the code location
         detail = " ".join(str(e).split())
         if len(detail) > 300:
             detail = detail[:297] + "..."
