@@ -33,14 +33,12 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from dagster_lineage.cli.exit_codes import EXIT_ERROR
 from dagster_lineage.errors import ChangeSpecError, DagsterLineageError, UnknownAssetError
 
 if TYPE_CHECKING:
     from dagster_lineage.core.graph import LineageGraph
     from dagster_lineage.core.model import AssetKeyPath
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``impact`` subcommand."""

@@ -372,7 +372,6 @@ class _ObservedColumns:
         self.resources = resources
         self.project = project
         self._conn: Any = None
-        self._path: str | None = None
         self._opened = False
 
     def _duckdb(self) -> Any:
@@ -386,7 +385,6 @@ class _ObservedColumns:
 
         try:
             self._conn = duckdb.connect(path, read_only=True)
-            self._path = path
         except (duckdb.Error, OSError) as e:  # locked by a writer, or not a DuckDB file
             logger.warning("Could not open DuckDB %s to observe dbt schemas: %s", path, e)
         return self._conn

@@ -24,7 +24,6 @@ Examples:
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -575,16 +574,3 @@ def dag_records(
             )
         units.append(unit)
     return units
-
-
-def relative_fileloc(dag: DagInfo, root: str | os.PathLike[str]) -> str:
-    """The DAG file relative to ``root`` (POSIX), for stable metadata.
-
-    Examples:
-        >>> relative_fileloc(DagInfo("d", "/a/dags/d.py"), "/a")
-        'dags/d.py'
-    """
-    try:
-        return Path(dag.fileloc).resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return Path(dag.fileloc).name

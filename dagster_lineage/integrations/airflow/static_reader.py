@@ -151,7 +151,6 @@ class _FileReader:
         self.taskflow: dict[str, _TaskFlowFn] = {}
         self.dag_funcs: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, dict]] = {}
         self.group_funcs: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, dict]] = {}
-        self.all_tasks: dict[int, tuple[_DagDraft, str]] = {}
 
     # ---------------------------------------------------------------- evaluation
     def value(self, node: ast.AST | None) -> Any:
