@@ -38,12 +38,9 @@ from dagster_lineage.core.model import (
     AssetKeyPath,
     AssetLineage,
     AssetType,
-    Clause,
     ColumnDep,
     ColumnInfo,
     ColumnRead,
-    ColumnRef,
-    EdgeKind,
     Unknown,
 )
 from dagster_lineage.integrations.dbt.cache import (
@@ -52,6 +49,7 @@ from dagster_lineage.integrations.dbt.cache import (
     LineageCache,
     lineage_cache_key,
     lineage_entry,
+    statement_from_entry,
 )
 from dagster_lineage.integrations.dbt.checksum import code_checksum_for_dbt_node
 from dagster_lineage.integrations.dbt.manifest import (
@@ -67,6 +65,7 @@ from dagster_lineage.integrations.dbt.manifest import (
     topological_order,
 )
 from dagster_lineage.integrations.dbt.settings import DbtLineageSettings
+from dagster_lineage.sql.records import lineage_parts
 from dagster_lineage.sql.types import StatementLineage
 
 logger = logging.getLogger("dagster_lineage.dbt")
@@ -81,9 +80,6 @@ _ASSET_TYPES = {
     "source": AssetType.DBT_SOURCE,
     "exposure": AssetType.DBT_EXPOSURE,
 }
-
-_EDGE_KINDS = {k.value: k for k in EdgeKind}
-_CLAUSES = {c.value: c for c in Clause}
 
 _SNAPSHOT_META_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
 
@@ -296,59 +292,22 @@ def analyse_dbt_manifest(
             for name in names
         )
 
+        indirect: Mapping[str, tuple[ColumnRead, ...]] = {}
         if lineage is not None:
+            statement = statement_from_entry(lineage)
+            assert isinstance(statement, StatementLineage)
             table_to_uid = _table_lookup(parents, relations)
-            unmapped: set[str] = set()
 
-            def to_key(
-                table: str,
-                _lookup: dict[str, str] = table_to_uid,
-                _unmapped: set[str] = unmapped,
-            ) -> AssetKeyPath | None:
+            def to_key(table: str, _lookup: dict[str, str] = table_to_uid) -> AssetKeyPath | None:
                 found = _lookup.get(table.lower())
-                if found is None:
-                    _unmapped.add(table)
-                    return None
-                return keys[found]
+                return None if found is None else keys[found]
 
-            # De-duplicate and sort on plain tuples (the dataclasses' own order, without their
-            # Python-level __hash__/__lt__), and build each ColumnRef once per node.
-            refs: dict[tuple[AssetKeyPath, str], ColumnRef] = {}
-            for name, _type, sources in lineage["columns"]:
-                dep_keys: dict[tuple[AssetKeyPath, str, str], None] = {}
-                for table, column, kind in sources:
-                    k = to_key(table)
-                    if k is not None:
-                        dep_keys[(k, column, kind)] = None
-                column_deps[name] = tuple(
-                    [
-                        ColumnDep(
-                            refs.get((k, c)) or refs.setdefault((k, c), ColumnRef(k, c)),
-                            _EDGE_KINDS[kd],
-                        )
-                        for k, c, kd in sorted(dep_keys)
-                    ]
-                )
-            read_keys: dict[tuple[AssetKeyPath, str, str], None] = {}
-            for table, column, clause in lineage["reads"]:
-                k = to_key(table)
-                if k is not None:
-                    read_keys[(k, column, clause)] = None
-            reads = [
-                ColumnRead(
-                    refs.get((k, c)) or refs.setdefault((k, c), ColumnRef(k, c)), _CLAUSES[cl]
-                )
-                for k, c, cl in sorted(read_keys)
-            ]
-            for t in lineage["star_tables"]:
-                k = to_key(t)
-                if k is not None:
-                    star.append(k)
-            unknowns.extend(Unknown(reason, column) for reason, column in lineage["unknowns"])
-            for t in sorted(unmapped):
-                unknowns.append(
-                    Unknown(f"reads table {t}, which is neither a dbt ref nor a dbt source")
-                )
+            parts = lineage_parts(statement, to_key)
+            column_deps = dict(parts.column_deps)
+            reads = list(parts.reads)
+            indirect = parts.indirect_deps
+            star = list(parts.star_upstreams)
+            unknowns.extend(parts.unknowns)
         elif rtype in ("model", "snapshot") and node.get("language", "sql") == "sql":
             pass  # the reason is already in unknowns
 
@@ -360,6 +319,7 @@ def analyse_dbt_manifest(
             columns=columns,
             column_deps=column_deps,
             reads=tuple(reads),  # sorted and unique (built from sorted unique tuples)
+            indirect_deps=indirect,
             star_upstreams=tuple(sorted(set(star))),
             unknowns=tuple(unknowns),
             code_checksum=checksum,
