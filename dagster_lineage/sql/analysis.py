@@ -43,6 +43,7 @@ from dagster_lineage.sql.types import (
 _PASS, _TRANS, _AGG = 0, 2, 3
 _Base = tuple[str, str]
 _Deps = dict[_Base, int]
+_Read = tuple[str, str, Clause]
 _NESTED = (exp.Query, exp.Subquery)
 _MARK = "dl_orig"
 _STARS = "dl_stars"
@@ -309,6 +310,9 @@ class _Analysis:
         self.tables: set[str] = set()
         self._out: dict[int, list[tuple[str, _Deps]]] = {}
         self._out_index: dict[int, dict[str, _Deps]] = {}
+        # per scope, aligned with its outputs: the (table, column, clause) that shape each column
+        self._indirect: dict[int, list[set[_Read]]] = {}
+        self._collect: set[_Read] | None = None
         self._busy: set[int] = set()
         self._open_stars: dict[int, list[str]] = {}
         self._star_memo: dict[int, set[str]] = {}
@@ -467,12 +471,20 @@ class _Analysis:
         types = self._types(query)
         columns = []
         sourced: set[_Base] = set()
+        shaping = self._indirect.get(id(self._canon(root)), [])
         for i, ((_, deps), name) in enumerate(zip(outputs, names)):
             sources = tuple(
                 sorted(SourceColumn(t, c, _kind(r, name, c)) for (t, c), r in deps.items())
             )
             sourced.update(deps)
-            columns.append(OutputColumn(name, sources, types[i] if i < len(types) else None))
+            indirect = tuple(
+                sorted(
+                    TableColumnRead(t, c, k) for t, c, k in (shaping[i] if i < len(shaping) else ())
+                )
+            )
+            columns.append(
+                OutputColumn(name, sources, types[i] if i < len(types) else None, indirect)
+            )
         for sc in scopes:
             self._scope_reads(sc)
         for stars in self._root_star_unknowns(root):
@@ -622,9 +634,17 @@ class _Analysis:
                     )
                 for (_, mdeps), (_, odeps) in zip(merged, other):
                     _merge(mdeps, odeps)
+            shaping: list[set[_Read]] = [set() for _ in merged]
+            for sub in scope.set_operation_scopes:
+                for i, ind in enumerate(
+                    self._indirect.get(id(self._canon(sub)), [])[: len(merged)]
+                ):
+                    shaping[i] |= ind
+            self._indirect[id(scope)] = shaping
             return merged
         if isinstance(expr, exp.Select):
             result = []
+            shaping = self._indirect[id(scope)] = []
             for proj in expr.expressions:
                 if _is_star(proj):
                     self._open_stars.setdefault(id(scope), []).append(
@@ -634,7 +654,13 @@ class _Analysis:
                 name = identifier_name(_proj_ident(proj), self.d)
                 body = proj.this if isinstance(proj, exp.Alias) else proj
                 self._ctx = name if scope is self._root else None
-                result.append((name, self._expr_deps(scope, body)))
+                saved, self._collect = self._collect, set()
+                try:
+                    result.append((name, self._expr_deps(scope, body)))
+                    self._window_indirect(scope, expr, body)
+                    shaping.append(self._collect)
+                finally:
+                    self._collect = saved
                 self._ctx = None
             return result
         alias = expr.args.get("alias")
@@ -651,6 +677,46 @@ class _Analysis:
         if not names and alias is not None and alias.this:
             names = [identifier_name(alias.this, self.d)]
         return [(n, dict(self._udtf_deps(scope))) for n in names]
+
+    def _indirect_of(self, scope: Scope, name: str) -> set[_Read]:
+        """What shapes ``scope``'s output column ``name`` indirectly (its window specs, ...)."""
+        scope = self._canon(scope)
+        shaping = self._indirect.get(id(scope), [])
+        for (out_name, _), ind in zip(self._outputs(scope), shaping):
+            if out_name == name:
+                return ind
+        return set()
+
+    def _window_indirect(self, scope: Scope, select: exp.Select, body: exp.Expr) -> None:
+        """Add the PARTITION BY / ORDER BY columns of ``body``'s windows to the collector."""
+        named = {
+            identifier_name(w.this, self.d): w
+            for w in select.args.get("windows") or []
+            if isinstance(w.this, exp.Identifier)
+        }
+        assert self._collect is not None
+        for node in _walk_local(body):
+            if not isinstance(node, exp.Window):
+                continue
+            specs = [node]
+            ref = node.args.get("alias")
+            seen: set[str] = set()
+            while isinstance(ref, exp.Identifier) and identifier_name(ref, self.d) in named:
+                ref_name = identifier_name(ref, self.d)
+                if ref_name in seen:
+                    break
+                seen.add(ref_name)
+                specs.append(named[ref_name])
+                ref = named[ref_name].args.get("alias")
+            for spec in specs:
+                parts = [*(spec.args.get("partition_by") or [])]
+                if spec.args.get("order") is not None:
+                    parts.append(spec.args["order"])
+                for part in parts:
+                    for col in _walk_local(part):
+                        if isinstance(col, exp.Column) and not isinstance(col.this, exp.Star):
+                            for t, c in self._resolve(scope, col):
+                                self._collect.add((t, c, Clause.WINDOW))
 
     def _udtf_deps(self, scope: Scope) -> _Deps:
         """Every column a table function's call references (its outputs derive from them)."""
@@ -670,6 +736,8 @@ class _Analysis:
             child = self._child(body)
             if child is not None:
                 outs = self._outputs(child)
+                if outs and self._collect is not None:
+                    self._collect |= self._indirect_of(child, outs[0][0])
                 return dict(outs[0][1]) if outs else {}
         deps: _Deps = {}
         if self._is_using_coalesce(body):
@@ -802,6 +870,8 @@ class _Analysis:
             return {}
         found = self._output(src, name)
         if found is not None:
+            if self._collect is not None:
+                self._collect |= self._indirect_of(src, name)
             return found
         through = self._through_star(src, name)
         if through is not None:

@@ -53,7 +53,9 @@ def unknown_table(name: str, detail: str | None = None) -> Unknown:
         "table 'orders' is not a known asset (it matches main.orders and sales.orders): its columns are left out of the lineage"
     """
     why = f" ({detail})" if detail else ""
-    return Unknown(f"table '{name}' is not a known asset{why}: its columns are left out of the lineage")
+    return Unknown(
+        f"table '{name}' is not a known asset{why}: its columns are left out of the lineage"
+    )
 
 
 @dataclass(frozen=True)

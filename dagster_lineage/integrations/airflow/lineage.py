@@ -48,7 +48,6 @@ from dagster_lineage.sql.types import StatementLineage
 SchemaMapping = Mapping[str, Mapping[str, str | None]]
 
 
-
 @dataclass(frozen=True)
 class AnalysedStatement:
     """One analysed SQL statement of a task (its lineage, or why it has none).
