@@ -49,6 +49,12 @@ _MARK = "dl_orig"
 _STARS = "dl_stars"
 _POSITIONS = ("line", "col", "start", "end")
 _GENERATED_NAME = re.compile(r"_col_\d+")
+# sqlglot's qualify error when a name may be an alias or a column of a table without schema
+_ALIAS_OR_COLUMN = re.compile(r"Cannot resolve '(.+)' due to missing source schemas")
+# dialects where a select-list alias can be used later in the same list (a "lateral" alias)
+_LATERAL_ALIAS_DIALECTS = frozenset(
+    {"duckdb", "snowflake", "spark", "spark2", "databricks", "redshift", "teradata", "clickhouse"}
+)
 
 
 def analyse(
@@ -313,6 +319,7 @@ class _Analysis:
         # per scope, aligned with its outputs: the (table, column, clause) that shape each column
         self._indirect: dict[int, list[set[_Read]]] = {}
         self._collect: set[_Read] | None = None
+        self._star_at: dict[int, int] = {}  # per scope, how many outputs precede its open `*`
         self._busy: set[int] = set()
         self._open_stars: dict[int, list[str]] = {}
         self._star_memo: dict[int, set[str]] = {}
@@ -427,7 +434,30 @@ class _Analysis:
             # whose query was copied) and only qualify tables; columns are then resolved by
             # name, scope by scope.
             detail = str(e).splitlines()[0] if str(e) else type(e).__name__
-            self.unknowns.add(Unknown(f"could not qualify the query's columns ({detail})"))
+            alias_or_column = _ALIAS_OR_COLUMN.fullmatch(detail)
+            if alias_or_column is not None:
+                name = alias_or_column.group(1).lower()
+                aliases = {
+                    p.alias.lower()
+                    for sel in query.find_all(exp.Select)
+                    for p in sel.expressions
+                    if isinstance(p, exp.Alias)
+                }
+                if name not in aliases:  # a correlated name: inner or outer table, unknown
+                    alias_or_column = None
+            if alias_or_column is None:
+                self.unknowns.add(Unknown(f"could not qualify the query's columns ({detail})"))
+            elif self.d.__class__.__name__.lower() in _LATERAL_ALIAS_DIALECTS:
+                # the dialect lets a select-list alias be referenced later in the list
+                self.unknowns.add(
+                    Unknown(
+                        f"column '{name}' may be a column of a table without schema or the "
+                        "alias of an earlier output column; it was read as the table's column "
+                        "(pass the table's columns in `schema` to be sure)"
+                    )
+                )
+            # else: the dialect has no lateral aliases, so the name is a table column: resolved
+            # by name below, scope by scope
             if self._reparse is not None:
                 self.statement = self._reparse()
             retry = split_statement(self.statement, self.d, copy=self._reparse is None)[0]
@@ -563,9 +593,18 @@ class _Analysis:
         if target is not None and isinstance(self.statement, exp.Insert):
             key = self._match(target)
             if key is not None:
-                tcols = self._schema_cols[key]
-                if len(tcols) == len(names):
-                    return tcols
+                # by position into the target's columns, static partition columns excluded
+                # (Spark's PARTITION (dt='2020')); fewer columns fill the first ones (PostgreSQL)
+                static = _static_partition_columns(target, self.d)
+                tcols = [c for c in self._schema_cols[key] if c not in static]
+                if len(names) <= len(tcols):
+                    return tcols[: len(names)]
+                self.unknowns.add(
+                    Unknown(
+                        f"the query returns {len(names)} columns but table "
+                        f"'{'.'.join(key)}' has {len(tcols)}; the query's names are used"
+                    )
+                )
         return names
 
     def _types(self, query: exp.Query) -> list[str | None]:
@@ -647,9 +686,14 @@ class _Analysis:
             shaping = self._indirect[id(scope)] = []
             for proj in expr.expressions:
                 if _is_star(proj):
-                    self._open_stars.setdefault(id(scope), []).append(
-                        proj.table if isinstance(proj, exp.Column) else ""
-                    )
+                    qualifier = proj.table if isinstance(proj, exp.Column) else ""
+                    if id(scope) not in self._open_stars:
+                        # the columns of a derived table known before its own unexpanded `*`
+                        for name, deps, ind in self._known_through_star(scope, qualifier):
+                            result.append((name, deps))
+                            shaping.append(ind)
+                    self._open_stars.setdefault(id(scope), []).append(qualifier)
+                    self._star_at.setdefault(id(scope), len(result))
                     continue
                 name = identifier_name(_proj_ident(proj), self.d)
                 body = proj.this if isinstance(proj, exp.Alias) else proj
@@ -677,6 +721,29 @@ class _Analysis:
         if not names and alias is not None and alias.this:
             names = [identifier_name(alias.this, self.d)]
         return [(n, dict(self._udtf_deps(scope))) for n in names]
+
+    def _known_through_star(
+        self, scope: Scope, qualifier: str
+    ) -> list[tuple[str, _Deps, set[_Read]]]:
+        """Output columns an unexpanded ``*`` of ``scope`` certainly starts with.
+
+        ``SELECT * FROM (SELECT f1, * FROM t) s`` without a schema for ``t`` starts with ``f1``:
+        when the star reads one derived table, its columns before that table's own open ``*``.
+        """
+        aliases = [qualifier] if qualifier else self._selected(scope)[0]
+        if len(aliases) != 1:
+            return []
+        src = scope.sources.get(aliases[0])
+        if not isinstance(src, Scope) or not isinstance(self._canon(src).expression, exp.Select):
+            return []
+        src = self._canon(src)
+        outs = self._outputs(src)
+        known = self._star_at.get(id(src), len(outs))
+        shaping = self._indirect.get(id(src), [])
+        return [
+            (name, dict(deps), set(shaping[i]) if i < len(shaping) else set())
+            for i, (name, deps) in enumerate(outs[:known])
+        ]
 
     def _indirect_of(self, scope: Scope, name: str) -> set[_Read]:
         """What shapes ``scope``'s output column ``name`` indirectly (its window specs, ...)."""
@@ -1018,6 +1085,9 @@ class _Analysis:
         scopes = _branches(root)
         for sc in scopes:
             for qualifier in self._open_stars.get(id(sc), []):
+                if qualifier and self._find_source(sc, qualifier) is None:
+                    yield self._hidden_star(sc, qualifier)
+                    continue
                 aliases = [qualifier] if qualifier else self._selected(sc)[0]
                 tables: set[str] = set()
                 for alias in aliases:
@@ -1036,9 +1106,39 @@ class _Analysis:
                 )
 
 
+    def _hidden_star(self, scope: Scope, qualifier: str) -> Unknown:
+        """The unknown of ``q.*`` where ``q`` names no source (or a table behind an alias)."""
+        hiding = sorted(
+            alias
+            for alias, src in scope.sources.items()
+            if isinstance(src, exp.Table) and src.name == qualifier and alias != qualifier
+        )
+        if hiding:
+            return Unknown(
+                f"SELECT {qualifier}.* names table '{qualifier}', which the query calls "
+                f"'{hiding[0]}' (an alias hides the table name): write {hiding[0]}.*"
+            )
+        return Unknown(
+            f"SELECT {qualifier}.* cannot be expanded: the query has no table or alias "
+            f"'{qualifier}'"
+        )
+
+
 def _table_key(table: exp.Table, d: Dialect) -> tuple[str, ...]:
     parts = tuple(identifier_name(p, d) for p in table.parts if isinstance(p, exp.Identifier))
     return tuple(p for p in parts if p != PAD)
+
+
+def _static_partition_columns(target: exp.Table, d: Dialect) -> set[str]:
+    """Columns given a constant in the target's ``PARTITION (dt='2020')`` (not query columns)."""
+    partition = target.args.get("partition")
+    if not isinstance(partition, exp.Partition):
+        return set()
+    return {
+        identifier_name(e.this.this, d)
+        for e in partition.expressions
+        if isinstance(e, exp.EQ) and isinstance(e.this, exp.Column)
+    }
 
 
 def _table_args(padded: list[exp.Identifier]) -> dict[str, exp.Identifier]:

@@ -105,7 +105,7 @@ def split_statement(
 ) -> tuple[exp.Query | None, exp.Table | None, tuple[str, ...]]:
     """The query of a statement (detached), the table it writes and its column list.
 
-    A WITH written before ``INSERT`` is moved onto the query. With ``copy=False`` the query and
+    A WITH written before ``INSERT`` is moved onto the query; ``SELECT ... INTO t`` writes ``t``. With ``copy=False`` the query and
     the target are taken out of ``statement`` itself instead of copied (no deep copy of the tree:
     for a statement the caller owns and will not use again).
 
@@ -113,9 +113,13 @@ def split_statement(
         >>> import sqlglot
         >>> from sqlglot.dialects.dialect import Dialect
         >>> stmt = sqlglot.parse_one("create view v (a, b) as select x, y from s")
-        >>> q, target, cols = split_statement(stmt, Dialect.get_or_raise(None))
+        >>> d = Dialect.get_or_raise(None)
+        >>> q, target, cols = split_statement(stmt, d)
         >>> q.sql(), target.sql(), cols
         ('SELECT x, y FROM s', 'v', ('a', 'b'))
+        >>> q, target, _ = split_statement(sqlglot.parse_one("select a into t2 from t1"), d)
+        >>> q.sql(), target.sql()
+        ('SELECT a FROM t1', 't2')
     """
     target: exp.Table | None = None
     cols: tuple[str, ...] = ()
@@ -138,6 +142,13 @@ def split_statement(
         query = statement.expression
     elif isinstance(statement, exp.Query):
         query = statement
+        into = statement.args.get("into")
+        if isinstance(into, exp.Into) and isinstance(into.this, exp.Table):
+            # SELECT ... INTO t (T-SQL, PostgreSQL): a write of the query without its INTO
+            target = into.this.copy() if copy else into.this
+            query = statement.copy() if copy else statement
+            query.set("into", None)
+            copy = False
     elif isinstance(statement, exp.Copy):  # COPY (SELECT ...) TO 'file'
         query = statement.this
     else:  # UPDATE, DELETE, MERGE, ...: no output columns
