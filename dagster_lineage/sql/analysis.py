@@ -31,7 +31,15 @@ from sqlglot.schema import MappingSchema, normalize_name
 from dagster_lineage.core.model import Clause, EdgeKind, Unknown
 from dagster_lineage.errors import SqlParseError
 from dagster_lineage.sql.naming import PAD, identifier_name, parse_table, parts_match, table_name
-from dagster_lineage.sql.statement import FROM_ARG, split_statement
+from dagster_lineage.sql.statement import (
+    DML_CONSTANT as _DML_CONSTANT,
+)
+from dagster_lineage.sql.statement import (
+    FROM_ARG,
+    POSITION,
+    dml_query,
+    split_statement,
+)
 from dagster_lineage.sql.types import (
     OutputColumn,
     SchemaMapping,
@@ -406,10 +414,19 @@ class _Analysis:
 
     # run ---------------------------------------------------------------------------------------
 
+    def _split(self) -> tuple[exp.Query | None, exp.Table | None, tuple[str, ...]]:
+        """The statement's query, target and target columns (MERGE/UPDATE/DELETE rewritten)."""
+        if isinstance(self.statement, (exp.Update, exp.Merge, exp.Delete)):
+            dml = dml_query(self.statement, self.d)
+            if dml is not None:
+                query, target, cols, notes = dml
+                self.unknowns.update(notes)
+                return query, target, cols
+        return split_statement(self.statement, self.d, copy=self._reparse is None)
+
     def run(self) -> StatementLineage:
-        query, target, target_cols = split_statement(
-            self.statement, self.d, copy=self._reparse is None
-        )
+        dml = isinstance(self.statement, (exp.Update, exp.Merge, exp.Delete))
+        query, target, target_cols = self._split()
         target_name = None
         if target is not None:
             normalize_identifiers(target, dialect=self.d)
@@ -460,7 +477,7 @@ class _Analysis:
             # by name below, scope by scope
             if self._reparse is not None:
                 self.statement = self._reparse()
-            retry = split_statement(self.statement, self.d, copy=self._reparse is None)[0]
+            retry = self._split()[0]
             assert retry is not None
             query = normalize_identifiers(retry, dialect=self.d)
             self._prepare(query)
@@ -524,6 +541,10 @@ class _Analysis:
             self.reads.add((base[0], base[1], Clause.SELECT))
         star_tables = sorted(self._star_through(root))
         self.tables.discard("")
+        if dml:
+            columns = self._dml_columns(columns, target)
+            if isinstance(self.statement, exp.Delete):
+                target_name = None  # it writes no column: its table is read
         return StatementLineage(
             columns=tuple(columns),
             reads=tuple(sorted(TableColumnRead(t, c, k) for t, c, k in self.reads)),
@@ -532,6 +553,65 @@ class _Analysis:
             target=target_name,
             unknowns=self._final_unknowns(),
         )
+
+    def _dml_columns(
+        self, columns: list[OutputColumn], target: exp.Table | None
+    ) -> list[OutputColumn]:
+        """A MERGE/UPDATE's target columns: each written value merged per column.
+
+        Columns known by position (MERGE ... INSERT VALUES without a list) take the target's
+        schema names; the ON and WHERE columns shape every written column (indirect).
+        """
+        key = self._match(target) if target is not None else None
+        tcols = self._schema_cols.get(key, []) if key is not None else []
+        shaping = tuple(
+            sorted(
+                TableColumnRead(t, c, k)
+                for t, c, k in self.reads
+                if k in (Clause.JOIN, Clause.FILTER)
+            )
+        )
+        merged: dict[str, tuple[set[SourceColumn], str | None]] = {}
+        for col in columns:
+            name = col.name
+            if name.startswith(_DML_CONSTANT):
+                continue
+            if name.startswith(POSITION):
+                pos = int(name[len(POSITION) :])
+                if pos >= len(tcols):
+                    self.unknowns.add(
+                        Unknown(
+                            f"MERGE ... INSERT VALUES without a column list: value {pos + 1} "
+                            "has no target column in the schema; its lineage is left out"
+                        )
+                    )
+                    continue
+                name = tcols[pos]
+                col = OutputColumn(
+                    name,
+                    tuple(SourceColumn(s.table, s.column, _repass(s.kind, name, s.column))
+                          for s in col.sources),
+                    col.data_type,
+                )
+            srcs, dtype = merged.setdefault(name, (set(), col.data_type))
+            srcs.update(col.sources)
+        out = []
+        for name, (srcs, dtype) in merged.items():
+            strongest: dict[tuple[str, str], EdgeKind] = {}
+            for src in srcs:
+                have = strongest.get((src.table, src.column))
+                strongest[(src.table, src.column)] = (
+                    src.kind if have is None else EdgeKind.combine(have, src.kind)
+                )
+            out.append(
+                OutputColumn(
+                    name,
+                    tuple(sorted(SourceColumn(t, c, k) for (t, c), k in strongest.items())),
+                    dtype,
+                    shaping,
+                )
+            )
+        return out
 
     def _final_unknowns(self) -> tuple[Unknown, ...]:
         """Sorted, without whole-statement duplicates of a column's unknown."""
@@ -1127,6 +1207,13 @@ class _Analysis:
 def _table_key(table: exp.Table, d: Dialect) -> tuple[str, ...]:
     parts = tuple(identifier_name(p, d) for p in table.parts if isinstance(p, exp.Identifier))
     return tuple(p for p in parts if p != PAD)
+
+
+def _repass(kind: EdgeKind, out_name: str, column: str) -> EdgeKind:
+    """An edge kind recomputed for a new output name (identity and rename swap by name)."""
+    if kind.is_pass_through:
+        return EdgeKind.IDENTITY if out_name == column else EdgeKind.RENAME
+    return kind
 
 
 def _static_partition_columns(target: exp.Table, d: Dialect) -> set[str]:

@@ -13,7 +13,8 @@ including CASE (conditions included: they decide the value), casts and window fu
 ``transformation``; a column under an aggregate function (or its FILTER) is an ``aggregation``.
 Along a path through CTEs the strongest kind wins; so does a base column reaching one output through
 several set-operation branches. Window PARTITION BY / ORDER BY columns are
-``window`` reads of the output, not sources.
+``window`` reads of the output, not sources, and each output column lists those of its own
+windows (followed through CTEs and subqueries) as its ``indirect`` inputs.
 
 Reads are reported by clause: WHERE ``filter``, JOIN ON/USING ``join``, GROUP BY ``group``, HAVING
 ``having``, ORDER BY ``order``, window specs in the select list ``window``, QUALIFY ``qualify``
@@ -27,8 +28,15 @@ table that matches a ``schema`` key by suffix is reported under that key (``raw_
 unexpandable ``*``, an ambiguous or unknown column, a column missing from the schema, a statement
 without a query or a failed qualification each add an ``Unknown`` with the reason.
 
-Known limits: unaliased expressions get sqlglot's names (``_col_0``), not the engine's; PIVOT,
-MERGE, UPDATE and DELETE have no column lineage (reported as unknown); in upper-casing dialects
+MERGE and UPDATE: each target column written gets the sources of its SET / INSERT values (merged
+over the WHEN branches; INSERT VALUES without a column list by position into the target's schema),
+the ON and WHERE columns are reads and shape every written column (``indirect``); DELETE writes no
+column, its USING/WHERE columns are reads. ``SELECT ... INTO t`` writes ``t``; INSERT without a
+column list maps the query by position onto the target's schema columns (Spark static partition
+columns excluded).
+
+Known limits: unaliased expressions get sqlglot's names (``_col_0``), not the engine's; PIVOT has
+no column lineage (reported as unknown); in upper-casing dialects
 (Snowflake) a quoted lower-case name and the unquoted name of the same letters are both reported
 lower-case; unquoted names are reported lower-case even where the engine keeps their case
 (BigQuery table names).
@@ -68,8 +76,9 @@ def statement_lineage(
     """Column lineage of ``sql``: every output column's sources and the columns only read.
 
     Args:
-        sql: one SELECT / WITH / INSERT ... SELECT / CREATE TABLE|VIEW AS statement (when several
-            statements are given, the last one holding a query is analysed and an unknown says so).
+        sql: one SELECT / WITH / INSERT ... SELECT / CREATE TABLE|VIEW AS / MERGE / UPDATE /
+            DELETE statement (when several statements are given, the last one holding a query is
+            analysed and an unknown says so; :func:`script_lineage` composes them all).
         dialect: the sqlglot dialect (``duckdb``, ``postgres``, ``spark``, ...).
         schema: known upstream table schemas used to qualify columns and expand ``*``; keys are
             matched to the query's tables by suffix. Names are read like unquoted identifiers
