@@ -216,6 +216,14 @@ def compose_statements(
         for t in finals:
             for srcs, _ in written[t].columns.values():
                 reads.update((tt, c, Clause.SELECT) for tt, c, _ in srcs)
+        if query_is_output and len(finals) > 1:
+            unknowns.append(
+                Unknown(
+                    f"the script writes {len(finals)} tables it does not read again "
+                    f"({', '.join(finals)}): no single output; what they select is reported "
+                    "as read"
+                )
+            )
     return ScriptLineage(
         lineage=StatementLineage(
             columns=tuple(

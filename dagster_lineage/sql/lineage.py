@@ -56,12 +56,21 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
 from dagster_lineage.errors import SqlParseError
 from dagster_lineage.sql.analysis import analyse
-from dagster_lineage.sql.statement import parse_statement
+from dagster_lineage.sql.compose import ScriptLineage, compose_statements
+from dagster_lineage.sql.naming import identifier_name, match_table_name, table_name
+from dagster_lineage.sql.statement import (
+    holds_query,
+    parse_statement,
+    parse_statements,
+)
 from dagster_lineage.sql.types import SchemaMapping as SchemaMapping
 from dagster_lineage.sql.types import StatementLineage
 
@@ -77,8 +86,8 @@ def statement_lineage(
 
     Args:
         sql: one SELECT / WITH / INSERT ... SELECT / CREATE TABLE|VIEW AS / MERGE / UPDATE /
-            DELETE statement (when several statements are given, the last one holding a query is
-            analysed and an unknown says so; :func:`script_lineage` composes them all).
+            DELETE statement (when several statements are given, the last one holding a query
+            is analysed and an unknown says so; :func:`script_lineage` composes them all).
         dialect: the sqlglot dialect (``duckdb``, ``postgres``, ``spark``, ...).
         schema: known upstream table schemas used to qualify columns and expand ``*``; keys are
             matched to the query's tables by suffix. Names are read like unquoted identifiers
@@ -103,10 +112,7 @@ def statement_lineage(
         >>> [(r.column, r.clause.value) for r in lin.reads]
         [('ts', 'group')]
     """
-    try:
-        d = Dialect.get_or_raise(dialect)
-    except (ValueError, SqlglotError) as e:
-        raise SqlParseError(f"unknown dialect {dialect!r} ({e})", source=source) from None
+    d = _dialect(dialect, source)
     statement, notes = parse_statement(sql, d, dialect, source)
     # the tree is ours: analysed in place, parsed again only if qualification has to restart
     return analyse(
@@ -116,3 +122,76 @@ def statement_lineage(
         notes,
         reparse=lambda: parse_statement(sql, d, dialect, source)[0],
     )
+
+
+def script_lineage(
+    sql: str,
+    *,
+    dialect: str | None = None,
+    schema: SchemaMapping | None = None,
+    source: str | None = None,
+) -> ScriptLineage:
+    """End-to-end lineage of a script: each statement analysed, then composed in order.
+
+    A table a statement writes (``CREATE TEMP TABLE ... AS``, ``INSERT``, a ``CREATE TABLE
+    (...)`` declaring its columns) is known to the later statements (``*`` over it expands) and
+    traced through: the output columns point at the first sources. The output is the one table
+    written and not read again, or the last bare query. Statements without lineage (``DROP``,
+    ``SET``, ...) are skipped.
+
+    Examples:
+        >>> script = script_lineage(
+        ...     "create temp table recent as select id, amount from orders where day > '2020-01-01';"
+        ...     "drop table if exists report;"
+        ...     "create table report as select id, amount * 2 as doubled from recent;",
+        ...     dialect="duckdb",
+        ...     schema={"orders": {"id": "int", "amount": "int", "day": "date"}},
+        ... )
+        >>> script.outputs, [(c.name, [s.table + "." + s.column for s in c.sources])
+        ...                  for c in script.lineage.columns]
+        (('report',), [('id', ['orders.id']), ('doubled', ['orders.amount'])])
+    """
+    d = _dialect(dialect, source)
+    return _compose(parse_statements(sql, d, dialect, source), d, schema or {})
+
+
+def _dialect(dialect: str | None, source: str | None) -> Dialect:
+    try:
+        return Dialect.get_or_raise(dialect)
+    except (ValueError, SqlglotError) as e:
+        raise SqlParseError(f"unknown dialect {dialect!r} ({e})", source=source) from None
+
+
+def _compose(statements: list[exp.Expr], d: Dialect, schema: SchemaMapping) -> ScriptLineage:
+    known: dict[str, Mapping[str, str | None]] = dict(schema)
+    lineages = []
+    for statement in statements:
+        declared = _declared_columns(statement, d)
+        if declared is not None:
+            known.setdefault(*declared)
+            continue
+        if not holds_query(statement):
+            continue
+        lin = analyse(statement, d, known, [])
+        lineages.append(lin)
+        if lin.target and lin.columns and not isinstance(statement, (exp.Update, exp.Merge)):
+            if match_table_name(lin.target, known, dialect=d) is None:
+                known[lin.target] = {c.name: c.data_type for c in lin.columns}
+    return compose_statements(lineages, query_is_output=True)
+
+
+def _declared_columns(
+    statement: exp.Expr, d: Dialect
+) -> tuple[str, dict[str, str | None]] | None:
+    """``CREATE TABLE t (a INT, ...)`` without a query: the table's name and declared columns."""
+    if not isinstance(statement, exp.Create) or statement.expression is not None:
+        return None
+    this = statement.this
+    if not isinstance(this, exp.Schema) or not isinstance(this.this, exp.Table):
+        return None
+    cols = {
+        identifier_name(c.this, d): (c.args["kind"].sql(dialect=d) if c.args.get("kind") else None)
+        for c in this.expressions
+        if isinstance(c, exp.ColumnDef) and isinstance(c.this, exp.Identifier)
+    }
+    return (table_name(this.this, d), cols) if cols else None

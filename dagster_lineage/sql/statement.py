@@ -51,6 +51,22 @@ def parse_statement(
         >>> stmt.sql(), notes[0].reason
         ('SELECT 2', '2 statements given; only the last one holding a query was analysed')
     """
+    return pick_statement(parse_statements(sql, d, dialect, source), d, dialect, source)
+
+
+def parse_statements(
+    sql: str, d: Dialect, dialect: str | None, source: str | None
+) -> list[exp.Expr]:
+    """Parse every statement of ``sql``.
+
+    Raises:
+        SqlParseError: the SQL cannot be parsed or holds no statement.
+
+    Examples:
+        >>> from sqlglot.dialects.dialect import Dialect
+        >>> len(parse_statements("select 1; select 2;", Dialect.get_or_raise(None), None, None))
+        2
+    """
     try:
         statements = [s for s in sqlglot.parse(sql, dialect=d) if s is not None]
     except ParseError as e:
@@ -63,6 +79,25 @@ def parse_statement(
         raise SqlParseError(str(e).splitlines()[0], source=source, dialect=dialect) from None
     if not statements:
         raise SqlParseError("no SQL statement found", source=source, dialect=dialect)
+    return statements
+
+
+def pick_statement(
+    statements: list[exp.Expr], d: Dialect, dialect: str | None, source: str | None
+) -> tuple[exp.Expr, list[Unknown]]:
+    """The statement of ``statements`` to analyse alone: the last one holding a query.
+
+    Raises:
+        SqlParseError: when no statement is anything sqlglot understands.
+
+    Examples:
+        >>> import sqlglot
+        >>> from sqlglot.dialects.dialect import Dialect
+        >>> stmt, notes = pick_statement(sqlglot.parse("drop table t; select 1"),
+        ...                              Dialect.get_or_raise(None), None, None)
+        >>> stmt.sql(), len(notes)
+        ('SELECT 1', 1)
+    """
     with_query = [s for s in statements if holds_query(s)]
     if not with_query:
         if all(isinstance(s, exp.Command) for s in statements):

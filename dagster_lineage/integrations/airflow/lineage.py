@@ -164,6 +164,8 @@ def analyse_task(
     from dagster_lineage.sql.lineage import statement_lineage
 
     params = {**dict(dag.params), **dict(task.params)}
+    # tables the task's earlier statements write are known to its later ones (``*`` expands)
+    known: dict[str, Mapping[str, str | None]] = dict(schema or {})
     searchpath = template_searchpath(str(Path(dag.fileloc).parent), dag.template_searchpath)
     source = f"{dag.fileloc} (task {task.task_id})"
     out: list[AnalysedStatement] = []
@@ -182,7 +184,7 @@ def analyse_task(
             continue
         for i, stmt in enumerate(statements):
             try:
-                lin = statement_lineage(stmt, dialect=dialect, schema=schema, source=source)
+                lin = statement_lineage(stmt, dialect=dialect, schema=known or None, source=source)
             except DagsterLineageError as e:
                 out.append(AnalysedStatement(task.task_id, stmt, None, (*notes, str(e))))
             except Exception as e:  # lineage is enrichment: never fail the code location
@@ -198,6 +200,8 @@ def analyse_task(
                 out.append(
                     AnalysedStatement(task.task_id, stmt, lin, tuple(notes) if i == 0 else ())
                 )
+                if lin.target and lin.columns and lin.target not in known:
+                    known[lin.target] = {c.name: c.data_type for c in lin.columns}
     return out
 
 

@@ -5,7 +5,12 @@ A case file holds ``sql``, ``dialect``, ``schema`` and ``expected``:
 - ``columns``: output column -> list of ``"table.column kind"`` (order of the keys = output order);
 - ``reads``: list of ``"table.column clause"`` (exact set; empty when absent);
 - ``tables`` / ``star_tables`` / ``target``: compared when present;
-- ``unknowns``: list of substrings; there must be exactly that many unknowns, each matching one.
+- ``unknowns``: list of substrings; there must be exactly that many unknowns, each matching one;
+- ``indirect``: output column -> list of ``"table.column clause"`` (its indirect inputs; columns
+  not listed have none), compared when present.
+
+``script: true`` traces the SQL as a script (``script_lineage``: every statement, composed);
+``judge: duckdb`` also lets DuckDB bind the statement and compares its output column names.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dagster_lineage.sql.lineage import statement_lineage
+from dagster_lineage.sql.lineage import script_lineage, statement_lineage
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sql"
 CASES = sorted(FIXTURES.glob("*.yaml"))
@@ -43,9 +48,12 @@ def test_enough_cases() -> None:
 def test_fixture(path: Path) -> None:
     case = _load(path)
     expected = case["expected"]
-    lin = statement_lineage(
+    trace = script_lineage if case.get("script") else statement_lineage
+    lin = trace(
         case["sql"], dialect=case.get("dialect"), schema=case.get("schema"), source=path.name
     )
+    if case.get("script"):
+        lin = lin.lineage
 
     if "columns" in expected:
         want_cols = expected["columns"] or {}
