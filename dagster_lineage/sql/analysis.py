@@ -572,6 +572,7 @@ class _Analysis:
             )
         )
         merged: dict[str, tuple[set[SourceColumn], str | None]] = {}
+        own: dict[str, set[TableColumnRead]] = {}
         for col in columns:
             name = col.name
             if name.startswith(_DML_CONSTANT):
@@ -589,12 +590,16 @@ class _Analysis:
                 name = tcols[pos]
                 col = OutputColumn(
                     name,
-                    tuple(SourceColumn(s.table, s.column, _repass(s.kind, name, s.column))
-                          for s in col.sources),
+                    tuple(
+                        SourceColumn(s.table, s.column, _repass(s.kind, name, s.column))
+                        for s in col.sources
+                    ),
                     col.data_type,
+                    col.indirect,
                 )
             srcs, dtype = merged.setdefault(name, (set(), col.data_type))
             srcs.update(col.sources)
+            own.setdefault(name, set()).update(col.indirect)
         out = []
         for name, (srcs, dtype) in merged.items():
             strongest: dict[tuple[str, str], EdgeKind] = {}
@@ -608,7 +613,7 @@ class _Analysis:
                     name,
                     tuple(sorted(SourceColumn(t, c, k) for (t, c), k in strongest.items())),
                     dtype,
-                    shaping,
+                    tuple(sorted(set(shaping) | own.get(name, set()))),
                 )
             )
         return out
@@ -764,6 +769,7 @@ class _Analysis:
         if isinstance(expr, exp.Select):
             result = []
             shaping = self._indirect[id(scope)] = []
+            aggregated: list[int] = []
             for proj in expr.expressions:
                 if _is_star(proj):
                     qualifier = proj.table if isinstance(proj, exp.Column) else ""
@@ -786,6 +792,13 @@ class _Analysis:
                 finally:
                     self._collect = saved
                 self._ctx = None
+                if _has_aggregate(body):
+                    aggregated.append(len(result) - 1)
+            if aggregated and expr.args.get("group") is not None:
+                # the GROUP BY keys shape every aggregate of the select list (count(*) too)
+                keys = self._group_keys(scope, expr.args["group"], result)
+                for i in aggregated:
+                    shaping[i] |= keys
             return result
         alias = expr.args.get("alias")
         renames = [identifier_name(c, self.d) for c in (alias.columns if alias else [])]
@@ -824,6 +837,24 @@ class _Analysis:
             (name, dict(deps), set(shaping[i]) if i < len(shaping) else set())
             for i, (name, deps) in enumerate(outs[:known])
         ]
+
+    def _group_keys(
+        self, scope: Scope, group: exp.Expr, outputs: list[tuple[str, _Deps]]
+    ) -> set[_Read]:
+        """The base columns of a GROUP BY (positions read from the select list)."""
+        saved, self._collect = self._collect, None
+        keys: set[_Read] = set()
+        try:
+            for node in _walk_local(group):
+                if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+                    keys.update((t, c, Clause.GROUP) for t, c in self._resolve(scope, node))
+                elif isinstance(node, exp.Literal) and node.is_int and node.parent is group:
+                    pos = int(node.name) - 1
+                    if 0 <= pos < len(outputs):
+                        keys.update((t, c, Clause.GROUP) for t, c in outputs[pos][1])
+        finally:
+            self._collect = saved
+        return keys
 
     def _indirect_of(self, scope: Scope, name: str) -> set[_Read]:
         """What shapes ``scope``'s output column ``name`` indirectly (its window specs, ...)."""
@@ -1185,7 +1216,6 @@ class _Analysis:
                     "pass its columns in `schema` to list the output columns"
                 )
 
-
     def _hidden_star(self, scope: Scope, qualifier: str) -> Unknown:
         """The unknown of ``q.*`` where ``q`` names no source (or a table behind an alias)."""
         hiding = sorted(
@@ -1214,6 +1244,14 @@ def _repass(kind: EdgeKind, out_name: str, column: str) -> EdgeKind:
     if kind.is_pass_through:
         return EdgeKind.IDENTITY if out_name == column else EdgeKind.RENAME
     return kind
+
+
+def _has_aggregate(body: exp.Expr) -> bool:
+    """Whether an expression aggregates (an aggregate not used as a window function)."""
+    return any(
+        isinstance(n, exp.AggFunc) and not isinstance(n.parent, exp.Window)
+        for n in _walk_local(body)
+    )
 
 
 def _static_partition_columns(target: exp.Table, d: Dialect) -> set[str]:
