@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
                             "path": [s.display() for s in p.steps],
                             "kind": p.kind.value,
                             "clause": p.clause.value if p.clause else None,
+                            "indirect": p.indirect.value if p.indirect else None,
                         }
                         for d, p in paths
                     ],
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(ref.display())
             for d, p in paths:
-                how = p.clause.value if p.clause else p.kind.value
+                how = p.how
                 arrow = " <- " if d == "upstream" else " -> "
                 print(f"  {d:<10} {arrow.join(_step(s) for s in p.steps)}  ({how})")
         return 0
