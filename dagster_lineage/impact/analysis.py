@@ -16,7 +16,9 @@ Severity rules (applied per reference; an asset's severity is the worst of its r
       is renamed/dropped with its upstream, so a further asset that refers to it by name breaks too
       (``raw.order_total -> stg.order_total -> fct.order_total -> dag uses order_total``);
     - a table rename or drop: every direct consumer refers to the table by name; for a drop, all of
-      the table's columns also disappear and are followed as above;
+      the table's columns also disappear and are followed as above; for a rename, everything below
+      a direct consumer gets a warning (it is not built until the reference is updated), so
+      exposures and owners downstream are reported and weigh the risk;
     - a type change that violates an enforced contract: a consumer with ``contract_enforced`` that
       declares a type for the column it passes through (at any point of a pass-through chain) that
       differs from the new type.
@@ -36,8 +38,8 @@ Risk level (what is hit, not only how):
 
 - ``high``: something breaking hits an exposure (directly or upstream of it), an asset tagged
   ``criticality: high`` (or ``critical``), or three or more assets break;
-- ``medium``: anything else breaking, or only warnings but one of them hits a critical asset;
-- ``low``: only warnings;
+- ``medium``: anything else breaking;
+- ``low``: only warnings (a critical asset with warnings is named in the reasons);
 - ``none``: nothing affected.
 
 A caller may pass ``is_breaking(reference) -> bool`` to override the default severity of every
@@ -169,7 +171,7 @@ class Reference:
         severity: breaking or warning (after the caller's ``is_breaking`` override).
         cause: why, as a code (``by_name``, ``star``, ``star_shape``, ``derived``, ``type_pass``,
             ``type_derived``, ``type_read``, ``contract``, ``contract_ok``, ``add_star``,
-            ``table``, ``unknown``); :attr:`reason` is the sentence.
+            ``table``, ``stale``, ``unknown``); :attr:`reason` is the sentence.
         detail: extra text for the reason (a declared type, a lineage gap, ...).
 
     Examples:
@@ -626,6 +628,7 @@ class _Walker:
             self.added(change)
         elif isinstance(change, TableRenamed):
             self.table_level(change)
+            self.stale(change)
         else:
             self.changed_assets[root] = (ColumnRef(root, "*"),)
             self.table_level(change)
@@ -657,6 +660,36 @@ class _Walker:
                     "table",
                 )
             )
+
+    def stale(self, change: SchemaChange) -> None:
+        """Everything below a direct consumer of a renamed table: it stops being built.
+
+        Each direct consumer breaks until its reference is updated, so the assets below it (an
+        exposure, an Airflow DAG) are warned, with their owners, and weigh the risk.
+        """
+        direct = self.graph.children(self.root)
+        seen = {self.root, *direct}
+        queue = deque((c, (ColumnRef(self.root, "*"), ColumnRef(c, "*"))) for c in direct)
+        while queue:
+            key, path = queue.popleft()
+            for child in self.graph.children(key):
+                if child in seen:
+                    continue
+                seen.add(child)
+                npath = path + (ColumnRef(child, "*"),)
+                self.add(
+                    Reference(
+                        change,
+                        ColumnRef(key, "*"),
+                        Usage.TABLE,
+                        None,
+                        None,
+                        npath,
+                        Severity.WARNING,
+                        "stale",
+                    )
+                )
+                queue.append((child, npath))
 
     # -- column rename / drop / type change --
 
@@ -886,6 +919,11 @@ def _reason(r: Reference) -> str:
             else "would be dropped"
         )
         return f"depends on {table} by name, which {what}"
+    if cause == "stale":
+        return (
+            f"depends on {table}, which breaks until its reference to "
+            f"{key_to_str(r.path[0].asset)} is updated ({change.describe()})"
+        )
     if cause == "unknown":
         return (
             f"lineage incomplete ({r.detail}); depends on {table}, which is affected by "
@@ -1015,9 +1053,10 @@ def _risk(impacted: Sequence[ImpactedAsset]) -> tuple[RiskLevel, list[str]]:
         return RiskLevel.HIGH, high
     if breaking:
         return RiskLevel.MEDIUM, [f"{len(breaking)} asset(s) break"]
+    reasons = [f"{len(impacted)} asset(s) with warnings, nothing breaks"]
     critical = [a for a in impacted if a.is_critical]
-    if critical:
-        return RiskLevel.MEDIUM, [
+    if critical:  # named, but warnings only stay low (the README's rule)
+        reasons.append(
             f"warnings on critical asset(s): {', '.join(key_to_str(a.key) for a in critical)}"
-        ]
-    return RiskLevel.LOW, [f"{len(impacted)} asset(s) with warnings, nothing breaks"]
+        )
+    return RiskLevel.LOW, reasons
