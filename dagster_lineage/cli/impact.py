@@ -27,13 +27,9 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from dagster_lineage.errors import ChangeSpecError, DagsterLineageError, UnknownAssetError
+from dagster_lineage.errors import ChangeSpecError, UnknownAssetError
 
 if TYPE_CHECKING:
     from dagster_lineage.core.graph import LineageGraph
@@ -91,17 +87,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``impact``; returns the exit code."""
-    try:
-        return _run(args)
-    except DagsterLineageError:
-        raise  # printed as one line by dagster_lineage.cli.main, exit 2
-    except Exception as e:  # noqa: BLE001 - a user's code location may raise anything
-        print(f"dagster-lineage: error: {type(e).__name__}: {e}", file=sys.stderr)
-        return EXIT_ERROR
+    return _run(args)  # errors: one line and exit 2, printed by dagster_lineage.cli.main
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dagster_lineage.cli.loading import load_graph
+    from dagster_lineage.cli.loading import load_graph, warn_cycle
     from dagster_lineage.impact.analysis import analyze_impact
     from dagster_lineage.impact.changes import (
         SchemaChange,
@@ -146,8 +136,8 @@ def _run(args: argparse.Namespace) -> int:
             hint="dagster-lineage impact raw_orders --drop c",
         )
 
-    with _stdout_to_stderr():  # loading may log (dbt compile, Airflow): keep stdout the report's
-        graph = load_graph(args)
+    graph = load_graph(args)  # stdout goes to stderr meanwhile: stdout stays the report's
+    warn_cycle(graph)
     if asset is not None:
         key = graph.resolve(asset)
     else:
@@ -158,21 +148,6 @@ def _run(args: argparse.Namespace) -> int:
     report = analyze_impact(graph, key, changes)
     print(render_report(report, args.format))
     return report.exit_code(Severity.parse(args.fail_on))
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Send everything written to stdout (Python and subprocesses, fd 1) to stderr meanwhile."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def _table_asset(graph: LineageGraph, table: str) -> AssetKeyPath:

@@ -19,6 +19,7 @@ Examples:
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -35,7 +36,12 @@ from dagster_lineage.core.model import (
     key_from_str,
     key_to_str,
 )
-from dagster_lineage.errors import LineageCycleError, UnknownAssetError, UnknownColumnError
+from dagster_lineage.errors import (
+    AmbiguousAssetError,
+    LineageCycleError,
+    UnknownAssetError,
+    UnknownColumnError,
+)
 
 if TYPE_CHECKING:
     from dagster import Definitions
@@ -229,6 +235,10 @@ class LineageGraph:
             >>> g.resolve("fct_orders")
             ('analytics', 'fct_orders')
         """
+        if isinstance(name, str):
+            name = unicodedata.normalize("NFC", name).strip()
+            if not name:
+                raise UnknownAssetError("", [])
         key = tuple(name) if isinstance(name, tuple) else key_from_str(name)
         if key in self._records:
             return key
@@ -237,17 +247,14 @@ class LineageGraph:
             matches = [
                 k
                 for k in self._records
-                if k[-1].lower() == low
-                or key_to_str(k).lower() == low
-                or ".".join(k).lower() == low
+                if _nfc(k[-1]).lower() == low
+                or _nfc(key_to_str(k)).lower() == low
+                or _nfc(".".join(k)).lower() == low
             ]
             if len(matches) == 1:
                 return matches[0]
             if len(matches) > 1:
-                raise UnknownAssetError(
-                    f"{name} (ambiguous: {', '.join(key_to_str(m) for m in sorted(matches))})",
-                    [],
-                )
+                raise AmbiguousAssetError(name, [key_to_str(m) for m in matches])
         raise UnknownAssetError(key_to_str(key), [key_to_str(k) for k in self._records])
 
     def resolve_column(self, key: AssetKeyPath, column: str) -> ColumnRef:
@@ -257,9 +264,12 @@ class LineageGraph:
         with no known columns accepts any name.
         """
         rec = self.get(key)
+        column = _nfc(column).strip()
         if not rec.columns:
             return ColumnRef(key, column)
-        info = rec.column(column)
+        info = rec.column(column) or next(
+            (c for c in rec.columns if _nfc(c.name).lower() == column.lower()), None
+        )
         if info is None:
             raise UnknownColumnError(key_to_str(key), column, rec.column_names)
         return ColumnRef(key, info.name)
@@ -505,6 +515,10 @@ class LineageGraph:
     def to_json(self) -> str:
         """Deterministic JSON of :meth:`to_dict`."""
         return json.dumps(self.to_dict(), sort_keys=True, indent=2)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
 
 
 def _norm(ref: ColumnRef) -> ColumnRef:

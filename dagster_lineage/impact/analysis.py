@@ -669,7 +669,9 @@ class _Walker:
         """
         direct = self.graph.children(self.root)
         seen = {self.root, *direct}
-        queue = deque((c, (ColumnRef(self.root, "*"), ColumnRef(c, "*"))) for c in direct)
+        queue: deque[tuple[AssetKeyPath, tuple[ColumnRef, ...]]] = deque(
+            (c, (ColumnRef(self.root, "*"), ColumnRef(c, "*"))) for c in direct
+        )
         while queue:
             key, path = queue.popleft()
             for child in self.graph.children(key):
