@@ -43,7 +43,7 @@ import dagster as dg
 
 from dagster_lineage.core.model import AssetLineage
 from dagster_lineage.defs.metadata import lineage_metadata, record_from_metadata
-from dagster_lineage.errors import DagsterLineageError, IntegrationError
+from dagster_lineage.errors import DagsterLineageError, IntegrationError, redact
 from dagster_lineage.integrations.airflow import Reader, read_dags
 from dagster_lineage.integrations.airflow.lineage import AirflowUnit, dag_records
 from dagster_lineage.integrations.airflow.model import DagFileError, DagInfo, TaskKind
@@ -422,6 +422,7 @@ class _AirflowApi:
         timeout: float,
     ) -> None:
         self.url = url.rstrip("/")
+        self.shown = redact(self.url)  # for messages: no user info
         self.token = token
         self.username = username
         self.password = password
@@ -437,13 +438,15 @@ class _AirflowApi:
         )
         if resp.status_code >= 400:
             raise IntegrationError(
-                f"Airflow API {self.url}",
+                f"Airflow API {self.shown}",
                 f"token request refused (HTTP {resp.status_code})",
                 fix="Check the username and password (or pass token=...).",
             )
         token = resp.json().get("access_token")
         if not isinstance(token, str):
-            raise IntegrationError(f"Airflow API {self.url}", "token response has no access_token")
+            raise IntegrationError(
+                f"Airflow API {self.shown}", "token response has no access_token"
+            )
         return token
 
     def get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -465,13 +468,13 @@ class _AirflowApi:
                 return {"dag_runs": [], "missing": True}
             if resp.status_code >= 400:
                 raise IntegrationError(
-                    f"Airflow API {self.url}{path}",
+                    f"Airflow API {self.shown}{path}",
                     f"HTTP {resp.status_code}: {resp.text[:200]}",
                     fix="Check the API URL (Airflow 3, /api/v2) and the token's permissions.",
                 )
             data = resp.json()
             return data if isinstance(data, dict) else {}
-        raise IntegrationError(f"Airflow API {self.url}", "authentication failed twice")
+        raise IntegrationError(f"Airflow API {self.shown}", "authentication failed twice")
 
 
 def _decode_cursor(cursor: str | None, log: Any) -> dict[str, Any]:
@@ -555,6 +558,7 @@ def build_airflow_run_sensor(
                 tuple(spec.key.path), spec.metadata or {}
             )
     timeout = request_timeout_seconds or 10.0
+    shown_url = redact(airflow_url)  # never a credential in the description, logs or cursor
     limit = max_runs_per_dag or 100
     budget = time_budget_seconds or 40.0
 
@@ -562,7 +566,7 @@ def build_airflow_run_sensor(
         name=name or "airflow_dag_runs",
         minimum_interval_seconds=minimum_interval_seconds or 60,
         default_status=default_status or dg.DefaultSensorStatus.STOPPED,
-        description=f"Records materializations for successful Airflow DAG runs at {airflow_url}.",
+        description=f"Records materializations for successful Airflow DAG runs at {shown_url}.",
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         from dagster_lineage.defs.recording import checksum_metadata
@@ -588,11 +592,11 @@ def build_airflow_run_sensor(
             try:
                 data = api.get(f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns", params)
             except IntegrationError as e:
-                context.log.warning(f"Airflow run sensor: {e}")
+                context.log.warning(redact(f"Airflow run sensor: {e}"))
                 continue
             except Exception as e:  # connection refused, timeout, bad JSON
-                msg = (
-                    f"Airflow API at {airflow_url} is unreachable ({type(e).__name__}: "
+                msg = redact(
+                    f"Airflow API at {shown_url} is unreachable ({type(e).__name__}: "
                     f"{str(e).splitlines()[0] if str(e) else ''}); will retry next tick"
                 )
                 context.log.warning(msg)

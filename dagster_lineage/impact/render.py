@@ -179,7 +179,7 @@ _ZWSP = "\u200b"
 
 
 def _md(text: str) -> str:
-    """Untrusted text (asset, column, owner names, reasons) made inert in a PR comment.
+    r"""Untrusted text (asset, column, owner names, reasons) made inert in a PR comment.
 
     One line; HTML characters as entities; Markdown punctuation backslash-escaped (no emphasis,
     link, image, table cell or code fence can start); a mention (``@team`` after a space) and
@@ -188,7 +188,7 @@ def _md(text: str) -> str:
 
     Examples:
         >>> _md("<b>x</b> | [a](http://e.com) @team a@b.com").replace(_ZWSP, "~")
-        '&lt;b&gt;x&lt;/b&gt; \\\\| \\\\[a\\\\]\\\\(http:~//e.com\\\\) @~team a@b.com'
+        '&lt;b&gt;x&lt;/b&gt; \\| \\[a\\]\\(http:~//e.com\\) @~team a@b.com'
     """
     out: list[str] = []
     prev = " "
@@ -206,14 +206,14 @@ def _md(text: str) -> str:
 
 
 def _code(text: str, *, cell: bool = False) -> str:
-    """Untrusted text as an inline code span (no Markdown, HTML, mention or link inside one).
+    r"""Untrusted text as an inline code span (no Markdown, HTML, mention or link inside one).
 
     The fence is longer than any run of backticks in the text, so none can close it; in a table
     ``cell`` a ``|`` is escaped (GFM splits cells before reading code spans).
 
     Examples:
         >>> _code("raw_orders"), _code("a`b"), _code("a|b", cell=True)
-        ('`raw_orders`', '`` a`b ``', '`a\\\\|b`')
+        ('`raw_orders`', '`` a`b ``', '`a\\|b`')
     """
     one = " ".join(text.split())
     longest = run = 0
