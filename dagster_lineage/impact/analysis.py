@@ -308,6 +308,18 @@ class ImpactReport:
     impacted: tuple[ImpactedAsset, ...]
     risk: RiskLevel
     risk_reasons: tuple[str, ...] = ()
+    change_assets: tuple[AssetKeyPath, ...] = ()
+    """The asset each change applies to (parallel to ``changes``; empty: all apply to ``asset``).
+    A migration can change several assets at once (:func:`analyze_changes`)."""
+
+    def change_asset(self, index: int) -> AssetKeyPath:
+        """The asset ``changes[index]`` applies to."""
+        return self.change_assets[index] if self.change_assets else self.asset
+
+    @property
+    def changed_assets(self) -> tuple[AssetKeyPath, ...]:
+        """Every asset whose schema changes, in order (``asset`` first)."""
+        return tuple(dict.fromkeys(self.change_assets or (self.asset,)))
 
     @property
     def severity(self) -> Severity:
@@ -376,8 +388,13 @@ class ImpactReport:
             "asset": key_to_str(self.asset),
             "asset_type": self.asset_type.value,
             "changes": [
-                {**c.to_dict(), "destructive": c.destructive, "description": c.describe()}
-                for c in self.changes
+                {
+                    **c.to_dict(),
+                    "asset": key_to_str(self.change_asset(i)),
+                    "destructive": c.destructive,
+                    "description": c.describe(),
+                }
+                for i, c in enumerate(self.changes)
             ],
             "risk_level": self.risk.value,
             "risk_reasons": list(self.risk_reasons),
@@ -447,16 +464,44 @@ def analyze_impact(
         >>> analyze_impact(g, "raw", [ColumnAdded("b")]).impacted
         ()
     """
-    root = graph.resolve(asset)
-    root_rec = graph.get(root)
-    checked = _validate(graph, root_rec, tuple(changes), strict=validate)
+    return analyze_changes(graph, [(asset, changes)], is_breaking=is_breaking, validate=validate)
+
+
+def analyze_changes(
+    graph: LineageGraph,
+    changes_by_asset: Iterable[tuple[str | AssetKeyPath, Iterable[SchemaChange]]],
+    *,
+    is_breaking: BreakingPredicate | None = None,
+    validate: bool = True,
+) -> ImpactReport:
+    """Analyse changes to several assets at once (a migration altering several tables).
+
+    The report's :attr:`~ImpactReport.asset` is the first asset; every change keeps its own
+    (:attr:`~ImpactReport.change_assets`). Raises like :func:`analyze_impact`.
+
+    Examples:
+        >>> from dagster_lineage.core.model import AssetLineage
+        >>> g = LineageGraph.from_records([AssetLineage(key=("a",)), AssetLineage(key=("b",)),
+        ...     AssetLineage(key=("c",), upstream=(("b",),))])
+        >>> r = analyze_changes(g, [("a", [ColumnAdded("x")]), ("b", [TableDropped()])])
+        >>> [key_to_str(k) for k in r.changed_assets], [key_to_str(a.key) for a in r.breaking]
+        (['a', 'b'], ['c'])
+    """
     hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]] = {}
+    roots: list[AssetLineage] = []
+    checked: list[tuple[AssetKeyPath, SchemaChange]] = []
+    for asset, changes in changes_by_asset:
+        root = graph.resolve(asset)
+        root_rec = graph.get(root)
+        roots.append(root_rec)
+        checked += [(root, c) for c in _validate(graph, root_rec, tuple(changes), strict=validate)]
+    if not roots:
+        raise ChangeSpecError("no asset given", hint="analyze_changes(graph, [('raw', [...])])")
     with _gc_paused():
         star_children = _star_children(graph)
-        walker = _Walker(graph, root, hits, star_children)
-        for change in checked:
-            walker.run(change)
-        return _build_report(graph, root_rec, checked, hits, is_breaking)
+        for root, change in checked:
+            _Walker(graph, root, hits, star_children).run(change)
+        return _build_report(graph, roots[0], tuple(checked), hits, is_breaking)
 
 
 @contextlib.contextmanager
@@ -985,10 +1030,12 @@ def _criticality(rec: AssetLineage) -> str | None:
 def _build_report(
     graph: LineageGraph,
     root: AssetLineage,
-    changes: tuple[SchemaChange, ...],
+    checked: tuple[tuple[AssetKeyPath, SchemaChange], ...],
     hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]],
     is_breaking: BreakingPredicate | None,
 ) -> ImpactReport:
+    changes = tuple(c for _, c in checked)
+    change_assets = tuple(a for a, _ in checked)
     order = {id(c): i for i, c in enumerate(changes)}
     impacted: list[ImpactedAsset] = []
     for key, refs_by_sig in hits.items():
@@ -1027,6 +1074,7 @@ def _build_report(
         impacted=tuple(impacted),
         risk=risk,
         risk_reasons=tuple(reasons),
+        change_assets=change_assets if any(a != root.key for a in change_assets) else (),
     )
 
 

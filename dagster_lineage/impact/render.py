@@ -126,6 +126,13 @@ def _ref_line(r: Reference) -> str:
     )
 
 
+def _on(report: ImpactReport, index: int) -> str:
+    """``"stg_orders: "`` before a change of another asset than the report's (a migration)."""
+    if not report.change_assets:
+        return ""
+    return f"{key_to_str(report.change_asset(index))}: "
+
+
 def render_text(report: ImpactReport) -> str:
     """Plain text for terminals and logs.
 
@@ -145,7 +152,7 @@ def render_text(report: ImpactReport) -> str:
     ]
     lines += [f"  - {r}" for r in report.risk_reasons]
     lines.append("Changes:")
-    lines += [f"  - {c.describe()}" for c in report.changes]
+    lines += [f"  - {_on(report, i)}{c.describe()}" for i, c in enumerate(report.changes)]
     lines.append(
         f"Affected assets: {len(report.impacted)}"
         f" ({len(report.breaking)} breaking, {len(report.warnings)} warning)"
@@ -244,7 +251,8 @@ def render_markdown(report: ImpactReport) -> str:
         f"## Impact analysis: {_code(key_to_str(report.asset))} — risk "
         f"**{report.risk.value.upper()}**",
         "",
-        "**Changes:** " + "; ".join(_code(c.describe()) for c in report.changes),
+        "**Changes:** "
+        + "; ".join(_code(_on(report, i) + c.describe()) for i, c in enumerate(report.changes)),
         "",
     ]
     if report.risk_reasons:
