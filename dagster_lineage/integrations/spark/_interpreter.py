@@ -737,10 +737,10 @@ class _Interpreter:
         # literally is still a reference by name: record it as one, so that it is not mistaken
         # for a column passing through the unknown part (only that part is uncertain)
         open_sources = {src for o in opens for src in o.sources}
-        for out_name, deps in named if open_sources else ():
+        for out_name, out_sources in named if open_sources else ():
             reads.update(
                 (src, col, Clause.SELECT)
-                for src, col, kind in deps
+                for src, col, kind in out_sources
                 if src in open_sources
                 and kind is EdgeKind.IDENTITY
                 and col.lower() == out_name.lower()

@@ -5,8 +5,8 @@ import json
 from impact_story import story_graph
 
 from dagster_lineage.impact.analysis import REPORT_SCHEMA_VERSION, analyze_impact
-from dagster_lineage.impact.changes import ColumnDropped, ColumnRenamed
 from dagster_lineage.impact.render import render_json, render_markdown, render_report, render_text
+from dagster_lineage.impact.schema_changes import ColumnDropped, ColumnRenamed
 
 
 def story_report():
@@ -90,7 +90,7 @@ def test_markdown_makes_hostile_names_inert() -> None:
     from dagster_lineage.core.graph import LineageGraph
     from dagster_lineage.core.model import AssetLineage, ColumnDep, ColumnInfo, ColumnRef
     from dagster_lineage.impact.analysis import analyze_impact
-    from dagster_lineage.impact.changes import ColumnDropped
+    from dagster_lineage.impact.schema_changes import ColumnDropped
 
     hostile = "x<img src=y onerror=alert(1)>`|``` @team [l](http://evil.example) www.evil.example"
     raw = AssetLineage(key=("raw",), columns=(ColumnInfo(hostile),))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetLineage, ColumnInfo
 from dagster_lineage.impact.analysis import RiskLevel, analyze_impact
-from dagster_lineage.impact.changes import ColumnDropped
+from dagster_lineage.impact.schema_changes import ColumnDropped
 from dagster_lineage.integrations.spark.static import analyze_source
 from dagster_lineage.integrations.spark.translator import job_lineage_record
 
