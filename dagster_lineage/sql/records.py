@@ -32,6 +32,7 @@ from dagster_lineage.core.model import (
     ColumnInfo,
     ColumnRead,
     ColumnRef,
+    EdgeKind,
     Unknown,
 )
 from dagster_lineage.sql.naming import match_table_name
@@ -132,7 +133,10 @@ def lineage_parts(
         for src in col.sources:
             r = ref(src.table, src.column)
             if r is not None:
-                deps.add(ColumnDep(r, src.kind))
+                # a later UNION branch's column feeds the output under the first branch's name:
+                # its name's fate does not follow (a rename edge for the impact analysis)
+                kind = EdgeKind.RENAME if src.by_position else src.kind
+                deps.add(ColumnDep(r, kind))
         column_deps[col.name] = tuple(sorted(deps))
     reads = set()
     for read in lineage.reads:

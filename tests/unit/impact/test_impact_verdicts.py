@@ -41,3 +41,67 @@ def test_spark_column_only_the_dynamic_part_may_use_is_a_warning() -> None:
     job = report.get("job")
     assert job is not None and job.severity.label == "warning"
     assert job.unknowns  # the dynamic part is said, not guessed
+
+
+# --- SQL: names the engine takes from elsewhere than the analysis assumed ---------------------
+
+from dagster_lineage.sql.lineage import statement_lineage  # noqa: E402
+from dagster_lineage.sql.records import lineage_parts, table_resolver  # noqa: E402
+
+SCHEMAS = {
+    "main.a": {"id": "int", "amount": "int"},
+    "main.b": {"id": "int", "amount": "int"},
+    "main.c": {"id": "int", "amount": "int"},
+}
+
+
+def sql_graph(models: dict[str, str], dialect: str = "duckdb") -> LineageGraph:
+    """Tables a, b, c and models built from their SQL by the real SQL analyser."""
+    keys = {name: (name.split(".")[-1],) for name in SCHEMAS} | {f"main.{m}": (m,) for m in models}
+    resolve = table_resolver(keys, dialect=dialect)
+    records = [
+        AssetLineage(
+            key=(t.split(".")[-1],), columns=tuple(ColumnInfo(c, ty) for c, ty in cols.items())
+        )
+        for t, cols in SCHEMAS.items()
+    ]
+    schema: dict[str, dict[str, str | None]] = dict(SCHEMAS)
+    for name, sql in models.items():
+        lin = statement_lineage(sql, dialect=dialect, schema=schema)
+        parts = lineage_parts(lin, resolve, self_key=(name,))
+        records.append(AssetLineage(key=(name,), **parts.as_kwargs()))
+        schema[f"main.{name}"] = {c.name: c.data_type for c in lin.columns}
+    return LineageGraph.from_records(records)
+
+
+UNION = {
+    "u": "select id, amount from a union all select id, amount from b union all "
+    "select id, amount from c",
+    "top": "select id, amount from u",
+}
+
+
+def test_rename_in_a_later_union_branch_does_not_rename_the_output() -> None:
+    """Issue 16 item 7: the union breaks (its branch names b.amount), its consumer does not: the
+    output's names come from the first branch."""
+    from dagster_lineage.impact.schema_changes import ColumnRenamed
+
+    report = analyze_impact(sql_graph(UNION), "b", [ColumnRenamed("amount", "total")])
+    assert [a.key[-1] for a in report.breaking] == ["u"]
+    assert report.get("top") is not None and report.get("top").severity.label == "warning"
+    # in the first branch the name is the output's: the consumer breaks as well
+    first = analyze_impact(sql_graph(UNION), "a", [ColumnRenamed("amount", "total")])
+    assert {a.key[-1] for a in first.breaking} == {"u", "top"}
+
+
+UNUSED_CTE = {"m": "with unused as (select amount from a) select id from a"}
+
+
+def test_unused_cte_per_dialect() -> None:
+    """Issue 16 item 8: DuckDB never binds an unused CTE (said in the result); PostgreSQL does."""
+    duck = analyze_impact(sql_graph(UNUSED_CTE, "duckdb"), "a", [ColumnDropped("amount")])
+    assert not duck.breaking
+    m = duck.get("m")
+    assert m is not None and any("never referenced" in u and "DuckDB" in u for u in m.unknowns)
+    pg = analyze_impact(sql_graph(UNUSED_CTE, "postgres"), "a", [ColumnDropped("amount")])
+    assert [a.key[-1] for a in pg.breaking] == ["m"]
