@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dagster_lineage.core.model import (
     AssetKeyPath,
@@ -92,22 +92,23 @@ class TreeNode:
         }
 
 
-@dataclass(frozen=True)
-class ColumnUsage:
-    """How one asset uses one upstream column.
+class ColumnUsage(NamedTuple):
+    """How one asset uses one upstream column (an entry of the graph's column-consumer index).
 
-    Exactly one of ``kind`` (the column feeds ``output_column``) or ``clause`` (it is only read) is set.
+    Exactly one of ``kind`` (the column feeds ``output_column``) or ``clause`` (it is only read) is
+    set. ``via_star``: an identity edge from an upstream the asset consumes through ``SELECT *``.
 
     Examples:
         >>> u = ColumnUsage(("fct",), "total", EdgeKind.IDENTITY, None)
-        >>> u.is_selected
-        True
+        >>> u.is_selected, u.via_star
+        (True, False)
     """
 
     asset: AssetKeyPath
     output_column: str | None
     kind: EdgeKind | None
     clause: Clause | None
+    via_star: bool = False
 
     @property
     def is_selected(self) -> bool:
@@ -167,7 +168,7 @@ class LineageGraph:
             for up in rec.upstream:
                 children.setdefault(up, set()).add(rec.key)
         self._children = {k: tuple(sorted(v)) for k, v in children.items()}
-        self._consumers: dict[ColumnRef, list[ColumnUsage]] | None = None
+        self._consumers: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] | None = None
 
     # --- construction ------------------------------------------------------------------------
 
@@ -420,20 +421,46 @@ class LineageGraph:
 
     def column_consumers(self, ref: ColumnRef) -> list[ColumnUsage]:
         """Every direct use of ``ref`` by a child asset: as a source of an output column, or a read."""
-        if self._consumers is None:
-            index: dict[ColumnRef, list[ColumnUsage]] = {}
-            for rec in self._records.values():
-                for out_col, deps in rec.column_deps.items():
-                    for dep in deps:
-                        index.setdefault(_norm(dep.upstream), []).append(
-                            ColumnUsage(rec.key, out_col, dep.kind, None)
+        return list(self.consumers_of(ref.asset, ref.column.lower()))
+
+    def consumers_of(self, asset: AssetKeyPath, column_lower: str) -> Sequence[ColumnUsage]:
+        """The column-consumer index: uses of ``asset``'s column ``column_lower`` (lower-cased).
+
+        Built once per graph (graphs are immutable); the impact analysis reads it directly.
+
+        Examples:
+            >>> g = LineageGraph.from_records([AssetLineage(key=("a",))])
+            >>> g.consumers_of(("a",), "x")
+            ()
+        """
+        index = self._consumers
+        if index is None:
+            index = self._consumers = self._consumer_index()
+        return index.get((asset, column_lower), ())
+
+    def _consumer_index(self) -> dict[tuple[AssetKeyPath, str], list[ColumnUsage]]:
+        index: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] = {}
+        identity = EdgeKind.IDENTITY
+        for rec in self.records():  # sorted: the analysis reports in a deterministic order
+            stars = set(rec.star_upstreams)
+            for out_col, deps in rec.column_deps.items():
+                for dep in deps:
+                    up = dep.upstream
+                    index.setdefault((up.asset, up.column.lower()), []).append(
+                        ColumnUsage(
+                            rec.key,
+                            out_col,
+                            dep.kind,
+                            None,
+                            dep.kind is identity and up.asset in stars,
                         )
-                for read in rec.reads:
-                    index.setdefault(_norm(read.upstream), []).append(
-                        ColumnUsage(rec.key, None, None, read.clause)
                     )
-            self._consumers = index
-        return list(self._consumers.get(_norm(ref), ()))
+            for read in rec.reads:
+                up = read.upstream
+                index.setdefault((up.asset, up.column.lower()), []).append(
+                    ColumnUsage(rec.key, None, None, read.clause)
+                )
+        return index
 
     def column_downstream(self, ref: ColumnRef, depth: int | None = None) -> list[ColumnPath]:
         """Every path from ``ref`` to a downstream column or read, following column edges.
@@ -519,10 +546,6 @@ class LineageGraph:
 
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
-
-
-def _norm(ref: ColumnRef) -> ColumnRef:
-    return ColumnRef(ref.asset, ref.column.lower())
 
 
 def _label(node: TreeNode) -> str:
