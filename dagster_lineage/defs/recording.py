@@ -156,7 +156,9 @@ def storage_guard(
     except Exception as e:
         if is_storage_error(e):
             err = StorageUnavailableError(
-                storage or describe_storage(instance), f"{what} failed: {_first_line(e)}"
+                storage or describe_storage(instance),
+                f"{what} failed: {_first_line(e)}",
+                recording=announce,  # announce: inside a run that records
             )
             if announce:
                 _log.error("dagster-lineage: %s", err)
