@@ -38,6 +38,7 @@ from dagster_lineage.defs.metadata import CODE_CHECKSUM_KEY, COLUMN_SCHEMA_KEY
 from dagster_lineage.errors import StorageUnavailableError
 from dagster_lineage.state.checksums import (
     ParentState,
+    code_scheme_for,
     normalize_schema,
     schema_checksum,
     upstream_checksum,
@@ -56,6 +57,9 @@ DATA_CHECKSUM_KEY = "dagster_lineage/data_checksum"
 UPSTREAM_CHECKSUM_KEY = "dagster_lineage/upstream_checksum"
 PARENT_CHECKSUMS_KEY = "dagster_lineage/parent_checksums"
 ROW_COUNT_KEY = "dagster/row_count"
+CODE_SCHEME_KEY = "dagster_lineage/code_scheme"
+"""The fingerprint scheme of ``dagster_lineage/code_checksum`` (absent: scheme 1, or a checksum
+the user supplies)."""
 
 _log = logging.getLogger("dagster_lineage")
 
@@ -291,6 +295,7 @@ def state_from_metadata(
         columns=_RecordedSchema(metadata),
         row_count=int(rows) if isinstance(rows, (int, float)) else None,
         run_end_time=run_end_time,
+        code_scheme=_str_or_none(metadata.get(CODE_SCHEME_KEY)),
     )
 
 
@@ -358,6 +363,9 @@ def checksum_metadata(
     code = code_checksum or record.code_checksum
     if code:
         md[CODE_CHECKSUM_KEY] = code
+        scheme = code_scheme_for(record.asset_type.value)
+        if scheme is not None:
+            md[CODE_SCHEME_KEY] = scheme
 
     columns: Sequence[ColumnInfo] | None = observed_columns
     if table is not None:

@@ -26,7 +26,8 @@ from dagster_lineage.integrations.dbt.analysis import (
     default_dbt_owners,
 )
 from dagster_lineage.integrations.dbt.cache import CacheStats, LineageCache
-from dagster_lineage.integrations.dbt.checksum import code_checksum_for_dbt_node
+from dagster_lineage.integrations.dbt.checksum import DbtFingerprinter, code_checksum_for_dbt_node
+from dagster_lineage.integrations.dbt.fingerprint import project_vars
 from dagster_lineage.integrations.dbt.manifest import load_json_artifact
 from dagster_lineage.integrations.dbt.settings import DbtLineageSettings
 
@@ -178,6 +179,7 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
             owners_fn=lambda props: tuple(self.get_owners(props) or ()),
             settings=settings,
             cache=cache,
+            fingerprinter=self.get_fingerprinter(manifest, project, cache),
         )
         self._analyses[id(manifest)] = (manifest, analysis)
         # the analysis has checksummed every node: get_code_version reuses it for that node
@@ -188,6 +190,29 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
                 if rec is not None and rec.code_checksum:
                     checksums[uid] = (props, rec.code_checksum)
         return analysis
+
+    def get_fingerprinter(
+        self,
+        manifest: Mapping[str, Any],
+        project: DbtProject | None = None,
+        cache: LineageCache | None = None,
+    ) -> DbtFingerprinter:
+        """The code fingerprinter of ``manifest`` (override to pass more vars or another root).
+
+        It gets the project folder (paths under it are hashed project-relative) and the vars of
+        ``dbt_project.yml`` with those ``prepare_dbt_project`` compiled with.
+        """
+        root = Path(project.project_dir).resolve() if project is not None else None
+        target = self.get_target_dir(manifest, project)
+        return DbtFingerprinter(
+            manifest,
+            root=root,
+            vars=project_vars(
+                project.project_dir if project is not None else None,
+                stamp_dir=target,
+            ),
+            sql_memo=cache if cache is not None and cache.directory is not None else None,
+        )
 
     def _known_checksums(self) -> dict[str, tuple[Mapping[str, Any], str]]:
         if not hasattr(self, "_checksums"):

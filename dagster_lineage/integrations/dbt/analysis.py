@@ -52,8 +52,9 @@ from dagster_lineage.integrations.dbt.cache import (
     LineageCache,
     lineage_cache_key,
     lineage_entry,
+    structural_sql_digest,
 )
-from dagster_lineage.integrations.dbt.checksum import code_checksum_for_dbt_node
+from dagster_lineage.integrations.dbt.checksum import DbtFingerprint, DbtFingerprinter
 from dagster_lineage.integrations.dbt.manifest import (
     adapter_type,
     catalog_columns,
@@ -115,6 +116,7 @@ class DbtLineageAnalysis:
         warnings: nodes whose SQL could not be analysed (their records carry an unknown).
         cache_stats: cache hits, misses and writes of this analysis (one lookup per analysed model).
         analysed: unique_ids whose SQL was parsed in this analysis (cache misses).
+        fingerprints: each node's code fingerprint (its record's ``code_checksum``), by unique_id.
 
     Examples:
         >>> DbtLineageAnalysis().records
@@ -125,6 +127,7 @@ class DbtLineageAnalysis:
     warnings: tuple[LineageWarning, ...] = ()
     cache_stats: CacheStats = CacheStats()
     analysed: tuple[str, ...] = ()
+    fingerprints: Mapping[str, DbtFingerprint] = field(default_factory=dict)
 
     def warning_for(self, unique_id: str) -> LineageWarning | None:
         """The warning of one node, if it has one."""
@@ -210,6 +213,7 @@ def analyse_dbt_manifest(
     owners_fn: OwnersFn | None = None,
     settings: DbtLineageSettings | None = None,
     cache: LineageCache | None = None,
+    fingerprinter: DbtFingerprinter | None = None,
 ) -> DbtLineageAnalysis:
     """Build the lineage record of every model, seed, snapshot, source and exposure.
 
@@ -220,6 +224,8 @@ def analyse_dbt_manifest(
         owners_fn: a node's owners (default: :func:`default_dbt_owners`).
         settings: feature flags (default: :class:`DbtLineageSettings`).
         cache: where analysed SQL lineage is kept (default: nothing kept).
+        fingerprinter: computes the code fingerprints (default: one over ``manifest``, without
+            project folder or vars, memoising normalised SQL in ``cache``).
 
     Returns:
         The records by unique_id, the warnings and the cache statistics.
@@ -232,6 +238,11 @@ def analyse_dbt_manifest(
         catalog = None
     dialect = adapter_type(manifest)
     stats_before = cache.stats()
+    if fingerprinter is None:
+        fingerprinter = DbtFingerprinter(
+            manifest, sql_memo=cache if cache.directory is not None else None
+        )
+    fingerprints: dict[str, DbtFingerprint] = {}
 
     nodes = {n["unique_id"]: n for n in lineage_nodes(manifest)}
     keys = {uid: tuple(key_fn(n)) for uid, n in nodes.items()}
@@ -254,10 +265,19 @@ def analyse_dbt_manifest(
         star: list[AssetKeyPath] = []
         lineage: dict[str, Any] | None = None  # the cache entry form (see lineage_entry)
 
-        checksum = code_checksum_for_dbt_node(node)
+        fp = fingerprinter.fingerprint(node)
+        fingerprints[uid] = fp
+        checksum = fp.checksum
         if rtype in ("model", "snapshot"):
+            # the lineage cache key: the fingerprint, plus the compiled SQL's structure when the
+            # fingerprint does not cover the compiled SQL (run-time values: their literals vary)
+            lineage_key = checksum
+            if fp.basis != "compiled":
+                lineage_key = checksum + structural_sql_digest(
+                    str(node.get("compiled_code") or ""), dialect
+                )
             lineage, problem, was_analysed = _analyse_sql(
-                node, checksum, parents, records, relations, dialect, settings, cache
+                node, lineage_key, parents, records, relations, dialect, settings, cache
             )
             if was_analysed:
                 analysed.append(uid)
@@ -395,6 +415,7 @@ def analyse_dbt_manifest(
             writes=after.writes - stats_before.writes,
         ),
         analysed=tuple(analysed),
+        fingerprints=fingerprints,
     )
 
 

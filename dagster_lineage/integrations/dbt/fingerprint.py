@@ -26,6 +26,9 @@ from typing import Any
 
 from dagster_lineage.core.hashing import stable_hash
 
+PREPARED_STAMP_FILE = "dagster_lineage_prepared.json"
+"""Written by ``prepare_dbt_project`` next to the manifest: the fingerprint and the vars given."""
+
 SOURCE_SUFFIXES = frozenset({".sql", ".yml", ".yaml", ".csv", ".md", ".py", ".jinja", ".json"})
 _SKIP_DIRS = frozenset({"target", "logs", "dbt_packages", "dbt_modules", "__pycache__"})
 _ENV_VAR_RE = re.compile(r"""env_var\(\s*['"]([^'"]+)['"]""")
@@ -86,3 +89,48 @@ def project_fingerprint(
             env_names.update(_ENV_VAR_RE.findall(data.decode("utf-8", errors="replace")))
     env = {name: os.environ.get(name) for name in sorted(env_names)}
     return stable_hash({"files": files, "env": env, "extra": dict(extra or {})})
+
+
+def project_vars(
+    project_dir: str | Path | None,
+    *,
+    given: Mapping[str, Any] | None = None,
+    stamp_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    r"""The vars a compile of the project saw, by name.
+
+    ``dbt_project.yml``'s ``vars``, overlaid with the vars given on the command line (``given``,
+    else those ``prepare_dbt_project`` recorded in its stamp file in ``stamp_dir``).
+
+    Package-scoped vars (``vars: {package: {...}}``) are kept under the package's name.
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "dbt_project.yml").write_text("name: p\nvars:\n  rate: 0.9\n  n: 1\n")
+        >>> project_vars(d, given={"n": 2})
+        {'rate': 0.9, 'n': 2}
+    """
+    out: dict[str, Any] = {}
+    if project_dir is not None:
+        path = Path(project_dir) / "dbt_project.yml"
+        try:
+            import yaml
+
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, ValueError, ImportError):
+            data = {}
+        except Exception:  # noqa: BLE001 - yaml.YAMLError: dbt reports it on compile
+            data = {}
+        if isinstance(data, Mapping) and isinstance(data.get("vars"), Mapping):
+            out.update({str(k): v for k, v in data["vars"].items()})
+    if given is None and stamp_dir is not None:
+        import json
+
+        try:
+            stamp = json.loads((Path(stamp_dir) / PREPARED_STAMP_FILE).read_text())
+            given = stamp.get("vars") if isinstance(stamp, Mapping) else None
+        except (OSError, ValueError):
+            given = None
+    out.update(dict(given or {}))
+    return out
