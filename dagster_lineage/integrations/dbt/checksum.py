@@ -128,6 +128,46 @@ class JinjaSql:
     dynamic: bool = False
 
 
+def jinja_env_vars(text: str) -> tuple[str, ...]:
+    """The env var names a Jinja text reads with constant names (Jinja's lexer, no SQL).
+
+    Examples:
+        >>> jinja_env_vars("path: {{ env_var('DB_PATH') }}  # {{ env_var('X', 'd') }}")
+        ('DB_PATH', 'X')
+    """
+    import jinja2
+
+    try:
+        lexed = list(jinja2.Environment().lex(text))
+    except Exception:  # noqa: BLE001 - TemplateSyntaxError: dbt reports it
+        return ()
+    sig = [(k, v.strip()) for _, k, v in lexed if k not in ("whitespace", "data")]
+    return _reads(sig)[1]
+
+
+def _reads(sig: Sequence[tuple[str, str]]) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """(var names, env var names, dynamic) read in a sequence of significant Jinja tokens."""
+    import ast
+
+    var_names: set[str] = set()
+    env_names: set[str] = set()
+    dynamic = False
+    for i, (k, v) in enumerate(sig):
+        if k != "name" or v not in ("var", "env_var") or sig[i + 1 : i + 2] != [("operator", "(")]:
+            continue
+        arg = sig[i + 2] if i + 2 < len(sig) else None
+        if arg is None or arg[0] != "string":
+            dynamic = True
+            continue
+        try:
+            name = str(ast.literal_eval(arg[1]))
+        except (ValueError, SyntaxError):
+            dynamic = True
+            continue
+        (var_names if v == "var" else env_names).add(name)
+    return tuple(sorted(var_names)), tuple(sorted(env_names)), dynamic
+
+
 def normalise_jinja_sql(template: str, dialect: str | None = None) -> JinjaSql:
     r"""Normalise a Jinja-SQL template through Jinja's lexer and sqlglot's tokenizer.
 
@@ -157,9 +197,7 @@ def normalise_jinja_sql(template: str, dialect: str | None = None) -> JinjaSql:
     constructs: list[str] = []
     names: set[str] = set()
     runtime: set[str] = set()
-    var_names: list[str] = []
-    env_names: list[str] = []
-    dynamic = False
+    significant: list[tuple[str, str]] = []
     current: list[tuple[str, str]] | None = None
     for _line, kind, value in lexed:
         if kind == "data":
@@ -178,6 +216,7 @@ def normalise_jinja_sql(template: str, dialect: str | None = None) -> JinjaSql:
             current = None
             sql_parts.append(_PLACEHOLDER.format(len(constructs)))
             constructs.append(" ".join(v for _, v in sig))
+            significant.extend(sig)
             for i, (k, v) in enumerate(sig):
                 if k != "name":
                     continue
@@ -193,18 +232,7 @@ def normalise_jinja_sql(template: str, dialect: str | None = None) -> JinjaSql:
                     and nxt[1][1] in INTROSPECTIVE_ADAPTER_METHODS
                 ):
                     runtime.add(f"adapter.{nxt[1][1]}")
-                if v in ("var", "env_var") and nxt[:1] == [("operator", "(")]:
-                    if len(nxt) >= 2 and nxt[1][0] == "string":
-                        import ast
-
-                        try:
-                            name = str(ast.literal_eval(nxt[1][1]))
-                        except (ValueError, SyntaxError):
-                            dynamic = True
-                            continue
-                        (var_names if v == "var" else env_names).append(name)
-                    else:
-                        dynamic = True
+    var_names, env_names, dynamic = _reads(significant)
     sql_text = "".join(sql_parts)
     tokens = sql_tokens(sql_text, dialect)
     if tokens is None:
@@ -221,14 +249,7 @@ def normalise_jinja_sql(template: str, dialect: str | None = None) -> JinjaSql:
                     tok = tok.replace(_PLACEHOLDER.format(n), constructs[n])
             rendered.append(tok)
         code = NormalisedCode(" ".join(rendered), "tokens")
-    return JinjaSql(
-        code,
-        frozenset(names),
-        frozenset(runtime),
-        tuple(sorted(set(var_names))),
-        tuple(sorted(set(env_names))),
-        dynamic,
-    )
+    return JinjaSql(code, frozenset(names), frozenset(runtime), var_names, env_names, dynamic)
 
 
 def _normalise_value(value: Any, root: str | None, dialect: str | None) -> Any:

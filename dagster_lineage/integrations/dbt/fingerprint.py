@@ -1,8 +1,10 @@
 """Fingerprint of a dbt project's sources, to know when its manifest is stale (pure).
 
-Hashes the content of every file dbt reads (SQL, YAML, CSV seeds, docs, Python models), the
-``profiles.yml`` and the values of every ``env_var(...)`` those files mention. Cheap: a few file
-reads, no dbt invocation.
+Hashes the content of every file dbt reads (SQL, YAML, CSV seeds, docs, Python models, the
+installed packages under ``dbt_packages/`` -- local packages are symlinks there, followed --,
+``packages.yml``, ``package-lock.yml``, ``selectors.yml``), the ``profiles.yml`` and the values of
+every ``env_var(...)`` those files mention, by project-relative path. Cheap: file reads, no dbt
+invocation.
 
 Examples:
     >>> import pathlib, tempfile
@@ -19,24 +21,31 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from dagster_lineage.core.hashing import stable_hash
+from dagster_lineage.integrations.dbt.checksum import jinja_env_vars
 
 PREPARED_STAMP_FILE = "dagster_lineage_prepared.json"
 """Written by ``prepare_dbt_project`` next to the manifest: the fingerprint and the vars given."""
 
 SOURCE_SUFFIXES = frozenset({".sql", ".yml", ".yaml", ".csv", ".md", ".py", ".jinja", ".json"})
-_SKIP_DIRS = frozenset({"target", "logs", "dbt_packages", "dbt_modules", "__pycache__"})
-_ENV_VAR_RE = re.compile(r"""env_var\(\s*['"]([^'"]+)['"]""")
+# build output, not sources; installed packages (dbt_packages/) ARE read by dbt, so they are walked
+_SKIP_DIRS = frozenset({"target", "logs", "dbt_modules", "__pycache__"})
 
 
 def _source_files(project_dir: Path, skip: set[Path]) -> Iterator[Path]:
-    for root, dirs, files in os.walk(project_dir):
+    """Every file dbt may read, following symlinks (``dbt deps`` links local packages) once."""
+    seen: set[Path] = set()
+    for root, dirs, files in os.walk(project_dir, followlinks=True):
         root_path = Path(root)
+        real = root_path.resolve()
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
         dirs[:] = sorted(
             d
             for d in dirs
@@ -45,7 +54,7 @@ def _source_files(project_dir: Path, skip: set[Path]) -> Iterator[Path]:
             and (root_path / d).resolve() not in skip
         )
         for name in sorted(files):
-            if Path(name).suffix in SOURCE_SUFFIXES and name != "package-lock.yml":
+            if Path(name).suffix in SOURCE_SUFFIXES:
                 yield root_path / name
 
 
@@ -86,7 +95,7 @@ def project_fingerprint(
         rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
         files[rel] = hashlib.sha256(data).hexdigest()
         if path.suffix in (".sql", ".yml", ".yaml", ".jinja", ".py"):
-            env_names.update(_ENV_VAR_RE.findall(data.decode("utf-8", errors="replace")))
+            env_names.update(jinja_env_vars(data.decode("utf-8", errors="replace")))
     env = {name: os.environ.get(name) for name in sorted(env_names)}
     return stable_hash({"files": files, "env": env, "extra": dict(extra or {})})
 
