@@ -40,6 +40,7 @@ from dagster_lineage.state.checksums import (
     ParentState,
     code_scheme_for,
     normalize_schema,
+    pack_code_parts,
     schema_checksum,
     upstream_checksum,
 )
@@ -57,6 +58,8 @@ DATA_CHECKSUM_KEY = "dagster_lineage/data_checksum"
 UPSTREAM_CHECKSUM_KEY = "dagster_lineage/upstream_checksum"
 PARENT_CHECKSUMS_KEY = "dagster_lineage/parent_checksums"
 ROW_COUNT_KEY = "dagster/row_count"
+CODE_PARTS_KEY = "dagster_lineage/code_parts"
+"""The normalised code the fingerprint hashed, compressed (``changed --explain`` diffs it)."""
 CODE_SCHEME_KEY = "dagster_lineage/code_scheme"
 """The fingerprint scheme of ``dagster_lineage/code_checksum`` (absent: scheme 1, or a checksum
 the user supplies)."""
@@ -296,6 +299,7 @@ def state_from_metadata(
         row_count=int(rows) if isinstance(rows, (int, float)) else None,
         run_end_time=run_end_time,
         code_scheme=_str_or_none(metadata.get(CODE_SCHEME_KEY)),
+        code_parts=_str_or_none(metadata.get(CODE_PARTS_KEY)),
     )
 
 
@@ -329,6 +333,7 @@ def checksum_metadata(
     code_checksum: str | None = None,
     parent_states: Mapping[AssetKeyPath, ParentState | None] | None = None,
     instance: dg.DagsterInstance | None = None,
+    code_parts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Metadata entries (code, schema, data and upstream checksums) for one materialization.
 
@@ -344,6 +349,8 @@ def checksum_metadata(
         parent_states: the parents' checksums when the caller knows them (e.g. parents materialized
             earlier in the same step); others are read from the instance.
         instance: the instance to read parents from when there is no ``context``.
+        code_parts: the normalised code the fingerprint hashed (recorded compressed, for
+            ``changed --explain``).
 
     Returns:
         Metadata entries to add to the materialization.
@@ -366,6 +373,8 @@ def checksum_metadata(
         scheme = code_scheme_for(record.asset_type.value)
         if scheme is not None:
             md[CODE_SCHEME_KEY] = scheme
+        if code_parts:
+            md[CODE_PARTS_KEY] = pack_code_parts(code_parts)
 
     columns: Sequence[ColumnInfo] | None = observed_columns
     if table is not None:

@@ -498,7 +498,7 @@ def sql_tokens(sql: str, dialect: str | None = None) -> list[str] | None:
         elif t.token_type in (TokenType.VAR, TokenType.IDENTIFIER, TokenType.NUMBER):
             out.append(t.text if t.token_type != TokenType.IDENTIFIER else f'"{t.text}"')
         else:
-            out.append(t.token_type.name if t.text.isalpha() else t.text)
+            out.append(t.text.upper())  # keywords and operators: case does not matter
     return out
 
 
@@ -542,3 +542,84 @@ def python_file_digest(path: str | os.PathLike[str]) -> str:
     """
     data = _normalize_text(Path(path).read_bytes()).decode("utf-8", errors="replace")
     return normalise_python(data).digest
+
+
+def pack_code_parts(parts: Mapping[str, str]) -> str:
+    r"""The normalised code parts of a fingerprint, compressed into one short text entry.
+
+    What ``changed --explain`` diffs: stored with each materialization and on each definition.
+
+    Examples:
+        >>> unpack_code_parts(pack_code_parts({"sql": "SELECT\n  1"}))
+        {'sql': 'SELECT\n  1'}
+    """
+    import base64
+    import zlib
+
+    from dagster_lineage.core.hashing import canonical_json
+
+    data = zlib.compress(canonical_json(dict(parts)).encode("utf-8"), 9)
+    return "z1:" + base64.b64encode(data).decode("ascii")
+
+
+def unpack_code_parts(text: str | None) -> dict[str, str] | None:
+    """Inverse of :func:`pack_code_parts` (``None`` when absent or unreadable).
+
+    Examples:
+        >>> unpack_code_parts("garbage") is None
+        True
+    """
+    import base64
+    import binascii
+    import json
+    import zlib
+
+    if not text or not text.startswith("z1:"):
+        return None
+    try:
+        data = json.loads(zlib.decompress(base64.b64decode(text[3:])).decode("utf-8"))
+    except (ValueError, zlib.error, binascii.Error):
+        return None
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else None
+
+
+def explain_code_parts(
+    before: Mapping[str, str] | None, after: Mapping[str, str] | None, *, context: int = 2
+) -> list[str]:
+    r"""What changed between two sets of code parts: the part names and a short diff of each.
+
+    Examples:
+        >>> lines = explain_code_parts({"sql": "SELECT\n  a\nFROM t"}, {"sql": "SELECT\n  b\nFROM t"})
+        >>> lines[0], lines[-2:]
+        ('changed: sql', ['+  b', ' FROM t'])
+    """
+    import difflib
+
+    if before is None or after is None:
+        return [
+            "the normalised code of "
+            + ("the last success" if before is None else "the current definition")
+            + " was not recorded, so no diff can be shown"
+        ]
+    names = sorted(set(before) | set(after))
+    changed = [n for n in names if before.get(n) != after.get(n)]
+    if not changed:
+        return ["no recorded code part differs (the change is in what the parts do not show)"]
+    out = ["changed: " + ", ".join(changed)]
+    for name in changed:
+        if name not in before:
+            out.append(f"added: {name}")
+            continue
+        if name not in after:
+            out.append(f"removed: {name}")
+            continue
+        diff = difflib.unified_diff(
+            before[name].splitlines(),
+            after[name].splitlines(),
+            fromfile=f"{name} (last success)",
+            tofile=f"{name} (now)",
+            n=context,
+            lineterm="",
+        )
+        out.extend(list(diff)[:40])
+    return out

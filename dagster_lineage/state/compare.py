@@ -108,6 +108,7 @@ class MaterializationState:
     row_count: int | None = None
     run_end_time: float | None = None
     code_scheme: str | None = None
+    code_parts: str | None = None
 
     @property
     def parent_state(self) -> ParentState:

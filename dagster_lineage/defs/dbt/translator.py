@@ -20,6 +20,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage
 from dagster_lineage.defs.metadata import lineage_metadata
+from dagster_lineage.defs.recording import CODE_PARTS_KEY
 from dagster_lineage.integrations.dbt.analysis import (
     DbtLineageAnalysis,
     analyse_dbt_manifest,
@@ -30,6 +31,7 @@ from dagster_lineage.integrations.dbt.checksum import DbtFingerprinter, code_che
 from dagster_lineage.integrations.dbt.fingerprint import project_vars
 from dagster_lineage.integrations.dbt.manifest import load_json_artifact
 from dagster_lineage.integrations.dbt.settings import DbtLineageSettings
+from dagster_lineage.state.checksums import pack_code_parts
 
 if TYPE_CHECKING:
     from dagster_dbt import DbtProject
@@ -244,7 +246,11 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
     ) -> Mapping[str, Any]:
         """Metadata entries carrying ``record`` (column schema, column lineage, warnings)."""
         md = dict(lineage_metadata(record))
-        warning = self.get_lineage_analysis(manifest).warning_for(unique_id)
+        analysis = self.get_lineage_analysis(manifest)
+        fp = analysis.fingerprints.get(unique_id)
+        if fp is not None and fp.parts:
+            md[CODE_PARTS_KEY] = pack_code_parts(fp.explain_parts)
+        warning = analysis.warning_for(unique_id)
         if warning is not None:
             md[LINEAGE_WARNING_KEY] = dg.MetadataValue.text(warning.render())
         return md

@@ -258,30 +258,34 @@ class LineageCache:
         self._used.add(key)
         return data  # type: ignore[no-any-return]
 
-    def get_fingerprint(self, key: str) -> tuple[str, str | None] | None:
-        """A memoised normalised-SQL digest and note (see ``DbtFingerprinter``), or ``None``.
+    def get_fingerprint(self, key: str) -> tuple[str, str | None, str | None] | None:
+        """A memoised normalised SQL: (digest, note, canonical text), or ``None``.
 
-        Not counted in :meth:`stats` (which counts lineage lookups).
+        See ``DbtFingerprinter``; not counted in :meth:`stats` (which counts lineage lookups).
 
         Examples:
             >>> import tempfile
             >>> cache = LineageCache(tempfile.mkdtemp())
-            >>> cache.put_fingerprint("k", ("d", None))
+            >>> cache.put_fingerprint("k", ("d", None, "SELECT 1"))
             >>> cache.get_fingerprint("k"), cache.get_fingerprint("x")
-            (('d', None), None)
+            (('d', None, 'SELECT 1'), None)
         """
         data = self._load().get("fp:" + key)
         if not isinstance(data, dict) or not isinstance(data.get("fp"), list):
             return None
+        fp = list(data["fp"]) + [None, None]
         self._used.add("fp:" + key)
-        digest, note = data["fp"][0], data["fp"][1] if len(data["fp"]) > 1 else None
-        return str(digest), (str(note) if note is not None else None)
+        return (
+            str(fp[0]),
+            str(fp[1]) if fp[1] is not None else None,
+            str(fp[2]) if fp[2] is not None else None,
+        )
 
-    def put_fingerprint(self, key: str, value: tuple[str, str | None]) -> None:
-        """Keep a normalised-SQL digest and note under ``key`` (written by :meth:`flush`)."""
+    def put_fingerprint(self, key: str, value: tuple[str, str | None, str | None]) -> None:
+        """Keep a normalised SQL (digest, note, text) under ``key`` (written by :meth:`flush`)."""
         if self.directory is None:
             return
-        entry = {"fp": [value[0], value[1]]}
+        entry = {"fp": list(value)}
         self._load()["fp:" + key] = entry
         self._pending["fp:" + key] = entry
 

@@ -305,11 +305,11 @@ def normalised_dbt_config(
 class SqlMemo(Protocol):
     """Where :class:`DbtFingerprinter` keeps normalised-SQL digests (the lineage cache does)."""
 
-    def get_fingerprint(self, key: str) -> tuple[str, str | None] | None:
-        """(digest, note) stored under ``key``, or ``None``."""
+    def get_fingerprint(self, key: str) -> tuple[str, str | None, str | None] | None:
+        """(digest, note, canonical text) stored under ``key``, or ``None``."""
 
-    def put_fingerprint(self, key: str, value: tuple[str, str | None]) -> None:
-        """Store (digest, note) under ``key``."""
+    def put_fingerprint(self, key: str, value: tuple[str, str | None, str | None]) -> None:
+        """Store (digest, note, canonical text) under ``key``."""
 
 
 @dataclass(frozen=True)
@@ -338,11 +338,26 @@ class DbtFingerprint:
     basis: str = "compiled"
     parts: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_unknown(self) -> bool:
         """Whether it could not be computed the usual way."""
         return self.basis == "unknown"
+
+    @property
+    def explain_parts(self) -> dict[str, str]:
+        """What ``changed --explain`` diffs: the hashed parts plus where they come from.
+
+        ``sources`` (not hashed) names the model file with its normalised Jinja and the digest of
+        every macro it uses, so a compiled-basis change can be traced to the file or macro.
+
+        Examples:
+            >>> fp = dbt_fingerprint({"resource_type": "model", "compiled_code": "select 1"})
+            >>> sorted(fp.explain_parts)
+            ['config', 'file:None', 'relation', 'sql']
+        """
+        return {**self.sources, **self.parts}
 
 
 def _digest(text: str) -> str:
@@ -467,6 +482,7 @@ class DbtFingerprinter:
         parts: dict[str, str],
         notes: list[str],
         digests: Mapping[str, str] | None = None,
+        sources: Mapping[str, str] | None = None,
     ) -> DbtFingerprint:
         hashed = {k: _digest(v) for k, v in parts.items()}
         hashed.update(digests or {})
@@ -478,7 +494,9 @@ class DbtFingerprinter:
                 "parts": dict(sorted(hashed.items())),
             }
         )
-        return DbtFingerprint(checksum, DBT_FINGERPRINT_SCHEME, basis, parts, tuple(notes))
+        return DbtFingerprint(
+            checksum, DBT_FINGERPRINT_SCHEME, basis, parts, tuple(notes), dict(sources or {})
+        )
 
     def _normalised_sql_digest(self, sql: str) -> tuple[str, str | None, str | None]:
         """(digest, canonical text or None when memoised, note) of compiled SQL."""
@@ -489,10 +507,10 @@ class DbtFingerprinter:
             )
             hit = self.sql_memo.get_fingerprint(memo_key)
             if hit is not None:
-                return hit[0], None, hit[1]
+                return hit[0], hit[2], hit[1]
         code = normalise_sql(sql, self.dialect, root=self.root)
         if memo_key is not None and self.sql_memo is not None:
-            self.sql_memo.put_fingerprint(memo_key, (code.digest, code.note))
+            self.sql_memo.put_fingerprint(memo_key, (code.digest, code.note, code.text))
         return code.digest, code.text, code.note
 
     def _compute(self, node: Mapping[str, Any]) -> DbtFingerprint:
@@ -531,7 +549,19 @@ class DbtFingerprinter:
         if note:
             notes.append(note)
         parts["relation"] = str(node.get("relation_name") or "")
-        return self._finish(node, "compiled", parts, notes, {"sql": digest})
+        return self._finish(node, "compiled", parts, notes, {"sql": digest}, self._sources(node))
+
+    def _sources(self, node: Mapping[str, Any]) -> dict[str, str]:
+        """The model file's normalised Jinja and its macros' digests (for explanations)."""
+        out = {
+            f"file:{node.get('original_file_path') or node.get('unique_id')}": normalise_jinja_sql(
+                str(node.get("raw_code") or ""), self.dialect
+            ).code.text
+        }
+        for uid in self.macro_closure(node):
+            macro = self._macro(uid)
+            out[f"macro:{uid}"] = "sha256 " + (_digest(macro.code.text)[:16] if macro else "?")
+        return out
 
     def _template(
         self, node: Mapping[str, Any], parts: dict[str, str], runtime: Sequence[str]
