@@ -112,7 +112,7 @@ def _row(c: AssetChange) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``changed``."""
-    from dagster_lineage.defs.changes import (
+    from dagster_lineage.defs.changed_assets import (
         LineageSnapshot,
         changed_report,
         explain_change,

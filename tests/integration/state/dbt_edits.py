@@ -18,7 +18,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from dagster_lineage.defs.changes import changed_assets
+from dagster_lineage.defs.changed_assets import changed_assets
 from dagster_lineage.defs.dbt import (
     DagsterDbtLineageTranslator,
     DbtLineageSettings,

@@ -10,7 +10,7 @@ is searched further back, one ``fetch_materializations`` page at a time.
 Examples:
     >>> import dagster as dg
     >>> from dagster_lineage.core.model import AssetLineage
-    >>> from dagster_lineage.defs.changes import changed_assets
+    >>> from dagster_lineage.defs.changed_assets import changed_assets
     >>> from dagster_lineage.defs.metadata import lineage_metadata
     >>> spec = dg.AssetSpec("a", metadata=lineage_metadata(AssetLineage(key=("a",), code_checksum="c1")))
     >>> @dg.multi_asset(specs=[spec])
@@ -38,7 +38,8 @@ from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetKeyPath, key_to_str
 from dagster_lineage.defs.graph_loader import records_from_definitions
 from dagster_lineage.defs.metadata import record_from_metadata
-from dagster_lineage.defs.recording import CODE_PARTS_KEY, state_from_metadata, storage_guard
+from dagster_lineage.defs.metadata_keys import CODE_PARTS_KEY
+from dagster_lineage.defs.recording import state_from_metadata, storage_guard
 from dagster_lineage.state.checksums import explain_code_parts, unpack_code_parts
 from dagster_lineage.state.compare import (
     AssetChange,
