@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from dagster_lineage.cli.loading import add_location_args, load_graph
+from dagster_lineage.cli.loading import add_location_args
+from dagster_lineage.cli.state import add_state_arg, graph_from_args
 from dagster_lineage.core.graph import Direction
 from dagster_lineage.core.model import ColumnRef, key_to_str
 
@@ -27,12 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--list", action="store_true", help="list every asset in the graph")
     add_location_args(p)
+    add_state_arg(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``graph``."""
-    graph = load_graph(args)
+    graph = graph_from_args(args)
     if args.list or not args.asset:
         keys = [key_to_str(k) for k in graph.keys]
         if args.format == "json":

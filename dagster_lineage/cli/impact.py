@@ -45,6 +45,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``impact`` subcommand."""
     from dagster_lineage.cli.loading import add_location_args
+    from dagster_lineage.cli.state import add_state_arg
 
     p = sub.add_parser(
         "impact",
@@ -86,6 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="exit 1 at this severity or worse (default: breaking)",
     )
     add_location_args(p)
+    add_state_arg(p)
     p.set_defaults(func=run)
 
 
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dagster_lineage.cli.loading import load_graph
+    from dagster_lineage.cli.state import graph_from_args
     from dagster_lineage.impact.analysis import analyze_impact
     from dagster_lineage.impact.changes import (
         SchemaChange,
@@ -147,7 +149,7 @@ def _run(args: argparse.Namespace) -> int:
         )
 
     with _stdout_to_stderr():  # loading may log (dbt compile, Airflow): keep stdout the report's
-        graph = load_graph(args)
+        graph = graph_from_args(args)
     if asset is not None:
         key = graph.resolve(asset)
     else:
