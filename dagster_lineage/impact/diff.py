@@ -599,6 +599,29 @@ def _model_changes(base: AssetLineage, head: AssetLineage, renames: _Renames) ->
     return out
 
 
+def _followed_renames(base: AssetLineage, head: AssetLineage, renames: _Renames) -> list[str]:
+    """Head references that differ from the base ones only by an upstream rename."""
+    out = []
+    for c in base.columns:
+        a, b = _edge_set(_deps_of(base, c.name), None), _edge_set(_deps_of(head, c.name), None)
+        if a != b:
+            out += [
+                f"{c.name} reads {ref.display()}"
+                for ref, _ in sorted(b - a)
+                if ref in {renames.ref(r) for r, _ in a}
+            ]
+    raw_reads = {(_low(r.upstream), r.clause) for r in base.reads}
+    mapped_reads = {(renames.ref(r.upstream), r.clause) for r in base.reads}
+    for r in sorted(head.reads):
+        ref = (_low(r.upstream), r.clause)
+        if ref in raw_reads:
+            continue
+        if ref not in mapped_reads:
+            return []  # a change the renames do not explain (e.g. an ORDER BY): not "only renames"
+        out.append(f"{r.clause.value} reads {r.upstream.display()}")
+    return out
+
+
 def _category(columns: Sequence[ColumnChange], model: Sequence[ModelChange]) -> Category:
     if any(c.kind.breaks_names for c in columns):
         return Category.BREAKING
@@ -618,7 +641,10 @@ def _diff_modified(base: AssetLineage, head: AssetLineage, renames: _Renames) ->
         )
     if not head.columns and not head.column_deps:
         notes.append("no column lineage recorded: column changes cannot be listed")
-    if not columns and not model:
+    followed = _followed_renames(base, head, renames) if not columns and not model else []
+    if followed:
+        notes.append("follows upstream renames: " + ", ".join(followed))
+    elif not columns and not model:
         model = [ModelChange("unattributed")]
     if model:
         typed.append(RowsChanged("; ".join(m.describe() for m in model)))
