@@ -148,7 +148,7 @@ def build_deploy_diff_sensor(
         >>> defs = dg.Definitions(assets=[dg.AssetSpec("a")], sensors=[build_deploy_diff_sensor()])
         >>> sensor = defs.get_sensor_def("dagster_lineage_deploy_diff_sensor")
         >>> ctx = dg.build_sensor_context(repository_def=defs.get_repository_def())
-        >>> sensor(ctx).skip_message.startswith("recorded the lineage state")
+        >>> sensor(ctx).skip_reason.skip_message.startswith("recorded the lineage state")
         True
     """
     sensor_name = name or "dagster_lineage_deploy_diff_sensor"
@@ -172,12 +172,12 @@ def build_deploy_diff_sensor(
                 context.log.warning(f"{sensor_name}: resetting an unreadable cursor ({e})")
         if previous is None:
             return dg.SensorResult(
-                skip_message=f"recorded the lineage state of {current.asset_count} assets; the "
+                skip_reason=f"recorded the lineage state of {current.asset_count} assets; the "
                 "next deploy is compared with it",
                 cursor=cursor.encode(),
             )
         if previous.digest == cursor.digest:
-            return dg.SensorResult(skip_message="no lineage change since the last tick")
+            return dg.SensorResult(skip_reason="no lineage change since the last tick")
         diff = diff_states(
             previous.state, current, base_label="previous deploy", head_label="current deploy"
         )
@@ -188,7 +188,7 @@ def build_deploy_diff_sensor(
         return dg.SensorResult(
             asset_events=events,
             cursor=cursor.encode(),
-            skip_message=None if events else diff.summary(),
+            skip_reason=None if events else diff.summary(),
         )
 
     return _deploy_diff_sensor
