@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_lineage import AssetLineage, AssetType, ColumnDep, ColumnInfo, ColumnRef, EdgeKind
-from dagster_lineage import lineage_metadata
+from dagster_lineage import (
+    AssetLineage,
+    AssetType,
+    ColumnDep,
+    ColumnInfo,
+    ColumnRef,
+    EdgeKind,
+    lineage_metadata,
+)
 from dagster_lineage.defs.deploy_diff import REPORT_METADATA_KEY, build_deploy_diff_sensor
 
 
