@@ -177,6 +177,15 @@ def build_repo(base: Path) -> DiffRepo:
     return DiffRepo(repo, env, commits, states, tags)
 
 
+def reuse_repo(base: Path) -> DiffRepo:
+    """The repository :func:`build_repo` left in ``base`` (to iterate on the tests by hand)."""
+    repo = base / "repo"
+    tags = ["base"] + [t for t, _ in _edits()]
+    commits = {t: git(repo, "rev-parse", "main" if t == "base" else t) for t in tags}
+    states = {t: base / "states" / f"{t}.json" for t in tags}
+    return DiffRepo(repo, example_env(base / "example_state"), commits, states, tags)
+
+
 if __name__ == "__main__":  # build once by hand: python tests/integration/cli/diff_repo.py DIR
     r = build_repo(Path(sys.argv[1]))
     print(r.states)
