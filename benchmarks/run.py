@@ -506,8 +506,14 @@ def _median_process(
     }
 
 
-def _bench_state(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    res = _timed([sys.executable, str(HERE / "bench_state.py"), *args], cwd=ROOT, env=env)
+def _bench_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, **extra}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _bench_state(*args: str) -> dict[str, Any]:
+    res = _timed([sys.executable, str(HERE / "bench_state.py"), *args], cwd=ROOT, env=_bench_env())
     for line in reversed(res["stdout"].splitlines()):
         if line.startswith("RESULT "):
             return {**json.loads(line[len("RESULT ") :]), "wall_seconds": res["wall_seconds"]}
@@ -555,13 +561,12 @@ def section_state(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
     rname = "/".join(root)
     change = ["--rename", f"{column}:{column}_renamed", "--format", "json"]
     cli = [sys.executable, "-m", "dagster_lineage.cli"]
-    env = {
-        **os.environ,
-        "BENCH_MANIFEST": str(manifest),
-        "BENCH_PROJECT": str(project),
-        "BENCH_CACHE_DIR": cache,
-        "PYTHONPATH": str(HERE),
-    }
+    env = _bench_env(
+        BENCH_MANIFEST=str(manifest),
+        BENCH_PROJECT=str(project),
+        BENCH_CACHE_DIR=cache,
+        PYTHONPATH=str(HERE),
+    )
     by_state = _median_process(
         "impact --state",
         [*cli, "impact", rname, *change, "--state", str(s_base)],
@@ -626,6 +631,7 @@ def section_state(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
         ],
         cfg.reps,
         cwd=edited_project,
+        env=_bench_env(),
     )
     dbt_ls["selected"] = len([ln for ln in dbt_ls.pop("stdout").splitlines() if ln.strip()])
     out["dbt_ls"] = dbt_ls

@@ -19,8 +19,9 @@ is described by :data:`STATE_JSON_SCHEMA` (JSON Schema draft 2020-12)::
 
 Each asset carries its key, kind (``asset_type``), owners, tags, source file (``source_ref``),
 columns with types, column edges with kinds (``column_deps``), reads by clause, indirect inputs,
-unknowns and its code checksum. The text is deterministic: keys sorted, records sorted, no
-timestamp, no absolute path of ours, so an unchanged project writes byte-identical files.
+unknowns and its code checksum. The text is deterministic: records sorted by key, each in the fixed
+field order of :meth:`AssetLineage.to_dict`, no timestamp, no absolute path of ours, so an unchanged
+project writes byte-identical files.
 
 Examples:
     >>> from dagster_lineage.core.model import AssetLineage, ColumnInfo
@@ -224,12 +225,16 @@ class LineageState:
         }
 
     def to_json(self) -> str:
-        """Deterministic text: sorted keys, one line per asset (diff-friendly), a final newline."""
+        """Deterministic text: one line per asset (diff-friendly), a final newline.
+
+        Records are sorted by key and serialised by :meth:`AssetLineage.to_dict` (sorted where order
+        carries no meaning); the order of ``column_deps`` is kept, since traversals follow it.
+        """
         head = self.to_dict()
         assets = head.pop("assets")
         fields = [f" {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(head.items())]
         body = ",\n".join(
-            "  " + json.dumps(a, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            "  " + json.dumps(a, separators=(",", ":"), ensure_ascii=False)
             for a in assets
         )
         fields.append(' "assets": [' + (f"\n{body}\n ]" if body else "]"))
