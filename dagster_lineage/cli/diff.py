@@ -70,7 +70,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "warnings with --fail-on warning); 2: bad input or error.",
     )
     p.add_argument("--base", required=True, help="state file or git ref (e.g. origin/main)")
-    p.add_argument("--head", help="state file or git ref (default: the working tree)")
+    p.add_argument(
+        "--head",
+        "--state",
+        dest="head",
+        help="state file or git ref (default: the working tree); --state FILE is the same",
+    )
     p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
     p.add_argument(
         "--fail-on",

@@ -8,6 +8,33 @@
   impact with column references and owners, a mermaid diagram of the impacted subgraph (GitHub
   renders it), long lists collapsed in ``<details>``. Names are escaped (Markdown and HTML).
 
+JSON schema (``schema_version`` 1; fields are only ever added within a version)::
+
+    {
+      "schema_version": 1,
+      "project": "example_project.definitions",
+      "base": "origin/main (0123456789ab)", "head": "working tree",
+      "summary": "2 changed asset(s) (1 breaking, 1 values-changed); ...",
+      "severity": "breaking" | "warning" | "none",         # worst downstream severity
+      "category": "breaking" | "values-changed" | "non-breaking" | null,
+      "unchanged_assets": 4,
+      "changed_assets": [{
+          "asset": "stg_orders", "status": "added" | "removed" | "modified",
+          "asset_type": "dbt_model", "category": "breaking", "source_ref": "...", "owners": [],
+          "columns": [{"change": "added" | "removed" | "renamed" | "retyped" | "values_changed",
+                       "column": "order_total", "new_name": "total_amount" | null,
+                       "old_type": "...", "new_type": "...", "old_sources": ["raw.x (identity)"],
+                       "new_sources": [...], "detail": "..." | null, "description": "..."}],
+          "model_changes": [{"clause": "filter" | "join" | "group" | "having" | "qualify"
+                                       | "unattributed" | null,      # null: upstream assets changed
+                             "added": ["raw.x"], "removed": [], "description": "..."}],
+          "changes": [{"type": "column_rename", ...}],   # the typed changes given to the analysis
+          "notes": ["..."]}],
+      "impact": {"stg_orders": <the `dagster-lineage impact` JSON report of its changes>},
+      "affected_assets": {"fct_orders": "breaking"},   # worst severity over every change
+      "owners_to_notify": ["..."]
+    }
+
 The per-reference lines reuse :mod:`dagster_lineage.impact.render`.
 
 Examples:

@@ -93,7 +93,9 @@ EXPECTED: dict[str, tuple[dict[str, tuple[str, set[str], list[str]]], dict[str, 
 }
 
 
-def _describe(repo: DiffRepo, tag: str) -> tuple[dict[str, tuple[str, set[str], list[str]]], dict[str, str]]:
+def _describe(
+    repo: DiffRepo, tag: str
+) -> tuple[dict[str, tuple[str, set[str], list[str]]], dict[str, str]]:
     d = diff_states(read_state(repo.states["base"]), read_state(repo.states[tag]))
     assets = {
         a.key_str: (
@@ -147,7 +149,9 @@ def test_join_change_is_model_wide(repo: DiffRepo) -> None:
     }
 
 
-def test_mixed_commit_with_consumers_updated(repo: DiffRepo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mixed_commit_with_consumers_updated(
+    repo: DiffRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = diff_states(read_state(repo.states["base"]), read_state(repo.states["mixed"]))
     stg, fct, dag = d.get("stg_orders"), d.get("fct_orders"), d.get("daily_revenue_report")
     assert stg is not None and fct is not None and dag is not None
@@ -173,7 +177,7 @@ def test_mixed_commit_with_consumers_updated(repo: DiffRepo, capsys: pytest.Capt
     assert rc == 0
     first = out.splitlines()[0]
     assert first.startswith("## :x: Lineage diff: 3 changed asset(s)")
-    assert "### :x: `stg_orders` — breaking (dbt_model, modified)" in out
+    assert "### :x: `stg_orders` — breaking (dbt\\_model, modified)" in out
     assert "| `order_total` → `total_amount` | renamed |" in out
 
 
@@ -243,9 +247,7 @@ def test_state_answers_equal_code_location_answers(
     assert from_location[4][0] == 1  # the impact query finds something breaking
 
 
-def test_git_refs_worktree_cache_and_working_tree(
-    repo: DiffRepo, tmp_path: Path
-) -> None:
+def test_git_refs_worktree_cache_and_working_tree(repo: DiffRepo, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     git(repo.path, "checkout", "-q", "rename_stg")
     try:
@@ -301,12 +303,22 @@ def test_bad_input_is_one_line_and_exit_2(
         "not inside a git repository": (tmp_path, ["--base", "main", "--head", str(base)]),
         "schema version 2": (
             tmp_path,
-            ["--base", str(_state_variant(base, tmp_path / "v2.json", schema_version=2)), "--head", str(base)],
+            [
+                "--base",
+                str(_state_variant(base, tmp_path / "v2.json", schema_version=2)),
+                "--head",
+                str(base),
+            ],
         ),
         "corrupt JSON": (tmp_path, ["--base", str(corrupt), "--head", str(base)]),
         "different": (
             tmp_path,
-            ["--base", str(_state_variant(base, tmp_path / "other.json", project="other.defs")), "--head", str(base)],
+            [
+                "--base",
+                str(_state_variant(base, tmp_path / "other.json", project="other.defs")),
+                "--head",
+                str(base),
+            ],
         ),
     }
     for needle, (cwd, argv) in cases.items():
