@@ -18,6 +18,9 @@ from dagster_lineage.impact.diff import diff_states
 from dagster_lineage.state.lineage_state import read_state
 from tests.integration.cli.diff_repo import DiffRepo, build_repo, cli, git
 
+# eleven real loads of the example code location (one per commit) take minutes on a busy machine
+pytestmark = pytest.mark.timeout(3600)
+
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> DiffRepo:
