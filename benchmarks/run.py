@@ -479,11 +479,16 @@ def _changed_postgres(
 
 
 def _timed(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run a whole process; return its wall time, exit code and output."""
+    """Run a whole process; return its wall and CPU (user + system) time, exit code and output."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "wall_seconds": time.perf_counter() - t0,
+        "cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "rc": proc.returncode,
         "stdout": proc.stdout,
         "stderr": proc.stderr[-1500:],
@@ -495,10 +500,12 @@ def _median_process(
 ) -> dict[str, Any]:
     runs = [_timed(argv, cwd=cwd, env=env) for _ in range(reps)]
     walls = [r["wall_seconds"] for r in runs]
-    log(f"{name}: {', '.join(f'{w:.2f}s' for w in walls)} (rc {runs[0]['rc']})")
+    cpus = [r["cpu_seconds"] for r in runs]
+    log(f"{name}: {', '.join(f'{w:.2f}s' for w in walls)} wall, {statistics.median(cpus):.2f}s CPU")
     return {
         "name": name,
         "wall_seconds": statistics.median(walls),
+        "cpu_seconds": statistics.median(cpus),
         "wall_seconds_all": walls,
         "rc": runs[0]["rc"],
         "stdout": runs[0]["stdout"],
