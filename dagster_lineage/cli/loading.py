@@ -22,13 +22,15 @@ import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dagster as dg
 import yaml
 
 from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.errors import DagsterLineageError, clip, redact
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 class CodeLocationError(DagsterLineageError):
@@ -116,6 +118,8 @@ def add_location_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _find_defs(module: Any, attribute: str | None, where: str) -> dg.Definitions:
+    import dagster as dg  # lazily: `--state` answers never import Dagster
+
     if attribute:
         obj = getattr(module, attribute, None)
         if obj is None:
