@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -201,7 +202,7 @@ def build_openlineage_sensors(
         client_factory: builds the OpenLineage client (default ``OpenLineageClient()``, configured
             from ``OPENLINEAGE_URL`` / ``OPENLINEAGE_CONFIG`` / ``openlineage.yml``).
         naming: dataset and job naming (default: :func:`openlineage_naming` of the code location's
-            specs and resources).
+            specs and resources); the specs' ``dagster/table_name`` complete its ``table_names``.
         monitor_all_code_locations: also report runs of other code locations (their assets'
             lineage is known only when they are in this one).
         minimum_interval_seconds: see ``run_status_sensor``.
@@ -232,7 +233,12 @@ def build_openlineage_sensors(
             except Exception:  # resources are only a naming hint
                 resources = {}
         records = records_from_specs(specs)
-        run_naming = naming or openlineage_naming(specs, resources=resources)
+        found = openlineage_naming(specs, resources=None if naming else resources)
+        run_naming = (
+            dataclasses.replace(naming, table_names={**found.table_names, **naming.table_names})
+            if naming is not None
+            else found
+        )
         events = run_events_for(
             context.instance,
             context.dagster_run,
