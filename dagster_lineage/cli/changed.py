@@ -105,7 +105,11 @@ def _row(c: AssetChange) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``changed``."""
-    from dagster_lineage.defs.changes import LineageSnapshot, changed_assets, last_successful_run
+    from dagster_lineage.defs.changed_assets import (
+        LineageSnapshot,
+        changed_assets,
+        last_successful_run,
+    )
 
     defs = load_definitions(args)
     snap = LineageSnapshot.from_definitions(defs)

@@ -103,14 +103,14 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from dagster_lineage.cli.loading import load_graph
     from dagster_lineage.impact.analysis import analyze_impact
-    from dagster_lineage.impact.changes import (
+    from dagster_lineage.impact.migration import load_migration
+    from dagster_lineage.impact.render import render_report
+    from dagster_lineage.impact.schema_changes import (
         SchemaChange,
         Severity,
         changes_from_flags,
         load_changes_file,
     )
-    from dagster_lineage.impact.migration import load_migration
-    from dagster_lineage.impact.render import render_report
 
     # parse every input before loading the code location: bad input fails fast
     changes: list[SchemaChange] = list(

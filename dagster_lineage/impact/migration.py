@@ -26,7 +26,7 @@ from pathlib import Path
 
 from dagster_lineage.core.model import AssetKeyPath, key_to_str
 from dagster_lineage.errors import ChangeSpecError, SqlParseError
-from dagster_lineage.impact.changes import (
+from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
     ColumnRenamed,

@@ -43,7 +43,7 @@ Examples:
     >>> from dagster_lineage.core.graph import LineageGraph
     >>> from dagster_lineage.core.model import AssetLineage
     >>> from dagster_lineage.impact.analysis import analyze_impact
-    >>> from dagster_lineage.impact.changes import TableDropped
+    >>> from dagster_lineage.impact.schema_changes import TableDropped
     >>> g = LineageGraph.from_records([AssetLineage(key=("raw",)), AssetLineage(key=("b",), upstream=(("raw",),))])
     >>> print(render_text(analyze_impact(g, "raw", [TableDropped()])).splitlines()[2])
     Risk level: MEDIUM
@@ -55,7 +55,7 @@ import json
 from enum import Enum
 
 from dagster_lineage.core.model import key_to_str
-from dagster_lineage.impact.analysis import ImpactedAsset, ImpactReport, Reference
+from dagster_lineage.impact.report import ImpactedAsset, ImpactReport, Reference
 
 
 class ReportFormat(str, Enum):
@@ -78,7 +78,7 @@ def render_report(report: ImpactReport, fmt: ReportFormat | str = ReportFormat.T
         >>> from dagster_lineage.core.graph import LineageGraph
         >>> from dagster_lineage.core.model import AssetLineage
         >>> from dagster_lineage.impact.analysis import analyze_impact
-        >>> from dagster_lineage.impact.changes import TableRenamed
+        >>> from dagster_lineage.impact.schema_changes import TableRenamed
         >>> g = LineageGraph.from_records([AssetLineage(key=("raw",))])
         >>> json.loads(render_report(analyze_impact(g, "raw", [TableRenamed("x")]), "json"))["risk_level"]
         'none'
@@ -98,7 +98,7 @@ def render_json(report: ImpactReport) -> str:
         >>> from dagster_lineage.core.graph import LineageGraph
         >>> from dagster_lineage.core.model import AssetLineage
         >>> from dagster_lineage.impact.analysis import analyze_impact
-        >>> from dagster_lineage.impact.changes import TableRenamed
+        >>> from dagster_lineage.impact.schema_changes import TableRenamed
         >>> g = LineageGraph.from_records([AssetLineage(key=("raw",))])
         >>> json.loads(render_json(analyze_impact(g, "raw", [TableRenamed("x")])))["schema_version"]
         1
@@ -133,7 +133,7 @@ def render_text(report: ImpactReport) -> str:
         >>> from dagster_lineage.core.graph import LineageGraph
         >>> from dagster_lineage.core.model import AssetLineage
         >>> from dagster_lineage.impact.analysis import analyze_impact
-        >>> from dagster_lineage.impact.changes import TableRenamed
+        >>> from dagster_lineage.impact.schema_changes import TableRenamed
         >>> g = LineageGraph.from_records([AssetLineage(key=("raw",))])
         >>> render_text(analyze_impact(g, "raw", [TableRenamed("x")])).splitlines()[0]
         'IMPACT ANALYSIS REPORT'
@@ -184,7 +184,7 @@ def render_markdown(report: ImpactReport) -> str:
         >>> from dagster_lineage.core.graph import LineageGraph
         >>> from dagster_lineage.core.model import AssetLineage
         >>> from dagster_lineage.impact.analysis import analyze_impact
-        >>> from dagster_lineage.impact.changes import TableRenamed
+        >>> from dagster_lineage.impact.schema_changes import TableRenamed
         >>> g = LineageGraph.from_records([AssetLineage(key=("raw",))])
         >>> render_markdown(analyze_impact(g, "raw", [TableRenamed("x")])).splitlines()[0]
         '## Impact analysis: `raw` — risk **NONE**'

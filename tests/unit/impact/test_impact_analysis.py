@@ -9,7 +9,7 @@ from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetLineage, AssetType, Clause, Unknown
 from dagster_lineage.errors import ChangeSpecError, UnknownAssetError, UnknownColumnError
 from dagster_lineage.impact.analysis import RiskLevel, Usage, analyze_impact
-from dagster_lineage.impact.changes import (
+from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
     ColumnRenamed,

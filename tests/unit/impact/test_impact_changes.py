@@ -5,7 +5,7 @@ import json
 import pytest
 
 from dagster_lineage.errors import ChangeSpecError
-from dagster_lineage.impact.changes import (
+from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
     ColumnRenamed,

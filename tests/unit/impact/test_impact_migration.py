@@ -8,8 +8,8 @@ from impact_story import story_graph
 
 from dagster_lineage.errors import ChangeSpecError, SqlParseError
 from dagster_lineage.impact.analysis import analyze_impact
-from dagster_lineage.impact.changes import change_from_dict
 from dagster_lineage.impact.migration import Migration, load_migration, parse_migration
+from dagster_lineage.impact.schema_changes import change_from_dict
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "impact" / "migrations"
 

@@ -5,8 +5,8 @@ import json
 from impact_story import story_graph
 
 from dagster_lineage.impact.analysis import REPORT_SCHEMA_VERSION, analyze_impact
-from dagster_lineage.impact.changes import ColumnDropped, ColumnRenamed
 from dagster_lineage.impact.render import render_json, render_markdown, render_report, render_text
+from dagster_lineage.impact.schema_changes import ColumnDropped, ColumnRenamed
 
 
 def story_report():

@@ -19,7 +19,7 @@ A file may also be a mapping ``{"asset": "raw_orders", "changes": [...]}`` namin
 Pure Python (PyYAML is imported lazily for YAML text); no Dagster import.
 
 Examples:
-    >>> from dagster_lineage.impact.changes import parse_changes
+    >>> from dagster_lineage.impact.schema_changes import parse_changes
     >>> changes = parse_changes('[{"type": "column_rename", "from": "a", "to": "b"}]')
     >>> changes[0].describe(), changes[0].destructive
     ('rename column a -> b', True)
