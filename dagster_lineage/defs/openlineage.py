@@ -26,8 +26,8 @@ import dagster as dg
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage
 from dagster_lineage.defs.metadata import record_from_metadata
+from dagster_lineage.defs.metadata_keys import ROW_COUNT_KEY, TABLE_NAME_KEY
 from dagster_lineage.exports.openlineage import (
-    TABLE_NAME_METADATA_KEY,
     AssetRun,
     OpenLineageNaming,
     build_run_events,
@@ -85,7 +85,7 @@ def openlineage_naming(
     """
     tables = {}
     for spec in specs:
-        name = _raw((spec.metadata or {}).get(TABLE_NAME_METADATA_KEY))
+        name = _raw((spec.metadata or {}).get(TABLE_NAME_KEY))
         if isinstance(name, str) and name:
             tables[tuple(spec.key.path)] = name
     if dataset_namespace is None and resources:
@@ -159,7 +159,7 @@ def run_events_for(
         if mat is None:
             continue
         key = tuple(mat.asset_key.path)
-        rows = _raw((mat.metadata or {}).get("dagster/row_count"))
+        rows = _raw((mat.metadata or {}).get(ROW_COUNT_KEY))
         assets[key] = AssetRun(
             key,
             succeeded=True,

@@ -361,7 +361,7 @@ def _impact_metadata(
     new: dict[str, str | None],
 ) -> dict[str, Any]:
     """The impact report of the schema change on the downstream assets (empty when unknown)."""
-    from dagster_lineage.defs.impact import _resolve_graph, report_metadata
+    from dagster_lineage.defs.impact import report_metadata, resolve_graph
     from dagster_lineage.impact.analysis import analyze_impact
     from dagster_lineage.impact.schema_diff import diff_schemas
 
@@ -369,7 +369,7 @@ def _impact_metadata(
     if not changes:
         return {}
     try:
-        graph = _resolve_graph(None, context)  # the code location's graph, else the job's
+        graph = resolve_graph(None, context)  # the code location's graph, else the job's
     except Exception as e:  # in-process runs may have no code location: say so, keep the check
         return {"impact_report": f"not analysed: no lineage graph in this run ({e})"}
     if key not in graph:

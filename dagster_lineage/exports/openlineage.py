@@ -103,9 +103,6 @@ INDIRECT_SUBTYPES: Mapping[Clause, str | None] = {
 }
 """Our clauses as OpenLineage ``INDIRECT`` subtypes (``None``: the spec has no subtype for it)."""
 
-TABLE_NAME_METADATA_KEY = "dagster/table_name"
-"""The Dagster metadata key naming an asset's table (dagster-dbt sets it from the relation)."""
-
 _TABLE_TYPES = (AssetType.TABLE, AssetType.DBT_SOURCE)
 
 

@@ -172,3 +172,35 @@ def test_scaffold_check_and_launch_the_dbt_component(
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "fct_orders.order_total <- stg_orders.order_total" in out.stdout
     assert "(identity)" in out.stdout
+
+
+def test_example_dg_project_checks_and_launches_end_to_end(tmp_path: Path) -> None:
+    """example_project/dg: `dg check defs`, then `dg launch --assets '*'` builds every asset."""
+    project = ROOT / "example_project" / "dg"
+    state = tmp_path / "state"
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = _env(None, home)
+    env.update(
+        DAGSTER_LINEAGE_EXAMPLE_STATE=str(state),
+        PYTHONPATH=f"{ROOT}{os.pathsep}{project}",  # the example and the dg project, importable
+    )
+    out = _dg(["check", "defs"], project, env)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    out = _dg(["launch", "--assets", "*"], project, env)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+    materialized = {
+        line.rsplit("Materialized value ", 1)[1].rstrip(".")
+        for line in (out.stdout + out.stderr).splitlines()
+        if "ASSET_MATERIALIZATION - Materialized value " in line
+    }
+    assert {
+        "raw_orders",
+        "stg_orders",
+        "fct_orders",
+        "daily_revenue_report",
+        "customer_ltv_model",
+    } <= materialized
+    with duckdb.connect(str(state / "warehouse.duckdb"), read_only=True) as conn:
+        assert conn.execute("select count(*) from main.daily_revenue").fetchone()[0] > 0
