@@ -59,6 +59,10 @@ from dagster_lineage.errors import StorageUnavailableError as StorageUnavailable
 from dagster_lineage.errors import UnknownAssetError as UnknownAssetError
 from dagster_lineage.errors import UnknownColumnError as UnknownColumnError
 
+# OpenLineage events (pure: no Dagster, no dbt)
+from dagster_lineage.exports.openlineage import OpenLineageNaming as OpenLineageNaming
+from dagster_lineage.exports.openlineage import build_openlineage_events as build_openlineage_events
+
 # Impact analysis (pure: no Dagster, no dbt)
 from dagster_lineage.impact import ColumnAdded as ColumnAdded
 from dagster_lineage.impact import ColumnDropped as ColumnDropped
@@ -86,6 +90,10 @@ from dagster_lineage.sql import statement_lineage as statement_lineage
 
 # Dagster-facing names: imported on first use (see ``__getattr__``)
 _LAZY: dict[str, str] = {
+    # Components for `dg` projects (the dagster_dg_cli.registry_modules entry point is this module)
+    "AirflowDagFolderComponent": "dagster_lineage.defs.components",
+    "DbtLineageProjectComponent": "dagster_lineage.defs.components",
+    "SparkJobsComponent": "dagster_lineage.defs.components",
     # dbt models as assets (on dagster-dbt)
     "DagsterDbtLineageTranslator": "dagster_lineage.defs.dbt",
     "build_dbt_exposure_specs": "dagster_lineage.defs.dbt",
@@ -121,6 +129,7 @@ _LAZY: dict[str, str] = {
     "last_successful_materializations": "dagster_lineage.defs.changed_assets",
     "last_successful_run": "dagster_lineage.defs.changed_assets",
     "build_code_change_sensor": "dagster_lineage.defs.sensors",
+    "build_openlineage_sensors": "dagster_lineage.defs.openlineage",
     "build_schema_drift_checks": "dagster_lineage.defs.schema_drift",
     # Impact analysis in Dagster: the job, the gate, the drift sensor
     "ImpactCheckConfig": "dagster_lineage.defs.impact",
@@ -144,6 +153,13 @@ if TYPE_CHECKING:
         last_successful_materializations as last_successful_materializations,
     )
     from dagster_lineage.defs.changed_assets import last_successful_run as last_successful_run
+    from dagster_lineage.defs.components import (
+        AirflowDagFolderComponent as AirflowDagFolderComponent,
+    )
+    from dagster_lineage.defs.components import (
+        DbtLineageProjectComponent as DbtLineageProjectComponent,
+    )
+    from dagster_lineage.defs.components import SparkJobsComponent as SparkJobsComponent
     from dagster_lineage.defs.dbt import DagsterDbtLineageTranslator as DagsterDbtLineageTranslator
     from dagster_lineage.defs.dbt import build_dbt_exposure_specs as build_dbt_exposure_specs
     from dagster_lineage.defs.dbt import build_dbt_lineage_specs as build_dbt_lineage_specs
@@ -168,6 +184,9 @@ if TYPE_CHECKING:
         build_schema_drift_impact_sensor as build_schema_drift_impact_sensor,
     )
     from dagster_lineage.defs.metadata import lineage_metadata as lineage_metadata
+    from dagster_lineage.defs.openlineage import (
+        build_openlineage_sensors as build_openlineage_sensors,
+    )
     from dagster_lineage.defs.recording import checksum_metadata as checksum_metadata
     from dagster_lineage.defs.schema_drift import (
         build_schema_drift_checks as build_schema_drift_checks,
@@ -205,6 +224,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AirflowDagFolderComponent",
     "AirflowLineageTranslator",
     "AirflowTranslatorSettings",
     "AssetLineage",
@@ -222,6 +242,7 @@ __all__ = [
     "ColumnTypeChanged",
     "DagsterDbtLineageTranslator",
     "DagsterLineageError",
+    "DbtLineageProjectComponent",
     "DbtLineageSettings",
     "DeclaredLineage",
     "Direction",
@@ -233,10 +254,12 @@ __all__ = [
     "IntegrationError",
     "LineageCycleError",
     "LineageGraph",
+    "OpenLineageNaming",
     "Reference",
     "RiskLevel",
     "Severity",
     "SparkJob",
+    "SparkJobsComponent",
     "SparkLineageSettings",
     "SparkLineageTranslator",
     "SparkSessionResource",
@@ -259,6 +282,8 @@ __all__ = [
     "build_file_model_assets",
     "build_impact_check_job",
     "build_impact_check_op",
+    "build_openlineage_events",
+    "build_openlineage_sensors",
     "build_schema_change_gate_checks",
     "build_schema_change_gate_job",
     "build_schema_drift_checks",

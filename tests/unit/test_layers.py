@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster_lineage
 
-PURE = ("core", "sql", "impact", "state")
+PURE = ("core", "sql", "impact", "state", "exports")
 
 
 def _pure_modules() -> list[str]:
@@ -62,12 +62,13 @@ RANK = {
     "errors": 0,
     "core": 1,
     "sql": 2,
-    "impact": 3,
     "state": 3,
-    "integrations": 4,
-    "defs": 5,
-    "cli": 6,
-    "__init__": 7,
+    "exports": 3,
+    "impact": 4,
+    "integrations": 5,
+    "defs": 6,
+    "cli": 7,
+    "__init__": 8,
 }
 # Third-party tools a layer must not import (at module level or inside a function).
 FORBIDDEN = {
@@ -75,6 +76,7 @@ FORBIDDEN = {
     "sql": {"dagster", "dagster_dbt", "dbt", "airflow", "pyspark"},
     "impact": {"dagster", "dagster_dbt", "dbt", "airflow", "pyspark"},
     "state": {"dagster", "dagster_dbt", "dbt", "airflow", "pyspark"},
+    "exports": {"dagster", "dagster_dbt", "dbt", "airflow", "pyspark"},
     "integrations": {"dagster", "dagster_dbt"},
 }
 
@@ -137,7 +139,11 @@ def test_the_layer_rule_flags_upward_and_tool_imports(tmp_path: Path) -> None:
     assert _violations(bad, "impact") == [
         "bad.py:3 (impact) imports dagster_lineage.defs.graph (defs)",
         "bad.py:4 (impact) imports dagster",
-        "bad.py:5 (impact) imports dagster_lineage.state (state)",
+    ]
+    assert _violations(bad, "exports") == [
+        "bad.py:3 (exports) imports dagster_lineage.defs.graph (defs)",
+        "bad.py:4 (exports) imports dagster",
+        "bad.py:5 (exports) imports dagster_lineage.state (state)",
     ]
     assert _violations(bad, "cli") == []
 
