@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from dagster_lineage.errors import DagsterLineageError
 
-_SUBCOMMANDS = ("graph", "changed", "impact")
+_SUBCOMMANDS = ("graph", "changed", "impact", "serve")
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

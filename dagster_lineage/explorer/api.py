@@ -1,0 +1,505 @@
+"""The lineage explorer's data: the JSON answers of its API, computed from one :class:`LineageGraph`.
+
+Pure Python over the lineage graph and the impact engine (no Dagster import), so that ``serve``
+(:mod:`dagster_lineage.explorer.server`), the static site (:mod:`dagster_lineage.explorer.site`) and
+any other tool answer the same questions with the same JSON:
+
+- :meth:`Explorer.index`: every asset with its type, kinds, owners and group (search, counts);
+- :meth:`Explorer.lineage`: a depth-limited neighbourhood of an asset, up, down or both, with the
+  assets' columns, and on request one column's upstream and downstream paths with edge kinds;
+- :meth:`Explorer.impact`: the impact report of a change list (the ``--changes`` form) or a
+  migration, as the exact JSON of ``dagster-lineage impact --format json``.
+
+Column edges carry a ``kind``: ``identity``, ``rename``, ``transformation`` or ``aggregation`` for
+values that flow into the column, and a clause (``filter``, ``join``, ``group``, ``window``, ...) with
+``indirect: true`` for columns that only shape it (``AssetLineage.indirect_deps`` and reads).
+
+Examples:
+    >>> from dagster_lineage.core.graph import LineageGraph
+    >>> from dagster_lineage.core.model import AssetLineage, ColumnDep, ColumnInfo, ColumnRef, EdgeKind
+    >>> g = LineageGraph.from_records([
+    ...     AssetLineage(key=("raw",), columns=(ColumnInfo("x"),)),
+    ...     AssetLineage(key=("b",), upstream=(("raw",),), columns=(ColumnInfo("y"),),
+    ...                  column_deps={"y": (ColumnDep(ColumnRef(("raw",), "x"), EdgeKind.RENAME),)}),
+    ... ])
+    >>> ex = Explorer(g)
+    >>> [a["key"] for a in ex.lineage("raw", direction="downstream")["assets"]]
+    ['b', 'raw']
+    >>> [(e["from"]["column"], e["to"]["column"], e["kind"]) for e in ex.column_lineage("b", "y")["edges"]]
+    [('x', 'y', 'rename')]
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from dagster_lineage.core.graph import ColumnPath, Direction, LineageGraph
+from dagster_lineage.core.model import (
+    AssetKeyPath,
+    AssetLineage,
+    ColumnRead,
+    ColumnRef,
+    EdgeKind,
+    key_to_str,
+)
+from dagster_lineage.errors import (
+    ChangeSpecError,
+    DagsterLineageError,
+    UnknownAssetError,
+    UnknownColumnError,
+)
+
+SCHEMA_VERSION = 1
+DEFAULT_DEPTH = 2
+MAX_DEPTH = 50
+DEFAULT_LIMIT = 250
+"""At most this many assets in one neighbourhood answer (the nearest levels first)."""
+
+SMALL_GRAPH = 150
+"""A graph with at most this many assets opens whole; a larger one opens on a neighbourhood."""
+
+
+class ApiError(DagsterLineageError):
+    """A bad request to the explorer's API: an HTTP status and one line saying what to fix.
+
+    Examples:
+        >>> ApiError(400, "depth must be an integer").status
+        400
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _key_dict(ref: ColumnRef) -> dict[str, str]:
+    return {"asset": key_to_str(ref.asset), "column": ref.column}
+
+
+def _path_dict(direction: str, path: ColumnPath) -> dict[str, Any]:
+    """One column path, in the shape of ``dagster-lineage graph --column --format json``."""
+    return {
+        "direction": direction,
+        "path": [s.display() for s in path.steps],
+        "steps": [_key_dict(s) for s in path.steps],
+        "kind": path.kind.value,
+        "clause": path.clause.value if path.clause else None,
+    }
+
+
+class Explorer:
+    """Answers the explorer's questions about one lineage graph (immutable once built).
+
+    Args:
+        graph: the lineage graph.
+        kinds: Dagster kinds per asset (``dbt``, ``duckdb``, ``airflow``, ...), when known.
+        groups: Dagster group name per asset, when known.
+        dagster_url: base URL of the Dagster UI; each asset then links to its page there.
+        title: the page title.
+
+    Examples:
+        >>> from dagster_lineage.core.model import AssetLineage
+        >>> ex = Explorer(LineageGraph.from_records([AssetLineage(key=("a",))]), kinds={("a",): ("dbt",)})
+        >>> ex.index()["assets"][0]["kinds"]
+        ['dbt']
+    """
+
+    def __init__(
+        self,
+        graph: LineageGraph,
+        *,
+        kinds: Mapping[AssetKeyPath, Iterable[str]] | None = None,
+        groups: Mapping[AssetKeyPath, str] | None = None,
+        dagster_url: str | None = None,
+        title: str = "dagster-lineage explorer",
+    ) -> None:
+        self.graph = graph
+        self._kinds = {k: tuple(sorted(v)) for k, v in (kinds or {}).items()}
+        self._groups = dict(groups or {})
+        self.dagster_url = dagster_url.rstrip("/") if dagster_url else None
+        self.title = title
+        self._indirect_consumers: dict[ColumnRef, list[tuple[AssetKeyPath, str, ColumnRead]]] = {}
+        for rec in graph.records():
+            for out_col, reads in rec.indirect_deps.items():
+                for r in reads:
+                    self._indirect_consumers.setdefault(_norm(r.upstream), []).append(
+                        (rec.key, out_col, r)
+                    )
+
+    # --- lookup -----------------------------------------------------------------------------
+
+    def resolve(self, name: str) -> AssetKeyPath:
+        """The key of ``name`` (``a/b`` or its last part); :class:`ApiError` 404 when unknown."""
+        try:
+            return self.graph.resolve(name)
+        except UnknownAssetError as e:
+            raise ApiError(404, str(e)) from None
+
+    def dagster_link(self, key: AssetKeyPath) -> str | None:
+        """The asset's page in the Dagster UI, when its base URL is configured.
+
+        Examples:
+            >>> from dagster_lineage.core.model import AssetLineage
+            >>> g = LineageGraph.from_records([AssetLineage(key=("a", "b"))])
+            >>> Explorer(g, dagster_url="http://localhost:3000/").dagster_link(("a", "b"))
+            'http://localhost:3000/assets/a/b'
+        """
+        if not self.dagster_url:
+            return None
+        return f"{self.dagster_url}/assets/{'/'.join(key)}"
+
+    def summary(self, key: AssetKeyPath) -> dict[str, Any]:
+        """The short form of one asset (what the index and search show)."""
+        rec = self.graph.get(key)
+        return {
+            "key": key_to_str(key),
+            "name": key[-1] if key else "",
+            "asset_type": rec.asset_type.value,
+            "kinds": list(self._kinds.get(key, ())),
+            "owners": sorted(set(rec.owners)),
+            "group": self._groups.get(key),
+            "n_columns": len(rec.columns),
+            "n_parents": len(self.graph.parents(key)),
+            "n_children": len(self.graph.children(key)),
+        }
+
+    def detail(self, key: AssetKeyPath) -> dict[str, Any]:
+        """One asset with its columns (types, descriptions, sources by kind, indirect inputs)."""
+        rec = self.graph.get(key)
+        deps = {c.lower(): v for c, v in rec.column_deps.items()}
+        indirect = {c.lower(): v for c, v in rec.indirect_deps.items()}
+        columns = [
+            {
+                "name": c.name,
+                "data_type": c.data_type,
+                "description": c.description,
+                "sources": [
+                    {**_key_dict(d.upstream), "kind": d.kind.value}
+                    for d in sorted(set(deps.get(c.name.lower(), ())))
+                ],
+                "indirect": [
+                    {**_key_dict(r.upstream), "kind": r.clause.value}
+                    for r in sorted(set(indirect.get(c.name.lower(), ())))
+                ],
+            }
+            for c in rec.columns
+        ]
+        return {
+            **self.summary(key),
+            "description": rec.description,
+            "source_ref": rec.source_ref,
+            "code_checksum": rec.code_checksum,
+            "tags": dict(sorted(rec.tags.items())),
+            "contract_enforced": rec.contract_enforced,
+            "columns": columns,
+            "reads": [
+                {**_key_dict(r.upstream), "kind": r.clause.value} for r in sorted(set(rec.reads))
+            ],
+            "unknowns": [
+                {"column": u.column, "reason": u.reason} for u in sorted(set(rec.unknowns))
+            ],
+            "parents": [key_to_str(k) for k in self.graph.parents(key)],
+            "children": [key_to_str(k) for k in self.graph.children(key)],
+            "dagster_url": self.dagster_link(key),
+        }
+
+    # --- the API ----------------------------------------------------------------------------
+
+    def index(self) -> dict[str, Any]:
+        """Every asset's summary, plus where the page opens (``start``, ``start_depth``)."""
+        keys = self.graph.keys
+        start, depth = self._start()
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "title": self.title,
+            "dagster_url": self.dagster_url,
+            "n_assets": len(keys),
+            "start": key_to_str(start) if start else None,
+            "start_depth": depth,
+            "assets": [self.summary(k) for k in keys],
+        }
+
+    def _start(self) -> tuple[AssetKeyPath | None, int | None]:
+        keys = self.graph.keys
+        if not keys:
+            return None, None
+        if len(keys) <= SMALL_GRAPH:
+            # the asset that reaches the most others; the whole graph around it (all levels)
+            def reach(k: AssetKeyPath) -> int:
+                return len(self.graph.upstream_keys(k)) + len(self.graph.downstream_keys(k))
+
+            return max(keys, key=lambda k: (reach(k), tuple(-ord(c) for c in key_to_str(k)))), None
+
+        # a large graph: the most connected asset, a small neighbourhood around it
+        def degree(k: AssetKeyPath) -> int:
+            return len(self.graph.parents(k)) + len(self.graph.children(k))
+
+        return max(keys, key=lambda k: (degree(k), key_to_str(k))), 1
+
+    def lineage(
+        self,
+        asset: str | AssetKeyPath,
+        *,
+        direction: Direction | str = Direction.BOTH,
+        depth: int | None = DEFAULT_DEPTH,
+        column: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> dict[str, Any]:
+        """The neighbourhood of ``asset``: its assets (with columns) and the table edges among them.
+
+        Args:
+            asset: the asset (``a/b``, its last key part, or a key path).
+            direction: ``upstream``, ``downstream`` or ``both``.
+            depth: levels to follow (``None``: all).
+            column: also trace this column of ``asset`` (its paths join the answer's assets).
+            limit: at most this many assets; nearer levels come first and ``truncated`` says so.
+
+        Each asset carries ``hidden_parents`` / ``hidden_children``: neighbours not in the answer,
+        which the page offers to expand.
+        """
+        key = asset if isinstance(asset, tuple) else self.resolve(asset)
+        direction = Direction(direction)
+        steps = []
+        if direction in (Direction.UPSTREAM, Direction.BOTH):
+            steps.append(self.graph.parents)
+        if direction in (Direction.DOWNSTREAM, Direction.BOTH):
+            steps.append(self.graph.children)
+        seen: dict[AssetKeyPath, int] = {key: 0}
+        truncated = False
+        for step in steps:
+            queue: deque[tuple[AssetKeyPath, int]] = deque([(key, 0)])
+            visited = {key}
+            while queue:
+                k, d = queue.popleft()
+                if depth is not None and d >= depth:
+                    continue
+                for nxt in step(k):
+                    if nxt in visited:
+                        continue
+                    visited.add(nxt)
+                    if nxt not in seen:
+                        if len(seen) >= limit:
+                            truncated = True
+                            continue
+                        seen[nxt] = d + 1
+                    queue.append((nxt, d + 1))
+        out: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "root": key_to_str(key),
+            "direction": direction.value,
+            "depth": depth,
+            "truncated": truncated,
+        }
+        if column is not None:
+            col = self.column_lineage(key, column)
+            for e in col["edges"]:
+                for end in (e["from"], e["to"]):
+                    seen.setdefault(self.graph.resolve(end["asset"]), -1)
+            out["column"] = col
+        included = set(seen)
+        assets = []
+        for k in sorted(included):
+            info = self.detail(k)
+            info["distance"] = seen[k] if seen[k] >= 0 else None
+            info["hidden_parents"] = sum(1 for p in self.graph.parents(k) if p not in included)
+            info["hidden_children"] = sum(1 for c in self.graph.children(k) if c not in included)
+            assets.append(info)
+        out["assets"] = assets
+        out["edges"] = [
+            {"from": key_to_str(p), "to": key_to_str(k)}
+            for k in sorted(included)
+            for p in self.graph.parents(k)
+            if p in included
+        ]
+        return out
+
+    def column_lineage(self, asset: str | AssetKeyPath, column: str) -> dict[str, Any]:
+        """Every upstream and downstream path of one column, and the column edges they are made of.
+
+        ``edges`` are single hops ``{"from", "to", "kind", "indirect", "direction"}``: direct hops
+        carry an :class:`~dagster_lineage.core.model.EdgeKind`, indirect ones (a column that only
+        filters, joins, groups or orders by window the other) the clause; a read of a whole asset
+        ends at the column ``*``.
+        """
+        key = asset if isinstance(asset, tuple) else self.resolve(asset)
+        try:
+            ref = self.graph.resolve_column(key, column)
+        except DagsterLineageError as e:
+            raise ApiError(404, str(e)) from None
+        up = self.graph.column_upstream(ref)
+        down = self.graph.column_downstream(ref)
+        edges: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+        def add(a: ColumnRef, b: ColumnRef, kind: str, indirect: bool, direction: str) -> None:
+            sig = (_norm(a), _norm(b), kind)
+            if sig not in edges:
+                edges[sig] = {
+                    "from": _key_dict(a),
+                    "to": _key_dict(b),
+                    "kind": kind,
+                    "indirect": indirect,
+                    "direction": direction,
+                }
+
+        up_cols = {_norm(ref): ref}
+        for p in up:
+            for child, parent in zip(p.steps, p.steps[1:]):
+                add(parent, child, self._hop_kind(child, parent), False, "upstream")
+                up_cols[_norm(parent)] = parent
+        for c in up_cols.values():
+            rec = self.graph.get(c.asset) if c.asset in self.graph else None
+            if rec is None:
+                continue
+            for r in _indirect_of(rec, c.column):
+                add(r.upstream, c, r.clause.value, True, "upstream")
+        root_rec = self.graph.get(key)
+        if not root_rec.indirect_deps:  # no per-column attribution: the asset's reads shape it
+            for r in root_rec.reads:
+                add(r.upstream, ColumnRef(key, "*"), r.clause.value, True, "upstream")
+
+        down_cols = {_norm(ref): ref}
+        for p in down:
+            for parent, child in zip(p.steps, p.steps[1:]):
+                if child.column == "*":
+                    clause = p.clause.value if p.clause else "select"
+                    if not self._has_indirect(parent, child.asset, clause):
+                        add(parent, child, clause, True, "downstream")
+                else:
+                    add(parent, child, self._hop_kind(child, parent), False, "downstream")
+                    down_cols[_norm(child)] = child
+        for c in down_cols.values():
+            for consumer, out_col, r in self._indirect_consumers.get(_norm(c), ()):
+                add(c, ColumnRef(consumer, out_col), r.clause.value, True, "downstream")
+        return {
+            "column": _key_dict(ref),
+            "upstream": [_path_dict("upstream", p) for p in up],
+            "downstream": [_path_dict("downstream", p) for p in down],
+            "edges": list(edges.values()),
+        }
+
+    def _hop_kind(self, child: ColumnRef, parent: ColumnRef) -> str:
+        rec = self.graph.get(child.asset)
+        low = child.column.lower()
+        for col, deps in rec.column_deps.items():
+            if col.lower() == low:
+                for d in deps:
+                    if _norm(d.upstream) == _norm(parent):
+                        return d.kind.value
+        return EdgeKind.TRANSFORMATION.value
+
+    def _has_indirect(self, parent: ColumnRef, consumer: AssetKeyPath, clause: str) -> bool:
+        return any(
+            k == consumer and r.clause.value == clause
+            for k, _c, r in self._indirect_consumers.get(_norm(parent), ())
+        )
+
+    def impact(self, body: Any) -> str:
+        """The impact report of a change request, as ``dagster-lineage impact --format json`` prints it.
+
+        ``body`` is the ``--changes`` file form, ``{"asset": "raw_orders", "changes": [...]}``,
+        and/or a migration: ``{"sql": "ALTER TABLE ...", "dialect": "postgres"}`` (its changes to
+        the asset are added after the listed ones, as the CLI does with ``--sql``).
+
+        Raises:
+            ApiError: 400 for a malformed request or change, 404 for an unknown asset or column.
+
+        Examples:
+            >>> import json
+            >>> from dagster_lineage.core.model import AssetLineage, ColumnInfo
+            >>> g = LineageGraph.from_records([AssetLineage(key=("raw",), columns=(ColumnInfo("a"),))])
+            >>> json.loads(Explorer(g).impact({"asset": "raw", "changes": [{"type": "column_drop", "column": "a"}]}))["severity"]
+            'none'
+        """
+        from dagster_lineage.impact.analysis import analyze_impact
+        from dagster_lineage.impact.changes import SchemaChange, changes_from_data
+        from dagster_lineage.impact.migration import parse_migration
+        from dagster_lineage.impact.render import render_json
+
+        if not isinstance(body, Mapping):
+            raise ApiError(400, 'expected a JSON object {"asset": ..., "changes": [...]}')
+        extra = sorted(set(body) - {"asset", "changes", "sql", "dialect"})
+        if extra:
+            raise ApiError(
+                400, f"unexpected field(s) {', '.join(extra)}; use asset, changes, sql, dialect"
+            )
+        asset, sql = body.get("asset"), body.get("sql")
+        if asset is not None and not isinstance(asset, str):
+            raise ApiError(400, "'asset' must be a string")
+        if sql is not None and (not isinstance(sql, str) or not sql.strip()):
+            raise ApiError(400, "'sql' must be a non-empty string")
+        try:
+            changes: list[SchemaChange] = (
+                list(changes_from_data(body["changes"])) if body.get("changes") else []
+            )
+            migration = parse_migration(sql, dialect=body.get("dialect") or None) if sql else None
+            if not changes and migration is None:
+                raise ChangeSpecError(
+                    "no changes given", hint='{"changes": [...]} or {"sql": "ALTER TABLE ..."}'
+                )
+            if asset is None:
+                if migration is None or len(migration.tables) != 1:
+                    raise ApiError(400, "name the changed asset: 'asset' is missing")
+                try:
+                    key = self.graph.resolve(migration.tables[0])
+                except UnknownAssetError:
+                    key = self.graph.resolve(migration.tables[0].split(".")[-1])
+            else:
+                key = self.graph.resolve(asset)
+            if migration is not None:
+                changes += migration.changes_for(key)
+            return render_json(analyze_impact(self.graph, key, changes))
+        except ApiError:
+            raise
+        except UnknownAssetError as e:
+            raise ApiError(404, str(e)) from None
+        except DagsterLineageError as e:
+            raise ApiError(404 if isinstance(e, UnknownColumnError) else 400, str(e)) from None
+
+
+def _norm(ref: ColumnRef) -> ColumnRef:
+    return ColumnRef(ref.asset, ref.column.lower())
+
+
+def _indirect_of(rec: AssetLineage, column: str) -> tuple[ColumnRead, ...]:
+    low = column.lower()
+    return next((v for k, v in rec.indirect_deps.items() if k.lower() == low), ())
+
+
+def parse_depth(text: str | None, default: int | None = DEFAULT_DEPTH) -> int | None:
+    """Parse the ``depth`` query parameter (``all`` or empty for every level).
+
+    Examples:
+        >>> parse_depth("3"), parse_depth("all"), parse_depth(None)
+        (3, None, 2)
+    """
+    if text is None:
+        return default
+    if text.strip().lower() in ("", "all"):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ApiError(400, f"depth must be a whole number or 'all', got '{text}'") from None
+    if value < 0 or value > MAX_DEPTH:
+        raise ApiError(400, f"depth must be between 0 and {MAX_DEPTH}, got {value}")
+    return value
+
+
+def parse_direction(text: str | None) -> Direction:
+    """Parse the ``direction`` query parameter (default ``both``).
+
+    Examples:
+        >>> parse_direction("upstream").value
+        'upstream'
+    """
+    if text is None:
+        return Direction.BOTH
+    try:
+        return Direction(text.strip().lower())
+    except ValueError:
+        raise ApiError(
+            400, f"direction must be upstream, downstream or both, got '{text}'"
+        ) from None
