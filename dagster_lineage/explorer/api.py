@@ -121,6 +121,9 @@ class Explorer:
         self._groups = dict(groups or {})
         self.dagster_url = dagster_url.rstrip("/") if dagster_url else None
         self.title = title
+        graph.column_consumers(
+            ColumnRef((), "")
+        )  # build the column index now, not on the first click
         self._indirect_consumers: dict[ColumnRef, list[tuple[AssetKeyPath, str, ColumnRead]]] = {}
         for rec in graph.records():
             for out_col, reads in rec.indirect_deps.items():
@@ -379,6 +382,50 @@ class Explorer:
             "downstream": [_path_dict("downstream", p) for p in down],
             "edges": list(edges.values()),
         }
+
+    def consumers(self, key: AssetKeyPath) -> dict[str, list[dict[str, Any]]]:
+        """Per column of ``key``, its direct downstream uses: one hop of :meth:`column_lineage`.
+
+        Each use is ``{"asset", "column", "kind", "indirect"}``; a read without a per-column
+        attribution has the column ``*`` (the static site walks these to trace a column).
+        """
+        out: dict[str, list[dict[str, Any]]] = {}
+        for c in self.graph.get(key).columns:
+            ref = ColumnRef(key, c.name)
+            uses = []
+            for use in self.graph.column_consumers(ref):
+                if use.kind is not None and use.output_column is not None:
+                    uses.append(
+                        {
+                            "asset": key_to_str(use.asset),
+                            "column": use.output_column,
+                            "kind": use.kind.value,
+                            "indirect": False,
+                        }
+                    )
+                elif use.clause is not None and not self._has_indirect(
+                    ref, use.asset, use.clause.value
+                ):
+                    uses.append(
+                        {
+                            "asset": key_to_str(use.asset),
+                            "column": "*",
+                            "kind": use.clause.value,
+                            "indirect": True,
+                        }
+                    )
+            for consumer, out_col, r in self._indirect_consumers.get(_norm(ref), ()):
+                uses.append(
+                    {
+                        "asset": key_to_str(consumer),
+                        "column": out_col,
+                        "kind": r.clause.value,
+                        "indirect": True,
+                    }
+                )
+            if uses:
+                out[c.name] = uses
+        return out
 
     def _hop_kind(self, child: ColumnRef, parent: ColumnRef) -> str:
         rec = self.graph.get(child.asset)

@@ -5,11 +5,13 @@ that it also opens from ``file://`` (browsers refuse ``fetch`` there)::
 
     DIR/index.html, DIR/config.js, DIR/static/...   the page and its vendored JavaScript and CSS
     DIR/data/index.js                                 every asset (Explorer.index), with an id
-    DIR/data/a/<id>.js                                one asset with its columns and, per column,
-                                                      its upstream and downstream paths
+    DIR/data/a/<id>.js                                one asset with its columns (their sources by
+                                                      kind) and, per column, its direct consumers
 
-Impact simulation needs the analysis engine, so the static page shows the equivalent
-``dagster-lineage impact`` command instead.
+The page traces a column by walking those files one hop at a time (each is loaded when first
+needed), so the site stays small and opens fast at thousands of models; the hops are the ones
+:meth:`~dagster_lineage.explorer.api.Explorer.column_lineage` returns. Impact simulation needs the
+analysis engine, so the static page shows the equivalent ``dagster-lineage impact`` command.
 
 Examples:
     >>> import tempfile, pathlib
@@ -66,11 +68,7 @@ def write_site(explorer: Explorer, out: str | Path) -> dict[str, int]:
     graph = explorer.graph
     for i, key in enumerate(graph.keys):
         assert key_to_str(key) == index["assets"][i]["key"]
-        rec = graph.get(key)
-        payload = {
-            "detail": explorer.detail(key),
-            "columns": {c.name: explorer.column_lineage(key, c.name) for c in rec.columns},
-        }
+        payload = {"detail": explorer.detail(key), "consumers": explorer.consumers(key)}
         (data / "a" / f"{i}.js").write_text(_script(f"a/{i}", payload))
         files += 1
     return {"assets": len(index["assets"]), "files": files}

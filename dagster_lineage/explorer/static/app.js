@@ -37,8 +37,8 @@
     }
   }
 
-  /* The static site: data/index.js and one data/a/<id>.js per asset, loaded as scripts (so the
-     site also works from file://). Each asset file holds the asset and its columns' lineage. */
+  /* The static site: data/index.js and one data/a/<id>.js per asset, loaded as scripts (so the site
+     also opens from a local folder). Each asset file holds the asset and its columns' lineage. */
   class StaticSource {
     constructor() {
       this.waiting = new Map();
@@ -90,9 +90,7 @@
       }
       const out = { root: key, direction, depth, truncated: false };
       if (column) {
-        const n = await this.node(key);
-        const col = n.columns[column] || Object.entries(n.columns).find(([c]) => c.toLowerCase() === column.toLowerCase())?.[1];
-        if (!col) throw new Error(`${key} has no column ${column}`);
+        const col = await this.columnLineage(key, column);
         out.column = col;
         for (const e of col.edges) for (const end of [e.from, e.to]) if (!seen.has(end.asset)) seen.set(end.asset, null);
       }
@@ -106,6 +104,82 @@
       out.edges = [];
       for (const n of details) for (const p of n.detail.parents) if (seen.has(p)) out.edges.push({ from: p, to: n.detail.key });
       return out;
+    }
+    /* The hops of Explorer.column_lineage, walked over the asset files: sources upstream,
+       consumers downstream; indirect hops end a path. */
+    async columnLineage(key, column) {
+      const low = (s) => s.toLowerCase();
+      const root = await this.node(key);
+      const info = root.detail.columns.find((c) => low(c.name) === low(column));
+      if (!info) throw new Error(`${key} has no column ${column}`);
+      const edges = [], sig = new Set(), upPaths = [], downPaths = [];
+      const add = (from, to, kind, indirect, direction) => {
+        const k = `${from.asset}.${low(from.column)}|${to.asset}.${low(to.column)}|${kind}`;
+        if (!sig.has(k)) { sig.add(k); edges.push({ from, to, kind, indirect, direction }); }
+      };
+      const ORDER = ["identity", "rename", "transformation", "aggregation"];
+      const fold = (a, b) => ORDER[Math.max(ORDER.indexOf(a), ORDER.indexOf(b))];
+      const start = { asset: key, column: info.name };
+      // upstream
+      let queue = [{ ref: start, path: [start], kind: "identity" }];
+      const seenUp = new Set();
+      const upCols = [start];
+      while (queue.length) {
+        const next = [];
+        for (const item of queue) {
+          const n = await this.node(item.ref.asset).catch(() => null);
+          const c = n && n.detail.columns.find((x) => low(x.name) === low(item.ref.column));
+          if (!c) continue;
+          for (const s of c.sources) {
+            const up = { asset: s.asset, column: s.column };
+            const id = `${up.asset}.${low(up.column)}`;
+            if (seenUp.has(id)) continue;
+            seenUp.add(id);
+            add(up, item.ref, s.kind, false, "upstream");
+            const p = { ref: up, path: item.path.concat([up]), kind: fold(item.kind, s.kind) };
+            upPaths.push(p); upCols.push(up); next.push(p);
+          }
+        }
+        queue = next;
+      }
+      for (const ref of upCols) {
+        const n = await this.node(ref.asset).catch(() => null);
+        const c = n && n.detail.columns.find((x) => low(x.name) === low(ref.column));
+        if (c) for (const r of c.indirect) add({ asset: r.asset, column: r.column }, ref, r.kind, true, "upstream");
+      }
+      if (root.detail.columns.every((c) => !c.indirect.length)) {
+        for (const r of root.detail.reads) add({ asset: r.asset, column: r.column }, { asset: key, column: "*" }, r.kind, true, "upstream");
+      }
+      // downstream
+      queue = [{ ref: start, path: [start], kind: "identity" }];
+      const seenDown = new Set();
+      while (queue.length) {
+        const next = [];
+        for (const item of queue) {
+          const n = await this.node(item.ref.asset).catch(() => null);
+          if (!n) continue;
+          const uses = Object.entries(n.consumers).find(([c]) => low(c) === low(item.ref.column))?.[1] || [];
+          for (const u of uses) {
+            const to = { asset: u.asset, column: u.column };
+            if (item.path.some((p) => p.asset === u.asset)) continue;
+            add(item.ref, to, u.kind, u.indirect, "downstream");
+            if (u.indirect) {
+              if (u.column === "*") downPaths.push({ ref: to, path: item.path.concat([to]), kind: item.kind, clause: u.kind });
+              continue;
+            }
+            const id = `${to.asset}.${low(to.column)}`;
+            const p = { ref: to, path: item.path.concat([to]), kind: fold(item.kind, u.kind) };
+            if (seenDown.has(id)) continue;
+            seenDown.add(id); downPaths.push(p); next.push(p);
+          }
+        }
+        queue = next;
+      }
+      const shape = (direction) => (p) => ({
+        direction, path: p.path.map((s) => `${s.asset}.${s.column}`), steps: p.path,
+        kind: p.kind, clause: p.clause || null,
+      });
+      return { column: start, upstream: upPaths.map(shape("upstream")), downstream: downPaths.map(shape("downstream")), edges };
     }
     impact() { return Promise.reject(new Error("the static site has no analysis engine")); }
   }
