@@ -34,7 +34,12 @@ from typing import Any
 import dagster as dg
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnInfo, key_to_str
-from dagster_lineage.defs.metadata import CODE_CHECKSUM_KEY, COLUMN_SCHEMA_KEY
+from dagster_lineage.defs.metadata import (
+    CODE_CHECKSUM_KEY,
+    COLUMN_LINEAGE_KEY,
+    COLUMN_SCHEMA_KEY,
+    column_lineage,
+)
 from dagster_lineage.errors import StorageUnavailableError
 from dagster_lineage.state.checksums import (
     ParentState,
@@ -386,6 +391,10 @@ def checksum_metadata(
         )
     if record.columns:
         md[DECLARED_SCHEMA_CHECKSUM_KEY] = schema_checksum(record.columns)
+    if record.columns or any(record.column_deps.values()):
+        # Dagster reads column lineage from the latest materialization, not the definition (a
+        # source's columns have no upstream: its lineage is rightly empty)
+        md[COLUMN_LINEAGE_KEY] = column_lineage(record)
 
     inst = instance if instance is not None else getattr(context, "instance", None)
     given = dict(parent_states or {})
