@@ -84,8 +84,10 @@ def _md_cell(text: str) -> str:
 
 
 def column_lineage_markdown(rec: AssetLineage) -> str | None:
-    """A Markdown table, one row per output column: its sources with the edge kind and the columns
-    that only shape it (filter, join, group, window); then the columns only read. (The types are in
+    """The Markdown "Column lineage" table that open-source Dagster renders on the definition.
+
+    One row per output column: its sources with the edge kind and the columns that only shape it
+    (filter, join, group, window); then the columns only read. (The types are in
     ``dagster/column_schema``, which the UI shows as the Columns table.)
 
     ``None`` when the record has no columns and no reads.
