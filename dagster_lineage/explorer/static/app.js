@@ -627,7 +627,7 @@
       const answers = await Promise.all(missing.map((k) => source.lineage(k, "both", 0)));
       for (const ans of answers) merge(ans, false);
       drawReport(report);
-      render(false);
+      render(missing.length > 0);  // refit when the blast radius brought new assets in
     } catch (e) {
       S.impact = null;
       fill(out, el("p", { class: "error-line", id: "impact-error" }, String(e.message || e)));
