@@ -80,7 +80,9 @@ def column_lineage(rec: AssetLineage) -> dg.TableColumnLineage:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    if "|" in text or "\n" in text:
+        return text.replace("|", "\\|").replace("\n", " ")
+    return text
 
 
 def column_lineage_markdown(rec: AssetLineage) -> str | None:
@@ -103,24 +105,43 @@ def column_lineage_markdown(rec: AssetLineage) -> str | None:
     """
     if not rec.columns and not rec.reads:
         return None
-    deps = {c.lower(): v for c, v in rec.column_deps.items()}
-    indirect = {c.lower(): v for c, v in rec.indirect_deps.items()}
+    # plain tuples and one escape per cell: this runs for every asset at every definitions load
+    deps = {c.lower(): v for c, v in rec.column_deps.items() if v}
+    indirect = {c.lower(): v for c, v in rec.indirect_deps.items() if v}
     lines = []
     if rec.columns:
         lines += ["| Column | From | Shaped by |", "| --- | --- | --- |"]
         for c in rec.columns:
-            src = ", ".join(
-                f"`{_md_cell(d.upstream.display())}` ({d.kind.value})"
-                for d in _sorted_unique(deps.get(c.name.lower(), ()))
+            low = c.name.lower()
+            ds = deps.get(low)
+            src = (
+                ", ".join(
+                    f"`{a}.{col}` ({k})"
+                    for a, col, k in sorted(
+                        {("/".join(d.upstream.asset), d.upstream.column, d.kind.value) for d in ds}
+                    )
+                )
+                if ds
+                else "–"
             )
-            shaped = ", ".join(
-                f"`{_md_cell(r.upstream.display())}` ({r.clause.value})"
-                for r in sorted(set(indirect.get(c.name.lower(), ())))
+            rs = indirect.get(low)
+            shaped = (
+                ", ".join(
+                    f"`{a}.{col}` ({k})"
+                    for a, col, k in sorted(
+                        {("/".join(r.upstream.asset), r.upstream.column, r.clause.value) for r in rs}
+                    )
+                )
+                if rs
+                else "–"
             )
-            lines.append(f"| `{_md_cell(c.name)}` | {src or '–'} | {shaped or '–'} |")
+            lines.append(f"| `{_md_cell(c.name)}` | {_md_cell(src)} | {_md_cell(shaped)} |")
     if rec.reads:
         reads = ", ".join(
-            f"`{_md_cell(r.upstream.display())}` ({r.clause.value})" for r in sorted(set(rec.reads))
+            f"`{a}.{col}` ({k})"
+            for a, col, k in sorted(
+                {("/".join(r.upstream.asset), r.upstream.column, r.clause.value) for r in rec.reads}
+            )
         )
         lines += ["", f"Columns only read: {reads}"]
     return "\n".join(lines)
