@@ -109,12 +109,14 @@ def _dagster_url(args: argparse.Namespace) -> str | None:
 
 
 def _load(args: argparse.Namespace) -> Explorer:
-    from dagster_lineage.cli.impact import _stdout_to_stderr
-    from dagster_lineage.cli.loading import load_definitions
+    from dagster_lineage.cli.loading import load_location
 
     url = _dagster_url(args)
-    with _stdout_to_stderr():  # loading may log (dbt compile, Airflow): keep stdout ours
-        return explorer_from_definitions(load_definitions(args), dagster_url=url)
+    # stdout to stderr meanwhile (dbt compile, Airflow log), every load error as one line
+    explorer: Explorer = load_location(
+        args, lambda defs: explorer_from_definitions(defs, dagster_url=url)
+    )
+    return explorer
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -23,21 +23,17 @@ from typing import Any
 import dagster as dg
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnDep, key_to_str
-
-COLUMN_SCHEMA_KEY = "dagster/column_schema"
-COLUMN_LINEAGE_KEY = "dagster/column_lineage"
-LINEAGE_KEY = "dagster_lineage/lineage"
-ASSET_TYPE_KEY = "dagster_lineage/asset_type"
-UNKNOWNS_KEY = "dagster_lineage/unknowns"
-CODE_CHECKSUM_KEY = "dagster_lineage/code_checksum"
-READS_KEY = "dagster_lineage/column_reads"
-COLUMN_LINEAGE_MD_KEY = "Column lineage"
-"""A Markdown table of the column lineage: what open-source Dagster shows (it hides
-``dagster/column_lineage``, whose graph is a Dagster+ feature)."""
-EXPLORER_LINK_KEY = "dagster_lineage/explorer"
-EXPLORER_URL_ENV = "DAGSTER_LINEAGE_EXPLORER_URL"
-"""Base URL of a running ``dagster-lineage serve`` (or a hosted ``docs`` site): each asset then links
-to its explorer page."""
+from dagster_lineage.defs.metadata_keys import (
+    ASSET_TYPE_KEY,
+    CODE_CHECKSUM_KEY,
+    COLUMN_LINEAGE_KEY,
+    COLUMN_LINEAGE_MD_KEY,
+    COLUMN_SCHEMA_KEY,
+    EXPLORER_LINK_KEY,
+    EXPLORER_URL_ENV,
+    LINEAGE_KEY,
+    UNKNOWNS_KEY,
+)
 
 
 def column_schema(rec: AssetLineage) -> dg.TableSchema:

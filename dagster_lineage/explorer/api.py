@@ -31,6 +31,7 @@ Examples:
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -38,13 +39,11 @@ from typing import Any
 from dagster_lineage.core.graph import ColumnPath, Direction, LineageGraph
 from dagster_lineage.core.model import (
     AssetKeyPath,
-    AssetLineage,
-    ColumnRead,
     ColumnRef,
-    EdgeKind,
     key_to_str,
 )
 from dagster_lineage.errors import (
+    AmbiguousAssetError,
     ChangeSpecError,
     DagsterLineageError,
     UnknownAssetError,
@@ -87,6 +86,8 @@ def _path_dict(direction: str, path: ColumnPath) -> dict[str, Any]:
         "steps": [_key_dict(s) for s in path.steps],
         "kind": path.kind.value,
         "clause": path.clause.value if path.clause else None,
+        "indirect": path.indirect.value if path.indirect else None,
+        "how": path.how,
     }
 
 
@@ -121,16 +122,9 @@ class Explorer:
         self._groups = dict(groups or {})
         self.dagster_url = dagster_url.rstrip("/") if dagster_url else None
         self.title = title
-        graph.column_consumers(
-            ColumnRef((), "")
-        )  # build the column index now, not on the first click
-        self._indirect_consumers: dict[ColumnRef, list[tuple[AssetKeyPath, str, ColumnRead]]] = {}
-        for rec in graph.records():
-            for out_col, reads in rec.indirect_deps.items():
-                for r in reads:
-                    self._indirect_consumers.setdefault(_norm(r.upstream), []).append(
-                        (rec.key, out_col, r)
-                    )
+        # build the column indexes now, not on the first click
+        graph.column_consumers(ColumnRef((), ""))
+        graph.column_indirect_consumers(ColumnRef((), ""))
 
     # --- lookup -----------------------------------------------------------------------------
 
@@ -347,41 +341,58 @@ class Explorer:
                     "direction": direction,
                 }
 
-        up_cols = {_norm(ref): ref}
-        for p in up:
-            for child, parent in zip(p.steps, p.steps[1:]):
-                add(parent, child, self._hop_kind(child, parent), False, "upstream")
-                up_cols[_norm(parent)] = parent
-        for c in up_cols.values():
-            rec = self.graph.get(c.asset) if c.asset in self.graph else None
+        # every hop reachable from the column, each once (the paths keep one path per end)
+        queue: deque[ColumnRef] = deque([ref])
+        seen = {_norm(ref)}
+        while queue:
+            cur = queue.popleft()
+            rec = self.graph.get(cur.asset) if cur.asset in self.graph else None
             if rec is None:
                 continue
-            for r in _indirect_of(rec, c.column):
-                add(r.upstream, c, r.clause.value, True, "upstream")
+            hops = [(d.upstream, d.kind.value, False) for d in _of(rec.column_deps, cur.column)]
+            hops += [(r.upstream, r.clause.value, True) for r in _of(rec.indirect_deps, cur.column)]
+            for parent, kind, indirect in hops:
+                add(parent, cur, kind, indirect, "upstream")
+                if _norm(parent) not in seen:
+                    seen.add(_norm(parent))
+                    queue.append(parent)
         root_rec = self.graph.get(key)
         if not root_rec.indirect_deps:  # no per-column attribution: the asset's reads shape it
             for r in root_rec.reads:
                 add(r.upstream, ColumnRef(key, "*"), r.clause.value, True, "upstream")
 
-        down_cols = {_norm(ref): ref}
-        for p in down:
-            for parent, child in zip(p.steps, p.steps[1:]):
-                if child.column == "*":
-                    clause = p.clause.value if p.clause else "select"
-                    if not self._has_indirect(parent, child.asset, clause):
-                        add(parent, child, clause, True, "downstream")
-                else:
-                    add(parent, child, self._hop_kind(child, parent), False, "downstream")
-                    down_cols[_norm(child)] = child
-        for c in down_cols.values():
-            for consumer, out_col, r in self._indirect_consumers.get(_norm(c), ()):
-                add(c, ColumnRef(consumer, out_col), r.clause.value, True, "downstream")
+        queue = deque([ref])
+        seen = {_norm(ref)}
+        while queue:
+            cur = queue.popleft()
+            for asset, column, kind, indirect in self._uses(cur):
+                child = ColumnRef(asset, column)
+                add(cur, child, kind, indirect, "downstream")
+                if column != "*" and _norm(child) not in seen:
+                    seen.add(_norm(child))
+                    queue.append(child)
         return {
             "column": _key_dict(ref),
             "upstream": [_path_dict("upstream", p) for p in up],
             "downstream": [_path_dict("downstream", p) for p in down],
             "edges": list(edges.values()),
         }
+
+    def _uses(self, ref: ColumnRef) -> list[tuple[AssetKeyPath, str, str, bool]]:
+        """The direct downstream uses of one column: ``(asset, column, kind, indirect)``."""
+        uses: list[tuple[AssetKeyPath, str, str, bool]] = []
+        shaping = self.graph.column_indirect_consumers(ref)
+        for use in self.graph.column_consumers(ref):
+            if use.kind is not None and use.output_column is not None:
+                uses.append((use.asset, use.output_column, use.kind.value, False))
+            elif use.clause is not None and not any(
+                u.asset == use.asset and u.clause == use.clause for u in shaping
+            ):  # a read with no per-column attribution: it ends at the consumer's "*"
+                uses.append((use.asset, "*", use.clause.value, True))
+        for use in shaping:
+            if use.output_column is not None and use.clause is not None:
+                uses.append((use.asset, use.output_column, use.clause.value, True))
+        return uses
 
     def consumers(self, key: AssetKeyPath) -> dict[str, list[dict[str, Any]]]:
         """Per column of ``key``, its direct downstream uses: one hop of :meth:`column_lineage`.
@@ -391,57 +402,13 @@ class Explorer:
         """
         out: dict[str, list[dict[str, Any]]] = {}
         for c in self.graph.get(key).columns:
-            ref = ColumnRef(key, c.name)
-            uses = []
-            for use in self.graph.column_consumers(ref):
-                if use.kind is not None and use.output_column is not None:
-                    uses.append(
-                        {
-                            "asset": key_to_str(use.asset),
-                            "column": use.output_column,
-                            "kind": use.kind.value,
-                            "indirect": False,
-                        }
-                    )
-                elif use.clause is not None and not self._has_indirect(
-                    ref, use.asset, use.clause.value
-                ):
-                    uses.append(
-                        {
-                            "asset": key_to_str(use.asset),
-                            "column": "*",
-                            "kind": use.clause.value,
-                            "indirect": True,
-                        }
-                    )
-            for consumer, out_col, r in self._indirect_consumers.get(_norm(ref), ()):
-                uses.append(
-                    {
-                        "asset": key_to_str(consumer),
-                        "column": out_col,
-                        "kind": r.clause.value,
-                        "indirect": True,
-                    }
-                )
+            uses = [
+                {"asset": key_to_str(a), "column": col, "kind": k, "indirect": ind}
+                for a, col, k, ind in self._uses(ColumnRef(key, c.name))
+            ]
             if uses:
                 out[c.name] = uses
         return out
-
-    def _hop_kind(self, child: ColumnRef, parent: ColumnRef) -> str:
-        rec = self.graph.get(child.asset)
-        low = child.column.lower()
-        for col, deps in rec.column_deps.items():
-            if col.lower() == low:
-                for d in deps:
-                    if _norm(d.upstream) == _norm(parent):
-                        return d.kind.value
-        return EdgeKind.TRANSFORMATION.value
-
-    def _has_indirect(self, parent: ColumnRef, consumer: AssetKeyPath, clause: str) -> bool:
-        return any(
-            k == consumer and r.clause.value == clause
-            for k, _c, r in self._indirect_consumers.get(_norm(parent), ())
-        )
 
     def impact(self, body: Any) -> str:
         """The impact report of a change request, as ``dagster-lineage impact --format json`` prints it.
@@ -460,10 +427,10 @@ class Explorer:
             >>> json.loads(Explorer(g).impact({"asset": "raw", "changes": [{"type": "column_drop", "column": "a"}]}))["severity"]
             'none'
         """
-        from dagster_lineage.impact.analysis import analyze_impact
-        from dagster_lineage.impact.changes import SchemaChange, changes_from_data
+        from dagster_lineage.impact.analysis import analyze_changes
         from dagster_lineage.impact.migration import parse_migration
         from dagster_lineage.impact.render import render_json
+        from dagster_lineage.impact.schema_changes import SchemaChange, changes_from_data
 
         if not isinstance(body, Mapping):
             raise ApiError(400, 'expected a JSON object {"asset": ..., "changes": [...]}')
@@ -486,33 +453,60 @@ class Explorer:
                 raise ChangeSpecError(
                     "no changes given", hint='{"changes": [...]} or {"sql": "ALTER TABLE ..."}'
                 )
-            if asset is None:
-                if migration is None or len(migration.tables) != 1:
-                    raise ApiError(400, "name the changed asset: 'asset' is missing")
-                try:
-                    key = self.graph.resolve(migration.tables[0])
-                except UnknownAssetError:
-                    key = self.graph.resolve(migration.tables[0].split(".")[-1])
-            else:
-                key = self.graph.resolve(asset)
+            if asset is None and migration is None:
+                raise ApiError(400, "name the changed asset: 'asset' is missing")
+            # as `dagster-lineage impact` does: the named asset's changes, then every statement
+            # of the migration on the asset it changes
+            by_asset: dict[AssetKeyPath, list[SchemaChange]] = {}
+            if asset is not None:
+                by_asset[self.graph.resolve(asset)] = changes
             if migration is not None:
-                changes += migration.changes_for(key)
-            return render_json(analyze_impact(self.graph, key, changes))
+                for table in migration.tables:
+                    try:
+                        key = self._table_asset(table)
+                    except UnknownAssetError as e:
+                        if isinstance(e, AmbiguousAssetError):
+                            raise
+                        continue
+                    by_asset.setdefault(key, []).extend(
+                        c for t, c in migration.entries if t == table
+                    )
+                if not any(by_asset.values()):
+                    tables = list(migration.tables)
+                    return json.dumps(
+                        {
+                            "touches_no_asset": True,
+                            "tables": tables,
+                            "message": "this migration touches no asset of this project (it "
+                            f"changes: {', '.join(tables)}); nothing here can break.",
+                        }
+                    )
+            report = analyze_changes(self.graph, [(k, cs) for k, cs in by_asset.items() if cs])
+            return render_json(report)
         except ApiError:
             raise
+        except AmbiguousAssetError as e:
+            raise ApiError(400, str(e)) from None
         except UnknownAssetError as e:
             raise ApiError(404, str(e)) from None
         except DagsterLineageError as e:
             raise ApiError(404 if isinstance(e, UnknownColumnError) else 400, str(e)) from None
+
+    def _table_asset(self, table: str) -> AssetKeyPath:
+        """The asset of a migration's table: by its full dotted name, else by its last part."""
+        try:
+            return self.graph.resolve(table)
+        except UnknownAssetError:
+            return self.graph.resolve(table.split(".")[-1])
 
 
 def _norm(ref: ColumnRef) -> ColumnRef:
     return ColumnRef(ref.asset, ref.column.lower())
 
 
-def _indirect_of(rec: AssetLineage, column: str) -> tuple[ColumnRead, ...]:
+def _of(by_column: Mapping[str, tuple[Any, ...]], column: str) -> tuple[Any, ...]:
     low = column.lower()
-    return next((v for k, v in rec.indirect_deps.items() if k.lower() == low), ())
+    return next((v for k, v in by_column.items() if k.lower() == low), ())
 
 
 def parse_depth(text: str | None, default: int | None = DEFAULT_DEPTH) -> int | None:

@@ -109,50 +109,50 @@
        consumers downstream; indirect hops end a path. */
     async columnLineage(key, column) {
       const low = (s) => s.toLowerCase();
+      const id = (r) => `${r.asset}.${low(r.column)}`;
       const root = await this.node(key);
       const info = root.detail.columns.find((c) => low(c.name) === low(column));
       if (!info) throw new Error(`${key} has no column ${column}`);
       const edges = [], sig = new Set(), upPaths = [], downPaths = [];
       const add = (from, to, kind, indirect, direction) => {
-        const k = `${from.asset}.${low(from.column)}|${to.asset}.${low(to.column)}|${kind}`;
+        const k = `${id(from)}|${id(to)}|${kind}`;
         if (!sig.has(k)) { sig.add(k); edges.push({ from, to, kind, indirect, direction }); }
       };
       const ORDER = ["identity", "rename", "transformation", "aggregation"];
       const fold = (a, b) => ORDER[Math.max(ORDER.indexOf(a), ORDER.indexOf(b))];
       const start = { asset: key, column: info.name };
-      // upstream
-      let queue = [{ ref: start, path: [start], kind: "identity" }];
-      const seenUp = new Set();
-      const upCols = [start];
+      const shape = (direction) => (p) => ({
+        direction, path: p.path.map((x) => `${x.asset}.${x.column}`), steps: p.path,
+        kind: p.kind, clause: p.clause || null, indirect: p.indirect || null,
+        how: p.clause || (p.indirect ? `indirect ${p.indirect}` : p.kind),
+      });
+      // upstream: every hop (sources and indirect inputs) reachable, each column once
+      let queue = [{ ref: start, path: [start], kind: "identity", indirect: null }];
+      let seen = new Set([id(start)]);
       while (queue.length) {
         const next = [];
         for (const item of queue) {
           const n = await this.node(item.ref.asset).catch(() => null);
           const c = n && n.detail.columns.find((x) => low(x.name) === low(item.ref.column));
           if (!c) continue;
-          for (const s of c.sources) {
-            const up = { asset: s.asset, column: s.column };
-            const id = `${up.asset}.${low(up.column)}`;
-            if (seenUp.has(id)) continue;
-            seenUp.add(id);
-            add(up, item.ref, s.kind, false, "upstream");
-            const p = { ref: up, path: item.path.concat([up]), kind: fold(item.kind, s.kind) };
-            upPaths.push(p); upCols.push(up); next.push(p);
+          const hops = c.sources.map((x) => [x, false]).concat(c.indirect.map((x) => [x, true]));
+          for (const [x, indirect] of hops) {
+            const up = { asset: x.asset, column: x.column };
+            add(up, item.ref, x.kind, indirect, "upstream");
+            if (seen.has(id(up))) continue;
+            seen.add(id(up));
+            const p = { ref: up, path: item.path.concat([up]), kind: indirect ? item.kind : fold(item.kind, x.kind), indirect: item.indirect || (indirect ? x.kind : null) };
+            upPaths.push(p); next.push(p);
           }
         }
         queue = next;
       }
-      for (const ref of upCols) {
-        const n = await this.node(ref.asset).catch(() => null);
-        const c = n && n.detail.columns.find((x) => low(x.name) === low(ref.column));
-        if (c) for (const r of c.indirect) add({ asset: r.asset, column: r.column }, ref, r.kind, true, "upstream");
-      }
       if (root.detail.columns.every((c) => !c.indirect.length)) {
         for (const r of root.detail.reads) add({ asset: r.asset, column: r.column }, { asset: key, column: "*" }, r.kind, true, "upstream");
       }
-      // downstream
-      queue = [{ ref: start, path: [start], kind: "identity" }];
-      const seenDown = new Set();
+      // downstream: every use (selected into, shaping, read) reachable, each column once
+      queue = [{ ref: start, path: [start], kind: "identity", indirect: null }];
+      seen = new Set([id(start)]);
       while (queue.length) {
         const next = [];
         for (const item of queue) {
@@ -161,24 +161,16 @@
           const uses = Object.entries(n.consumers).find(([c]) => low(c) === low(item.ref.column))?.[1] || [];
           for (const u of uses) {
             const to = { asset: u.asset, column: u.column };
-            if (item.path.some((p) => p.asset === u.asset)) continue;
             add(item.ref, to, u.kind, u.indirect, "downstream");
-            if (u.indirect) {
-              if (u.column === "*") downPaths.push({ ref: to, path: item.path.concat([to]), kind: item.kind, clause: u.kind });
-              continue;
-            }
-            const id = `${to.asset}.${low(to.column)}`;
-            const p = { ref: to, path: item.path.concat([to]), kind: fold(item.kind, u.kind) };
-            if (seenDown.has(id)) continue;
-            seenDown.add(id); downPaths.push(p); next.push(p);
+            if (u.column === "*") { downPaths.push({ ref: to, path: item.path.concat([to]), kind: item.kind, clause: u.kind, indirect: item.indirect }); continue; }
+            if (seen.has(id(to))) continue;
+            seen.add(id(to));
+            const p = { ref: to, path: item.path.concat([to]), kind: u.indirect ? item.kind : fold(item.kind, u.kind), indirect: item.indirect || (u.indirect ? u.kind : null) };
+            downPaths.push(p); next.push(p);
           }
         }
         queue = next;
       }
-      const shape = (direction) => (p) => ({
-        direction, path: p.path.map((s) => `${s.asset}.${s.column}`), steps: p.path,
-        kind: p.kind, clause: p.clause || null,
-      });
       return { column: start, upstream: upPaths.map(shape("upstream")), downstream: downPaths.map(shape("downstream")), edges };
     }
     impact() { return Promise.reject(new Error("the static site has no analysis engine")); }
@@ -526,9 +518,10 @@
     if (!L) return;
     const name = colId(L.column.asset, L.column.column);
     const line = (path, arrow) => {
-      const how = path.clause || path.kind;
+      const how = path.how || path.clause || path.kind;
+      const dashed = path.clause || path.indirect;
       return el("div", { class: "path", "data-direction": path.direction, "data-end": path.path[path.path.length - 1] },
-        path.path.join(arrow), " ", el("span", { class: `badge ${path.clause ? "indirect" : "kind-" + path.kind}` }, how));
+        path.path.join(arrow), " ", el("span", { class: `badge ${dashed ? "indirect" : "kind-" + path.kind}` }, how));
     };
     const ind = L.edges.filter((e) => e.indirect);
     fill(p, 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -12,21 +11,24 @@ from impact_story import story_records
 
 from dagster_lineage import lineage_metadata
 from dagster_lineage.defs.impact import REPORT_MD_KEY, build_schema_drift_impact_sensor
-from tests.pg_server import PostgresServer, pg_binaries_available
+from tests.pg_server import PostgresServer, pg_binaries_available, pg_temp_dir
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def pg() -> Iterator[PostgresServer]:
     reason = pg_binaries_available()
     if reason:
         pytest.skip(f"no PostgreSQL server can be started: {reason}")
-    server = PostgresServer.start_new(Path(tmp_path_factory.mktemp("impact_pg")))
-    try:
-        yield server
-    finally:
-        server.stop("immediate")
+    # Not under pytest's basetemp: another pytest process resets that folder to mode 0700, which
+    # locks the postgres user out of its own data directory.
+    with pg_temp_dir() as base:
+        server = PostgresServer.start_new(base)
+        try:
+            yield server
+        finally:
+            server.stop("immediate")
 
 
 def test_drift_sensor_on_a_real_postgres_table(pg: PostgresServer) -> None:

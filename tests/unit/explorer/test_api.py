@@ -26,8 +26,8 @@ from dagster_lineage.explorer.api import ApiError, Explorer
 from dagster_lineage.explorer.server import ExplorerServer, make_server, static_files
 from dagster_lineage.explorer.site import write_site
 from dagster_lineage.impact.analysis import analyze_impact
-from dagster_lineage.impact.changes import ColumnRenamed
 from dagster_lineage.impact.render import render_json
+from dagster_lineage.impact.schema_changes import ColumnRenamed
 
 
 def ref(asset: str, column: str) -> ColumnRef:
@@ -116,7 +116,10 @@ def test_column_lineage_direct_and_indirect_edges(explorer: Explorer) -> None:
         ("stg.total", "daily.rank"),
         ("stg.total", "daily.revenue", "report.revenue"),
     }
-    assert [p["path"] for p in answer["upstream"]] == [["stg.total", "raw.amount"]]
+    assert sorted((p["path"], p["how"]) for p in answer["upstream"]) == [
+        (["stg.total", "raw.amount"], "rename"),
+        (["stg.total", "raw.status"], "indirect filter"),
+    ]
 
 
 def test_group_window_and_join_reads_of_a_column(explorer: Explorer) -> None:
