@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything dagster-lineage needs on a fresh machine: a virtualenv with the package and its
-# extras, plus the system pieces the tests use (PostgreSQL binaries, Java for local Spark).
+# extras, plus the system pieces the tests use (PostgreSQL binaries, Java for local Spark, Chromium
+# for the browser tests: `playwright install` cannot download browsers here, the tests use Debian's).
 # Idempotent: re-running with an unchanged pyproject.toml installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,11 @@ fi
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "bootstrap: installing PostgreSQL server binaries for the storage tests"
   apt_install postgresql
+fi
+
+if ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ]; then
+  echo "bootstrap: installing Chromium for the browser tests (Playwright drives the system browser)"
+  apt_install chromium
 fi
 
 if [ ! -f "$STAMP" ]; then

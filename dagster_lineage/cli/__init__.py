@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dagster_lineage.cli.exit_codes import EXIT_ERROR
 from dagster_lineage.errors import DagsterLineageError, clip, redact
 
-_SUBCOMMANDS = ("graph", "changed", "impact", "snapshot", "diff", "openlineage")
+_SUBCOMMANDS = ("graph", "changed", "impact", "snapshot", "diff", "openlineage", "serve")
 
 
 

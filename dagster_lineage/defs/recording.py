@@ -19,8 +19,8 @@ Examples:
     >>> from dagster_lineage.defs.recording import checksum_metadata
     >>> md = checksum_metadata(AssetLineage(key=("a",), code_checksum="c1", columns=(ColumnInfo("x", "int"),)))
     >>> sorted(md)  # doctest: +NORMALIZE_WHITESPACE
-    ['dagster/column_schema', 'dagster_lineage/code_checksum', 'dagster_lineage/declared_schema_checksum',
-     'dagster_lineage/parent_checksums', 'dagster_lineage/schema_checksum', 'dagster_lineage/upstream_checksum']
+    ['dagster/column_lineage', 'dagster/column_schema', 'dagster_lineage/code_checksum',
+     'dagster_lineage/declared_schema_checksum', 'dagster_lineage/parent_checksums', 'dagster_lineage/schema_checksum', 'dagster_lineage/upstream_checksum']
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ from typing import Any
 import dagster as dg
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnInfo, key_to_str
-from dagster_lineage.defs.metadata import columns_from_metadata, metadata_value
+from dagster_lineage.defs.metadata import column_lineage, columns_from_metadata, metadata_value
 from dagster_lineage.defs.metadata_keys import (
     CODE_CHECKSUM_KEY,
     CODE_PARTS_KEY,
     CODE_SCHEME_KEY,
+    COLUMN_LINEAGE_KEY,
     COLUMN_SCHEMA_KEY,
     DATA_CHECKSUM_KEY,
     DECLARED_SCHEMA_CHECKSUM_KEY,
@@ -400,6 +401,10 @@ def checksum_metadata(
         )
     if record.columns:
         md[DECLARED_SCHEMA_CHECKSUM_KEY] = schema_checksum(record.columns)
+    if record.columns or any(record.column_deps.values()):
+        # Dagster reads column lineage from the latest materialization, not the definition (a
+        # source's columns have no upstream: its lineage is rightly empty)
+        md[COLUMN_LINEAGE_KEY] = column_lineage(record)
 
     inst = instance if instance is not None else getattr(context, "instance", None)
     given = dict(parent_states or {})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster_lineage
 
-PURE = ("core", "sql", "impact", "state", "exports")
+PURE = ("core", "sql", "impact", "state", "exports", "explorer")
 
 
 def _pure_modules() -> list[str]:
@@ -66,6 +66,7 @@ RANK = {
     "exports": 3,
     "impact": 4,
     "integrations": 5,
+    "explorer": 5,
     "defs": 6,
     "cli": 7,
     "__init__": 8,
@@ -78,6 +79,7 @@ FORBIDDEN = {
     "state": {"dagster", "dagster_dbt", "dbt", "airflow", "pyspark"},
     "exports": {"dagster", "dagster_dbt", "dbt", "airflow", "pyspark"},
     "integrations": {"dagster", "dagster_dbt"},
+    "explorer": {"dagster", "dagster_dbt", "dbt", "airflow", "pyspark"},
 }
 
 
