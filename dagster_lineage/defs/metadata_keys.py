@@ -44,6 +44,11 @@ SCHEMA_KEY = "dagster_lineage/schema"
 schema); still read from materializations recorded before."""
 DATA_CHECKSUM_KEY = "dagster_lineage/data_checksum"
 UPSTREAM_CHECKSUM_KEY = "dagster_lineage/upstream_checksum"
+CODE_SCHEME_KEY = "dagster_lineage/code_scheme"
+"""The fingerprint scheme of ``dagster_lineage/code_checksum`` (absent: scheme 1, or a checksum the
+user supplies)."""
+CODE_PARTS_KEY = "dagster_lineage/code_parts"
+"""The normalised code the fingerprint hashed, compressed (``changed --explain`` diffs it)."""
 PARENT_CHECKSUMS_KEY = "dagster_lineage/parent_checksums"
 
 # --- dbt ------------------------------------------------------------------------------------------

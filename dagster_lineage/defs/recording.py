@@ -37,6 +37,8 @@ from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnInfo, k
 from dagster_lineage.defs.metadata import column_lineage
 from dagster_lineage.defs.metadata_keys import (
     CODE_CHECKSUM_KEY,
+    CODE_PARTS_KEY,
+    CODE_SCHEME_KEY,
     COLUMN_LINEAGE_KEY,
     COLUMN_SCHEMA_KEY,
     DATA_CHECKSUM_KEY,
@@ -50,7 +52,9 @@ from dagster_lineage.defs.metadata_keys import (
 from dagster_lineage.errors import StorageUnavailableError
 from dagster_lineage.state.checksums import (
     ParentState,
+    code_scheme_for,
     normalize_schema,
+    pack_code_parts,
     schema_checksum,
     upstream_checksum,
 )
@@ -296,6 +300,8 @@ def state_from_metadata(
         columns=_RecordedSchema(metadata),
         row_count=int(rows) if isinstance(rows, (int, float)) else None,
         run_end_time=run_end_time,
+        code_scheme=_str_or_none(metadata.get(CODE_SCHEME_KEY)),
+        code_parts=_str_or_none(metadata.get(CODE_PARTS_KEY)),
     )
 
 
@@ -329,6 +335,7 @@ def checksum_metadata(
     code_checksum: str | None = None,
     parent_states: Mapping[AssetKeyPath, ParentState | None] | None = None,
     instance: dg.DagsterInstance | None = None,
+    code_parts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Metadata entries (code, schema, data and upstream checksums) for one materialization.
 
@@ -344,6 +351,8 @@ def checksum_metadata(
         parent_states: the parents' checksums when the caller knows them (e.g. parents materialized
             earlier in the same step); others are read from the instance.
         instance: the instance to read parents from when there is no ``context``.
+        code_parts: the normalised code the fingerprint hashed (recorded compressed, for
+            ``changed --explain``).
 
     Returns:
         Metadata entries to add to the materialization.
@@ -363,6 +372,11 @@ def checksum_metadata(
     code = code_checksum or record.code_checksum
     if code:
         md[CODE_CHECKSUM_KEY] = code
+        scheme = code_scheme_for(record.asset_type.value)
+        if scheme is not None:
+            md[CODE_SCHEME_KEY] = scheme
+        if code_parts:
+            md[CODE_PARTS_KEY] = pack_code_parts(code_parts)
 
     columns: Sequence[ColumnInfo] | None = observed_columns
     if table is not None:

@@ -387,6 +387,8 @@ def _reason(r: Reference) -> str:
             if r.output_column
             else f"reads {col} in {where[3:]}"
         )
+        if r.column.display() == origin:
+            return f"{what} ({change.describe()})"
         return f"{what}, which derives from {origin} ({change.describe()})"
     if cause == "type_derived":
         return f"{r.output_column} is a {r.kind.value if r.kind else 'use'} of {col}, whose type changes to {dtype}"
