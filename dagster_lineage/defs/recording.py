@@ -20,8 +20,7 @@ Examples:
     >>> md = checksum_metadata(AssetLineage(key=("a",), code_checksum="c1", columns=(ColumnInfo("x", "int"),)))
     >>> sorted(md)  # doctest: +NORMALIZE_WHITESPACE
     ['dagster/column_lineage', 'dagster/column_schema', 'dagster_lineage/code_checksum',
-     'dagster_lineage/declared_schema_checksum', 'dagster_lineage/parent_checksums',
-     'dagster_lineage/schema_checksum', 'dagster_lineage/upstream_checksum']
+     'dagster_lineage/declared_schema_checksum', 'dagster_lineage/parent_checksums', 'dagster_lineage/schema_checksum', 'dagster_lineage/upstream_checksum']
 """
 
 from __future__ import annotations
