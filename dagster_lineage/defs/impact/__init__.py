@@ -30,6 +30,8 @@ Examples:
     ('impact_job', ['impact_check'])
 """
 
+from typing import TYPE_CHECKING, Any
+
 from dagster_lineage.defs.graph import GraphSource as GraphSource
 from dagster_lineage.defs.graph import graph_from_repository as graph_from_repository
 from dagster_lineage.defs.graph import resolve_graph as resolve_graph
@@ -51,7 +53,20 @@ from dagster_lineage.defs.impact.results import report_metadata as report_metada
 from dagster_lineage.defs.impact.results import to_failure as to_failure
 from dagster_lineage.defs.metadata_keys import REPORT_JSON_KEY as REPORT_JSON_KEY
 from dagster_lineage.defs.metadata_keys import REPORT_MD_KEY as REPORT_MD_KEY
-from dagster_lineage.defs.schema_drift import (
-    build_schema_drift_impact_sensor as build_schema_drift_impact_sensor,
-)
-from dagster_lineage.defs.schema_drift import observe_table_schema as observe_table_schema
+
+if TYPE_CHECKING:
+    from dagster_lineage.defs.schema_drift import (
+        build_schema_drift_impact_sensor as build_schema_drift_impact_sensor,
+    )
+    from dagster_lineage.defs.schema_drift import observe_table_schema as observe_table_schema
+
+_FROM_SCHEMA_DRIFT = ("build_schema_drift_impact_sensor", "observe_table_schema")
+
+
+def __getattr__(name: str) -> Any:
+    """The drift sensor's names, from :mod:`dagster_lineage.defs.schema_drift` (which imports this)."""
+    if name in _FROM_SCHEMA_DRIFT:
+        from dagster_lineage.defs import schema_drift
+
+        return getattr(schema_drift, name)
+    raise AttributeError(f"module 'dagster_lineage.defs.impact' has no attribute {name!r}")
