@@ -328,6 +328,7 @@ class _Analysis:
         self._indirect: dict[int, list[set[_Read]]] = {}
         self._collect: set[_Read] | None = None
         self._star_at: dict[int, int] = {}  # per scope, how many outputs precede its open `*`
+        self._hidden: set[str] = set()  # `q.*` qualifiers naming a table hidden by its alias
         self._busy: set[int] = set()
         self._open_stars: dict[int, list[str]] = {}
         self._star_memo: dict[int, set[str]] = {}
@@ -621,6 +622,10 @@ class _Analysis:
     def _final_unknowns(self) -> tuple[Unknown, ...]:
         """Sorted, without whole-statement duplicates of a column's unknown."""
         with_column = {u.reason for u in self.unknowns if u.column is not None}
+        # `t.*` with `t` hidden by an alias: its own unknown says so, not the qualifier's error
+        with_column |= {
+            f"could not qualify the query's columns (Unknown table: {q})" for q in self._hidden
+        }
         kept = [u for u in self.unknowns if u.column is not None or u.reason not in with_column]
         return tuple(sorted(kept, key=lambda u: (u.column or "", u.reason)))
 
@@ -1224,6 +1229,7 @@ class _Analysis:
             if isinstance(src, exp.Table) and src.name == qualifier and alias != qualifier
         )
         if hiding:
+            self._hidden.add(qualifier)
             return Unknown(
                 f"SELECT {qualifier}.* names table '{qualifier}', which the query calls "
                 f"'{hiding[0]}' (an alias hides the table name): write {hiding[0]}.*"
