@@ -19,11 +19,12 @@ Examples:
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dagster_lineage.core.model import (
     AssetKeyPath,
@@ -35,7 +36,12 @@ from dagster_lineage.core.model import (
     key_from_str,
     key_to_str,
 )
-from dagster_lineage.errors import LineageCycleError, UnknownAssetError, UnknownColumnError
+from dagster_lineage.errors import (
+    AmbiguousAssetError,
+    LineageCycleError,
+    UnknownAssetError,
+    UnknownColumnError,
+)
 
 if TYPE_CHECKING:
     from dagster import Definitions
@@ -86,22 +92,23 @@ class TreeNode:
         }
 
 
-@dataclass(frozen=True)
-class ColumnUsage:
-    """How one asset uses one upstream column.
+class ColumnUsage(NamedTuple):
+    """How one asset uses one upstream column (an entry of the graph's column-consumer index).
 
-    Exactly one of ``kind`` (the column feeds ``output_column``) or ``clause`` (it is only read) is set.
+    Exactly one of ``kind`` (the column feeds ``output_column``) or ``clause`` (it is only read) is
+    set. ``via_star``: an identity edge from an upstream the asset consumes through ``SELECT *``.
 
     Examples:
         >>> u = ColumnUsage(("fct",), "total", EdgeKind.IDENTITY, None)
-        >>> u.is_selected
-        True
+        >>> u.is_selected, u.via_star
+        (True, False)
     """
 
     asset: AssetKeyPath
     output_column: str | None
     kind: EdgeKind | None
     clause: Clause | None
+    via_star: bool = False
 
     @property
     def is_selected(self) -> bool:
@@ -175,8 +182,8 @@ class LineageGraph:
             for up in rec.upstream:
                 children.setdefault(up, set()).add(rec.key)
         self._children = {k: tuple(sorted(v)) for k, v in children.items()}
-        self._consumers: dict[ColumnRef, list[ColumnUsage]] | None = None
-        self._indirect_consumers: dict[ColumnRef, list[ColumnUsage]] | None = None
+        self._consumers: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] | None = None
+        self._indirect_consumers: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] | None = None
 
     # --- construction ------------------------------------------------------------------------
 
@@ -244,6 +251,10 @@ class LineageGraph:
             >>> g.resolve("fct_orders")
             ('analytics', 'fct_orders')
         """
+        if isinstance(name, str):
+            name = unicodedata.normalize("NFC", name).strip()
+            if not name:
+                raise UnknownAssetError("", [])
         key = tuple(name) if isinstance(name, tuple) else key_from_str(name)
         if key in self._records:
             return key
@@ -252,17 +263,14 @@ class LineageGraph:
             matches = [
                 k
                 for k in self._records
-                if k[-1].lower() == low
-                or key_to_str(k).lower() == low
-                or ".".join(k).lower() == low
+                if _nfc(k[-1]).lower() == low
+                or _nfc(key_to_str(k)).lower() == low
+                or _nfc(".".join(k)).lower() == low
             ]
             if len(matches) == 1:
                 return matches[0]
             if len(matches) > 1:
-                raise UnknownAssetError(
-                    f"{name} (ambiguous: {', '.join(key_to_str(m) for m in sorted(matches))})",
-                    [],
-                )
+                raise AmbiguousAssetError(name, [key_to_str(m) for m in matches])
         raise UnknownAssetError(key_to_str(key), [key_to_str(k) for k in self._records])
 
     def resolve_column(self, key: AssetKeyPath, column: str) -> ColumnRef:
@@ -272,9 +280,12 @@ class LineageGraph:
         with no known columns accepts any name.
         """
         rec = self.get(key)
+        column = _nfc(column).strip()
         if not rec.columns:
             return ColumnRef(key, column)
-        info = rec.column(column)
+        info = rec.column(column) or next(
+            (c for c in rec.columns if _nfc(c.name).lower() == column.lower()), None
+        )
         if info is None:
             raise UnknownColumnError(key_to_str(key), column, rec.column_names)
         return ColumnRef(key, info.name)
@@ -425,20 +436,46 @@ class LineageGraph:
 
     def column_consumers(self, ref: ColumnRef) -> list[ColumnUsage]:
         """Every direct use of ``ref`` by a child asset: as a source of an output column, or a read."""
-        if self._consumers is None:
-            index: dict[ColumnRef, list[ColumnUsage]] = {}
-            for rec in self._records.values():
-                for out_col, deps in rec.column_deps.items():
-                    for dep in deps:
-                        index.setdefault(_norm(dep.upstream), []).append(
-                            ColumnUsage(rec.key, out_col, dep.kind, None)
+        return list(self.consumers_of(ref.asset, ref.column.lower()))
+
+    def consumers_of(self, asset: AssetKeyPath, column_lower: str) -> Sequence[ColumnUsage]:
+        """The column-consumer index: uses of ``asset``'s column ``column_lower`` (lower-cased).
+
+        Built once per graph (graphs are immutable); the impact analysis reads it directly.
+
+        Examples:
+            >>> g = LineageGraph.from_records([AssetLineage(key=("a",))])
+            >>> g.consumers_of(("a",), "x")
+            ()
+        """
+        index = self._consumers
+        if index is None:
+            index = self._consumers = self._consumer_index()
+        return index.get((asset, column_lower), ())
+
+    def _consumer_index(self) -> dict[tuple[AssetKeyPath, str], list[ColumnUsage]]:
+        index: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] = {}
+        identity = EdgeKind.IDENTITY
+        for rec in self.records():  # sorted: the analysis reports in a deterministic order
+            stars = set(rec.star_upstreams)
+            for out_col, deps in rec.column_deps.items():
+                for dep in deps:
+                    up = dep.upstream
+                    index.setdefault((up.asset, up.column.lower()), []).append(
+                        ColumnUsage(
+                            rec.key,
+                            out_col,
+                            dep.kind,
+                            None,
+                            dep.kind is identity and up.asset in stars,
                         )
-                for read in rec.reads:
-                    index.setdefault(_norm(read.upstream), []).append(
-                        ColumnUsage(rec.key, None, None, read.clause)
                     )
-            self._consumers = index
-        return list(self._consumers.get(_norm(ref), ()))
+            for read in rec.reads:
+                up = read.upstream
+                index.setdefault((up.asset, up.column.lower()), []).append(
+                    ColumnUsage(rec.key, None, None, read.clause)
+                )
+        return index
 
     def column_indirect_consumers(self, ref: ColumnRef) -> list[ColumnUsage]:
         """Every output column of a child asset that ``ref`` shapes indirectly, with the clause.
@@ -457,15 +494,16 @@ class LineageGraph:
             [('rn', 'window')]
         """
         if self._indirect_consumers is None:
-            index: dict[ColumnRef, list[ColumnUsage]] = {}
-            for rec in self._records.values():
+            index: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] = {}
+            for rec in self.records():
                 for out_col, shaping in rec.indirect_deps.items():
                     for read in shaping:
-                        index.setdefault(_norm(read.upstream), []).append(
+                        up = read.upstream
+                        index.setdefault((up.asset, up.column.lower()), []).append(
                             ColumnUsage(rec.key, out_col, None, read.clause)
                         )
             self._indirect_consumers = index
-        return list(self._indirect_consumers.get(_norm(ref), ()))
+        return list(self._indirect_consumers.get((ref.asset, ref.column.lower()), ()))
 
     def column_downstream(self, ref: ColumnRef, depth: int | None = None) -> list[ColumnPath]:
         """Every path from ``ref`` to a downstream column or read, following column edges.
@@ -578,8 +616,8 @@ class LineageGraph:
         return json.dumps(self.to_dict(), sort_keys=True, indent=2)
 
 
-def _norm(ref: ColumnRef) -> ColumnRef:
-    return ColumnRef(ref.asset, ref.column.lower())
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
 
 
 def _label(node: TreeNode) -> str:

@@ -48,11 +48,15 @@ from dagster_lineage.sql.types import (
     TableColumnRead,
 )
 
-_PASS, _TRANS, _AGG = 0, 2, 3
+_PASS, _POSITIONAL, _TRANS, _AGG = 0, 1, 2, 3
+# _POSITIONAL: passed unchanged by a later branch of a set operation, by position: the output's
+# name comes from the first branch (SourceColumn.by_position)
 _Base = tuple[str, str]
 _Deps = dict[_Base, int]
 _Read = tuple[str, str, Clause]
 _NESTED = (exp.Query, exp.Subquery)
+_SKIPS_UNUSED_CTES = frozenset({"duckdb"})
+"""Dialects whose engine never binds a CTE that nothing references (see ``_unbound_ctes``)."""
 _MARK = "dl_orig"
 _STARS = "dl_stars"
 _POSITIONS = ("line", "col", "start", "end")
@@ -293,7 +297,7 @@ def _step_rank(node: exp.Expr, root: exp.Expr) -> int:
 
 
 def _kind(rank: int, out_name: str, column: str) -> EdgeKind:
-    if rank == _PASS:
+    if rank in (_PASS, _POSITIONAL):
         return EdgeKind.IDENTITY if out_name == column else EdgeKind.RENAME
     return EdgeKind.AGGREGATION if rank == _AGG else EdgeKind.TRANSFORMATION
 
@@ -522,7 +526,10 @@ class _Analysis:
         shaping = self._indirect.get(id(self._canon(root)), [])
         for i, ((_, deps), name) in enumerate(zip(outputs, names)):
             sources = tuple(
-                sorted(SourceColumn(t, c, _kind(r, name, c)) for (t, c), r in deps.items())
+                sorted(
+                    SourceColumn(t, c, _kind(r, name, c), by_position=r == _POSITIONAL)
+                    for (t, c), r in deps.items()
+                )
             )
             sourced.update(deps)
             indirect = tuple(
@@ -533,8 +540,10 @@ class _Analysis:
             columns.append(
                 OutputColumn(name, sources, types[i] if i < len(types) else None, indirect)
             )
+        unbound = self._unbound_ctes(root)
         for sc in scopes:
-            self._scope_reads(sc)
+            if id(sc) not in unbound:
+                self._scope_reads(sc)
         for stars in self._root_star_unknowns(root):
             self.unknowns.add(stars)
         read_bases = {(t, c) for t, c, _ in self.reads}
@@ -617,6 +626,42 @@ class _Analysis:
                     tuple(sorted(set(shaping) | own.get(name, set()))),
                 )
             )
+        return out
+
+    def _unbound_ctes(self, root: Scope) -> set[int]:
+        """Scopes of CTEs nothing references, when the dialect's engine never binds those.
+
+        DuckDB skips an unreferenced CTE entirely (its columns and tables are not needed), while
+        PostgreSQL analyses every CTE (a missing column there fails the statement). The choice is
+        said in the result, as a note (:class:`Unknown`) naming the CTE and the dialect.
+        """
+        if type(self.d).__name__.lower() not in _SKIPS_UNUSED_CTES:
+            return set()
+        reached: set[int] = set()
+        todo = [root]
+        while todo:
+            sc = todo.pop()
+            if id(sc) in reached:
+                continue
+            reached.add(id(sc))
+            todo += sc.subquery_scopes + sc.derived_table_scopes + sc.set_operation_scopes
+            todo += sc.udtf_scopes + sc.table_scopes
+            # ``sources`` lists every CTE in reach; ``selected_sources`` only those used
+            todo += [src for _, src in sc.selected_sources.values() if isinstance(src, Scope)]
+        out: set[int] = set()
+        for sc in root.traverse():
+            if id(sc) in reached:
+                continue
+            out.add(id(sc))
+            cte = sc.expression.parent
+            if isinstance(cte, exp.CTE):
+                self.unknowns.add(
+                    Unknown(
+                        f"CTE {cte.alias_or_name} is never referenced: {type(self.d).__name__} "
+                        "does not bind it, so its columns are not needed (PostgreSQL would "
+                        "analyse it)"
+                    )
+                )
         return out
 
     def _final_unknowns(self) -> tuple[Unknown, ...]:
@@ -762,7 +807,9 @@ class _Analysis:
                         )
                     )
                 for (_, mdeps), (_, odeps) in zip(merged, other):
-                    _merge(mdeps, odeps)
+                    # a later branch feeds the column by position, under the first branch's name
+                    for base, rank in odeps.items():
+                        mdeps[base] = max(mdeps.get(base, _POSITIONAL), rank)
             shaping: list[set[_Read]] = [set() for _ in merged]
             for sub in scope.set_operation_scopes:
                 for i, ind in enumerate(

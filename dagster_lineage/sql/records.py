@@ -163,7 +163,10 @@ def lineage_parts(
         for src in col.sources:
             k = kept(src.table)
             if k is not None:
-                deps[(k, src.column, src.kind)] = None
+                # a later UNION branch's column feeds the output under the first branch's name:
+                # its name's fate does not follow (a rename edge for the impact analysis)
+                kind = EdgeKind.RENAME if src.by_position else src.kind
+                deps[(k, src.column, kind)] = None
         column_deps[col.name] = tuple([ColumnDep(ref(k, c), kd) for k, c, kd in sorted(deps)])
         if col.indirect:
             shaping: dict[tuple[AssetKeyPath, str, Clause], None] = {}

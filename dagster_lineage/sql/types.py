@@ -25,11 +25,16 @@ SchemaMapping = Mapping[str, Mapping[str, str | None]]
 
 @dataclass(frozen=True, order=True)
 class SourceColumn:
-    """An upstream table column an output column derives from, and how."""
+    """An upstream table column an output column derives from, and how.
+
+    ``by_position``: it reaches the output only from a later branch of a set operation (``UNION``),
+    whose output names come from the first branch: the value passes, the upstream name does not.
+    """
 
     table: str
     column: str
     kind: EdgeKind
+    by_position: bool = False
 
 
 @dataclass(frozen=True, order=True)
