@@ -33,10 +33,12 @@ from dagster_lineage.defs.changed_assets import (
 )
 from dagster_lineage.defs.metadata_keys import REASON_TAG
 from dagster_lineage.defs.recording import recorded_schema, storage_guard
+from dagster_lineage.state.checksums import code_scheme_for
 from dagster_lineage.state.compare import (
     AssetChange,
     ChangeReason,
     SchemaDiff,
+    codes_comparable,
     schema_diff,
 )
 
@@ -181,6 +183,10 @@ def build_code_change_sensor(
                 continue
             if last is not None and last.code == current:
                 continue
+            if not codes_comparable(
+                current, code_scheme_for(graph.get(key).asset_type.value), last
+            ):
+                continue  # unknown fingerprint or another scheme: `changed` says why
             if cursor.requested.get(ks) == current:
                 continue
             pending[ks] = current
