@@ -27,6 +27,13 @@ ASSET_TYPE_KEY = "dagster_lineage/asset_type"
 UNKNOWNS_KEY = "dagster_lineage/unknowns"
 READS_KEY = "dagster_lineage/column_reads"
 LINEAGE_WARNING_KEY = "dagster_lineage/lineage_warning"
+COLUMN_LINEAGE_MD_KEY = "Column lineage"
+"""A Markdown table of the column lineage on the spec: what open-source Dagster shows (it hides
+``dagster/column_lineage``, whose graph is a Dagster+ feature; that goes on materializations)."""
+EXPLORER_LINK_KEY = "dagster_lineage/explorer"
+"""A link to the asset's page in the lineage explorer (when ``EXPLORER_URL_ENV`` is set)."""
+EXPLORER_URL_ENV = "DAGSTER_LINEAGE_EXPLORER_URL"
+"""Environment variable: base URL of a running ``dagster-lineage serve`` (or a hosted ``docs`` site)."""
 
 # --- checksums recorded on materializations -------------------------------------------------------
 CODE_CHECKSUM_KEY = "dagster_lineage/code_checksum"

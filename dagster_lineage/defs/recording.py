@@ -19,8 +19,8 @@ Examples:
     >>> from dagster_lineage.defs.recording import checksum_metadata
     >>> md = checksum_metadata(AssetLineage(key=("a",), code_checksum="c1", columns=(ColumnInfo("x", "int"),)))
     >>> sorted(md)  # doctest: +NORMALIZE_WHITESPACE
-    ['dagster/column_schema', 'dagster_lineage/code_checksum', 'dagster_lineage/declared_schema_checksum',
-     'dagster_lineage/parent_checksums', 'dagster_lineage/schema_checksum', 'dagster_lineage/upstream_checksum']
+    ['dagster/column_lineage', 'dagster/column_schema', 'dagster_lineage/code_checksum',
+     'dagster_lineage/declared_schema_checksum', 'dagster_lineage/parent_checksums', 'dagster_lineage/schema_checksum', 'dagster_lineage/upstream_checksum']
 """
 
 from __future__ import annotations
@@ -34,10 +34,12 @@ from typing import Any
 import dagster as dg
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnInfo, key_to_str
+from dagster_lineage.defs.metadata import column_lineage
 from dagster_lineage.defs.metadata_keys import (
     CODE_CHECKSUM_KEY,
     CODE_PARTS_KEY,
     CODE_SCHEME_KEY,
+    COLUMN_LINEAGE_KEY,
     COLUMN_SCHEMA_KEY,
     DATA_CHECKSUM_KEY,
     DECLARED_SCHEMA_CHECKSUM_KEY,
@@ -160,7 +162,9 @@ def storage_guard(
     except Exception as e:
         if is_storage_error(e):
             err = StorageUnavailableError(
-                storage or describe_storage(instance), f"{what} failed: {_first_line(e)}"
+                storage or describe_storage(instance),
+                f"{what} failed: {_first_line(e)}",
+                recording=announce,  # announce: inside a run that records
             )
             if announce:
                 _log.error("dagster-lineage: %s", err)
@@ -401,6 +405,10 @@ def checksum_metadata(
         )
     if record.columns:
         md[DECLARED_SCHEMA_CHECKSUM_KEY] = schema_checksum(record.columns)
+    if record.columns or any(record.column_deps.values()):
+        # Dagster reads column lineage from the latest materialization, not the definition (a
+        # source's columns have no upstream: its lineage is rightly empty)
+        md[COLUMN_LINEAGE_KEY] = column_lineage(record)
 
     inst = instance if instance is not None else getattr(context, "instance", None)
     given = dict(parent_states or {})

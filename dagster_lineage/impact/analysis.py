@@ -16,7 +16,9 @@ Severity rules (applied per reference; an asset's severity is the worst of its r
       is renamed/dropped with its upstream, so a further asset that refers to it by name breaks too
       (``raw.order_total -> stg.order_total -> fct.order_total -> dag uses order_total``);
     - a table rename or drop: every direct consumer refers to the table by name; for a drop, all of
-      the table's columns also disappear and are followed as above;
+      the table's columns also disappear and are followed as above; for a rename, everything below
+      a direct consumer gets a warning (it is not built until the reference is updated), so
+      exposures and owners downstream are reported and weigh the risk;
     - a type change that violates an enforced contract: a consumer with ``contract_enforced`` that
       declares a type for the column it passes through (at any point of a pass-through chain) that
       differs from the new type.
@@ -36,8 +38,8 @@ Risk level (what is hit, not only how):
 
 - ``high``: something breaking hits an exposure (directly or upstream of it), an asset tagged
   ``criticality: high`` (or ``critical``), or three or more assets break;
-- ``medium``: anything else breaking, or only warnings but one of them hits a critical asset;
-- ``low``: only warnings;
+- ``medium``: anything else breaking;
+- ``low``: only warnings (a critical asset with warnings is named in the reasons);
 - ``none``: nothing affected.
 
 A caller may pass ``is_breaking(reference) -> bool`` to override the default severity of every
@@ -63,12 +65,9 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
-import weakref
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -76,6 +75,7 @@ from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import (
     AssetKeyPath,
     AssetLineage,
+    Clause,
     ColumnRef,
     EdgeKind,
     key_to_str,
@@ -94,6 +94,8 @@ from dagster_lineage.impact.schema_changes import (
     ColumnDropped,
     ColumnRenamed,
     ColumnTypeChanged,
+    ColumnValuesChanged,
+    RowsChanged,
     SchemaChange,
     Severity,
     TableDropped,  # noqa: F401  (used in doctests)
@@ -133,32 +135,43 @@ def analyze_impact(
         >>> analyze_impact(g, "raw", [ColumnAdded("b")]).impacted
         ()
     """
-    root = graph.resolve(asset)
-    root_rec = graph.get(root)
-    checked = _validate(graph, root_rec, tuple(changes), strict=validate)
-    hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]] = {}
-    with _gc_paused():
-        star_children = _star_children(graph)
-        walker = _Walker(graph, root, hits, star_children)
-        for change in checked:
-            walker.run(change)
-        return _build_report(graph, root_rec, checked, hits, is_breaking)
+    return analyze_changes(graph, [(asset, changes)], is_breaking=is_breaking, validate=validate)
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the analysis allocates (it creates no cycles).
+def analyze_changes(
+    graph: LineageGraph,
+    changes_by_asset: Iterable[tuple[str | AssetKeyPath, Iterable[SchemaChange]]],
+    *,
+    is_breaking: BreakingPredicate | None = None,
+    validate: bool = True,
+) -> ImpactReport:
+    """Analyse changes to several assets at once (a migration altering several tables).
 
-    On large graphs the collector otherwise rescans the whole graph's objects many times and
-    takes about half of the analysis time.
+    The report's :attr:`~ImpactReport.asset` is the first asset; every change keeps its own
+    (:attr:`~ImpactReport.change_assets`). Raises like :func:`analyze_impact`.
+
+    Examples:
+        >>> from dagster_lineage.core.model import AssetLineage
+        >>> g = LineageGraph.from_records([AssetLineage(key=("a",)), AssetLineage(key=("b",)),
+        ...     AssetLineage(key=("c",), upstream=(("b",),))])
+        >>> r = analyze_changes(g, [("a", [ColumnAdded("x")]), ("b", [TableDropped()])])
+        >>> [key_to_str(k) for k in r.changed_assets], [key_to_str(a.key) for a in r.breaking]
+        (['a', 'b'], ['c'])
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]] = {}
+    roots: list[AssetLineage] = []
+    checked: list[tuple[AssetKeyPath, SchemaChange]] = []
+    for asset, changes in changes_by_asset:
+        root = graph.resolve(asset)
+        root_rec = graph.get(root)
+        roots.append(root_rec)
+        checked += [(root, c) for c in _validate(graph, root_rec, tuple(changes), strict=validate)]
+    if not roots:
+        raise ChangeSpecError("no asset given", hint="analyze_changes(graph, [('raw', [...])])")
+    star_children = _star_children(graph)
+    for root, change in checked:
+        _Walker(graph, root, hits, star_children).run(change)
+    return _build_report(graph, roots[0], tuple(checked), hits, is_breaking)
 
 
 def _validate(
@@ -206,43 +219,8 @@ def _validate(
     return tuple(out)
 
 
-_INDEX_CACHE: weakref.WeakKeyDictionary[LineageGraph, dict[tuple[AssetKeyPath, str], list[Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _consumer_index(
-    graph: LineageGraph,
-) -> dict[tuple[AssetKeyPath, str], list[Any]]:
-    """``(asset, lower column) -> [(consumer, output column, kind, usage, via select *)]``.
-
-    Built once per graph (graphs are immutable) and cached.
-    """
-    cached = _INDEX_CACHE.get(graph)
-    if cached is not None:
-        return cached
-    index: dict[tuple[AssetKeyPath, str], list[Any]] = {}
-    for rec in graph.records():
-        stars = set(rec.star_upstreams)
-        for out_col, deps in rec.column_deps.items():
-            for dep in deps:
-                up = dep.upstream
-                index.setdefault((up.asset, up.column.lower()), []).append(
-                    (
-                        rec.key,
-                        out_col,
-                        dep.kind,
-                        Usage.SELECT,
-                        dep.kind is EdgeKind.IDENTITY and up.asset in stars,
-                    )
-                )
-        for read in rec.reads:
-            up = read.upstream
-            index.setdefault((up.asset, up.column.lower()), []).append(
-                (rec.key, None, None, Usage(read.clause.value), False)
-            )
-    _INDEX_CACHE[graph] = index
-    return index
+_USAGE = {c: Usage(c.value) for c in Clause}
+"""The :class:`Usage` of a read in each clause."""
 
 
 def _star_children(graph: LineageGraph) -> dict[AssetKeyPath, list[AssetKeyPath]]:
@@ -314,19 +292,36 @@ class _Walker:
             self.added(change)
         elif isinstance(change, TableRenamed):
             self.table_level(change)
+            self.stale(change)
+        elif isinstance(change, (ColumnValuesChanged, RowsChanged)):
+            # values change, names stay: every consumer is warned, nothing breaks by name
+            if isinstance(change, ColumnValuesChanged):
+                starts = [ColumnRef(root, change.column)]
+            else:
+                starts = sorted(self._root_columns())
+            self.changed_assets[root] = (
+                (starts[0],) if len(starts) == 1 else (ColumnRef(root, "*"),)
+            )
+            if starts:
+                self.columns(change, [(s, (s,)) for s in starts], initial=_TAINTED)
+            self.incomplete(change)
         else:
             self.changed_assets[root] = (ColumnRef(root, "*"),)
             self.table_level(change)
-            starts = {ColumnRef(root, c.name) for c in self.graph.get(root).columns}
-            for child in self.graph.children(root):
-                starts.update(
-                    r
-                    for r in self.graph.get(child).referenced_upstream_columns()
-                    if r.asset == root
-                )
-            if starts:
-                self.columns(change, [(s, (s,)) for s in sorted(starts)])
+            dropped = self._root_columns()
+            if dropped:
+                self.columns(change, [(s, (s,)) for s in sorted(dropped)])
             self.incomplete(change)
+
+    def _root_columns(self) -> set[ColumnRef]:
+        """The root's output columns plus every column of it that a consumer refers to."""
+        root = self.root
+        starts = {ColumnRef(root, c.name) for c in self.graph.get(root).columns}
+        for child in self.graph.children(root):
+            starts.update(
+                r for r in self.graph.get(child).referenced_upstream_columns() if r.asset == root
+            )
+        return starts
 
     # -- table rename / drop: every direct consumer refers to the table by name --
 
@@ -346,13 +341,49 @@ class _Walker:
                 )
             )
 
+    def stale(self, change: SchemaChange) -> None:
+        """Everything below a direct consumer of a renamed table: it stops being built.
+
+        Each direct consumer breaks until its reference is updated, so the assets below it (an
+        exposure, an Airflow DAG) are warned, with their owners, and weigh the risk.
+        """
+        direct = self.graph.children(self.root)
+        seen = {self.root, *direct}
+        queue: deque[tuple[AssetKeyPath, tuple[ColumnRef, ...]]] = deque(
+            (c, (ColumnRef(self.root, "*"), ColumnRef(c, "*"))) for c in direct
+        )
+        while queue:
+            key, path = queue.popleft()
+            for child in self.graph.children(key):
+                if child in seen:
+                    continue
+                seen.add(child)
+                npath = path + (ColumnRef(child, "*"),)
+                self.add(
+                    Reference(
+                        change,
+                        ColumnRef(key, "*"),
+                        Usage.TABLE,
+                        None,
+                        None,
+                        npath,
+                        Severity.WARNING,
+                        "stale",
+                    )
+                )
+                queue.append((child, npath))
+
     # -- column rename / drop / type change --
 
     def columns(
-        self, change: SchemaChange, starts: Sequence[tuple[ColumnRef, tuple[ColumnRef, ...]]]
+        self,
+        change: SchemaChange,
+        starts: Sequence[tuple[ColumnRef, tuple[ColumnRef, ...]]],
+        initial: int = _DOOMED,
     ) -> None:
         graph = self.graph
-        index = _consumer_index(graph)
+        consumers_of = graph.consumers_of
+        usage_of, select = _USAGE, Usage.SELECT
         type_change = isinstance(change, ColumnTypeChanged)
         new_type = change.data_type if isinstance(change, ColumnTypeChanged) else ""
         state: dict[tuple[AssetKeyPath, str], int] = {}
@@ -361,8 +392,8 @@ class _Walker:
         queue: deque[tuple[ColumnRef, tuple[ColumnRef, ...], int]] = deque()
         tainted_queue: deque[tuple[ColumnRef, tuple[ColumnRef, ...], int]] = deque()
         for ref, path in starts:
-            state[(ref.asset, ref.column.lower())] = _DOOMED
-            queue.append((ref, path, _DOOMED))
+            state[(ref.asset, ref.column.lower())] = initial
+            (queue if initial == _DOOMED else tainted_queue).append((ref, path, initial))
         hits = self.hits
         changed_assets = self.changed_assets
         cid = id(change)
@@ -377,12 +408,14 @@ class _Walker:
             doomed = st == _DOOMED
             # no cycle guard needed: a column is expanded at most once per state (doomed/tainted)
             used_by: set[AssetKeyPath] = set()
-            for asset, out_col, kind, usage, star in index.get(rkey, ()):
+            for asset, out_col, kind, clause, star in consumers_of(*rkey):
+                usage = select if clause is None else usage_of[clause]
                 if asset == ref.asset:
                     continue  # a self-reference (a cycle, reported by LineageGraph.find_cycle)
                 used_by.add(asset)
                 detail = None
                 if kind is not None:
+                    assert out_col is not None  # a selected use names its output column
                     out = ColumnRef(asset, out_col)
                     npath = path + (out,)
                     nxt = _TAINTED
@@ -569,10 +602,12 @@ def _criticality(rec: AssetLineage) -> str | None:
 def _build_report(
     graph: LineageGraph,
     root: AssetLineage,
-    changes: tuple[SchemaChange, ...],
+    checked: tuple[tuple[AssetKeyPath, SchemaChange], ...],
     hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]],
     is_breaking: BreakingPredicate | None,
 ) -> ImpactReport:
+    changes = tuple(c for _, c in checked)
+    change_assets = tuple(a for a, _ in checked)
     order = {id(c): i for i, c in enumerate(changes)}
     impacted: list[ImpactedAsset] = []
     for key, refs_by_sig in hits.items():
@@ -611,6 +646,7 @@ def _build_report(
         impacted=tuple(impacted),
         risk=risk,
         risk_reasons=tuple(reasons),
+        change_assets=change_assets if any(a != root.key for a in change_assets) else (),
     )
 
 
@@ -639,9 +675,10 @@ def _risk(impacted: Sequence[ImpactedAsset]) -> tuple[RiskLevel, list[str]]:
         return RiskLevel.HIGH, high
     if breaking:
         return RiskLevel.MEDIUM, [f"{len(breaking)} asset(s) break"]
+    reasons = [f"{len(impacted)} asset(s) with warnings, nothing breaks"]
     critical = [a for a in impacted if a.is_critical]
-    if critical:
-        return RiskLevel.MEDIUM, [
+    if critical:  # named, but warnings only stay low (the README's rule)
+        reasons.append(
             f"warnings on critical asset(s): {', '.join(key_to_str(a.key) for a in critical)}"
-        ]
-    return RiskLevel.LOW, [f"{len(impacted)} asset(s) with warnings, nothing breaks"]
+        )
+    return RiskLevel.LOW, reasons

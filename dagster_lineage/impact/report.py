@@ -100,7 +100,7 @@ class Reference:
         severity: breaking or warning (after the caller's ``is_breaking`` override).
         cause: why, as a code (``by_name``, ``star``, ``star_shape``, ``derived``, ``type_pass``,
             ``type_derived``, ``type_read``, ``contract``, ``contract_ok``, ``add_star``,
-            ``table``, ``unknown``); :attr:`reason` is the sentence.
+            ``table``, ``stale``, ``unknown``); :attr:`reason` is the sentence.
         detail: extra text for the reason (a declared type, a lineage gap, ...).
 
     Examples:
@@ -238,6 +238,18 @@ class ImpactReport:
     impacted: tuple[ImpactedAsset, ...]
     risk: RiskLevel
     risk_reasons: tuple[str, ...] = ()
+    change_assets: tuple[AssetKeyPath, ...] = ()
+    """The asset each change applies to (parallel to ``changes``; empty: all apply to ``asset``).
+    A migration can change several assets at once (``analyze_changes``)."""
+
+    def change_asset(self, index: int) -> AssetKeyPath:
+        """The asset ``changes[index]`` applies to."""
+        return self.change_assets[index] if self.change_assets else self.asset
+
+    @property
+    def changed_assets(self) -> tuple[AssetKeyPath, ...]:
+        """Every asset whose schema changes, in order (``asset`` first)."""
+        return tuple(dict.fromkeys(self.change_assets or (self.asset,)))
 
     @property
     def severity(self) -> Severity:
@@ -306,8 +318,13 @@ class ImpactReport:
             "asset": key_to_str(self.asset),
             "asset_type": self.asset_type.value,
             "changes": [
-                {**c.to_dict(), "destructive": c.destructive, "description": c.describe()}
-                for c in self.changes
+                {
+                    **c.to_dict(),
+                    "asset": key_to_str(self.change_asset(i)),
+                    "destructive": c.destructive,
+                    "description": c.describe(),
+                }
+                for i, c in enumerate(self.changes)
             ],
             "risk_level": self.risk.value,
             "risk_reasons": list(self.risk_reasons),
@@ -370,6 +387,8 @@ def _reason(r: Reference) -> str:
             if r.output_column
             else f"reads {col} in {where[3:]}"
         )
+        if r.column.display() == origin:
+            return f"{what} ({change.describe()})"
         return f"{what}, which derives from {origin} ({change.describe()})"
     if cause == "type_derived":
         return f"{r.output_column} is a {r.kind.value if r.kind else 'use'} of {col}, whose type changes to {dtype}"
@@ -394,6 +413,11 @@ def _reason(r: Reference) -> str:
             else "would be dropped"
         )
         return f"depends on {table} by name, which {what}"
+    if cause == "stale":
+        return (
+            f"depends on {table}, which breaks until its reference to "
+            f"{key_to_str(r.path[0].asset)} is updated ({change.describe()})"
+        )
     if cause == "unknown":
         return (
             f"lineage incomplete ({r.detail}); depends on {table}, which is affected by "

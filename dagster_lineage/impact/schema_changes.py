@@ -34,7 +34,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
-from dagster_lineage.errors import ChangeSpecError
+from dagster_lineage.errors import ChangeSpecError, clip
 
 
 class Severity(IntEnum):
@@ -253,8 +253,81 @@ class TableDropped:
         return {"type": self.type}
 
 
+@dataclass(frozen=True)
+class ColumnValuesChanged:
+    """The values of column ``column`` change (its expression or its sources); name and type stay.
+
+    Inferred by ``dagster-lineage diff`` from two lineage states; consumers of the column get a
+    warning (nothing refers to a name that disappears).
+
+    Examples:
+        >>> ColumnValuesChanged("net_revenue", "sources changed").describe()
+        'values of net_revenue change (sources changed)'
+    """
+
+    column: str
+    reason: str | None = None
+
+    type: ClassVar[str] = "column_values_change"
+    destructive: ClassVar[bool] = False
+
+    @property
+    def removed_column(self) -> str | None:
+        """No name stops existing."""
+        return None
+
+    def describe(self) -> str:
+        """One line for humans."""
+        return f"values of {self.column} change" + (f" ({self.reason})" if self.reason else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (inverse of :func:`change_from_dict`)."""
+        out: dict[str, Any] = {"type": self.type, "column": self.column}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True)
+class RowsChanged:
+    """Any row of the table may change (its filter, join or group-by changed): every column's values.
+
+    Examples:
+        >>> RowsChanged("filter changed").describe()
+        'rows change (filter changed)'
+    """
+
+    reason: str | None = None
+
+    type: ClassVar[str] = "rows_change"
+    destructive: ClassVar[bool] = False
+
+    @property
+    def removed_column(self) -> str | None:
+        """Not a column change."""
+        return None
+
+    def describe(self) -> str:
+        """One line for humans."""
+        return "rows change" + (f" ({self.reason})" if self.reason else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (inverse of :func:`change_from_dict`)."""
+        out: dict[str, Any] = {"type": self.type}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
 SchemaChange = (
-    ColumnRenamed | ColumnDropped | ColumnTypeChanged | ColumnAdded | TableRenamed | TableDropped
+    ColumnRenamed
+    | ColumnDropped
+    | ColumnTypeChanged
+    | ColumnAdded
+    | TableRenamed
+    | TableDropped
+    | ColumnValuesChanged
+    | RowsChanged
 )
 """Any one proposed change."""
 
@@ -267,6 +340,8 @@ CHANGE_TYPES: dict[str, type] = {
         ColumnAdded,
         TableRenamed,
         TableDropped,
+        ColumnValuesChanged,
+        RowsChanged,
     )
 }
 """Change classes by their ``type`` string."""
@@ -278,6 +353,8 @@ _EXAMPLES = {
     "column_add": '{"type": "column_add", "column": "c", "data_type": "varchar"}',
     "table_rename": '{"type": "table_rename", "to": "new_name"}',
     "table_drop": '{"type": "table_drop"}',
+    "column_values_change": '{"type": "column_values_change", "column": "c"}',
+    "rows_change": '{"type": "rows_change", "reason": "filter changed"}',
 }
 
 
@@ -322,6 +399,8 @@ def change_from_dict(data: Mapping[str, Any]) -> SchemaChange:
         "column_add": {"type", "column", "data_type"},
         "table_rename": {"type", "to"},
         "table_drop": {"type"},
+        "column_values_change": {"type", "column", "reason"},
+        "rows_change": {"type", "reason"},
     }[kind]
     extra = sorted(set(data) - known)
     if extra:
@@ -348,6 +427,12 @@ def change_from_dict(data: Mapping[str, Any]) -> SchemaChange:
         )
     if kind == "table_rename":
         return TableRenamed(str(_text(data, "to", kind)))
+    if kind == "column_values_change":
+        return ColumnValuesChanged(
+            str(_text(data, "column", kind)), _text(data, "reason", kind, required=False)
+        )
+    if kind == "rows_change":
+        return RowsChanged(_text(data, "reason", kind, required=False))
     return TableDropped()
 
 
@@ -419,12 +504,21 @@ def load_changes_file(path: str | Path) -> tuple[str | None, tuple[SchemaChange,
         >>> os.unlink(f.name)
     """
     p = Path(path)
+    if p.is_dir():
+        raise ChangeSpecError(
+            f"changes file {p} is a folder; pass a JSON or YAML file", hint="--changes changes.json"
+        )
     if not p.is_file():
         raise ChangeSpecError(f"changes file {p} does not exist")
     try:
         text = p.read_text()
     except (OSError, UnicodeDecodeError) as e:
         raise ChangeSpecError(f"cannot read changes file {p}: {e}") from None
+    if not text.strip():
+        raise ChangeSpecError(
+            f"changes file {p} is empty; write a list of changes in it",
+            hint="[" + _EXAMPLES["column_drop"] + "]",
+        )
     data = _load_text(text, str(p))
     asset = data.get("asset") if isinstance(data, Mapping) else None
     if asset is not None and not isinstance(asset, str):
@@ -438,7 +532,7 @@ def load_changes_file(path: str | Path) -> tuple[str | None, tuple[SchemaChange,
 def _pair(text: str, flag: str, hint: str) -> tuple[str, str]:
     left, sep, right = text.partition(":")
     if not sep or not left.strip() or not right.strip():
-        raise ChangeSpecError(f"{flag} expects OLD:NEW, got '{text}'", hint=f"{flag} {hint}")
+        raise ChangeSpecError(f"{flag} expects OLD:NEW, got '{clip(text)}'", hint=f"{flag} {hint}")
     return left.strip(), right.strip()
 
 
@@ -463,12 +557,18 @@ def changes_from_flags(
     out: list[SchemaChange] = []
     for r in rename:
         old, new = _pair(r, "--rename", "order_total:total_amount")
+        if ":" in new:
+            raise ChangeSpecError(
+                f"--rename expects OLD:NEW with one colon, got '{clip(r)}' (a column name cannot "
+                "hold ':'; rename one column per --rename)",
+                hint="--rename order_total:total_amount",
+            )
         if old.lower() == new.lower():
             raise ChangeSpecError(f"--rename {r} renames a column to itself")
         out.append(ColumnRenamed(old, new))
     for d in drop:
         if not d.strip() or ":" in d:
-            raise ChangeSpecError(f"--drop expects a column name, got '{d}'", hint="--drop c")
+            raise ChangeSpecError(f"--drop expects a column name, got '{clip(d)}'", hint="--drop c")
         out.append(ColumnDropped(d.strip()))
     for t in type_change:
         col, dtype = _pair(t, "--type-change", "order_id:bigint")
@@ -476,7 +576,9 @@ def changes_from_flags(
     for a in add:
         col, sep, dtype = a.partition(":")
         if not col.strip():
-            raise ChangeSpecError(f"--add expects COLUMN[:TYPE], got '{a}'", hint="--add c:varchar")
+            raise ChangeSpecError(
+                f"--add expects COLUMN[:TYPE], got '{clip(a)}'", hint="--add c:varchar"
+            )
         out.append(ColumnAdded(col.strip(), dtype.strip() or None if sep else None))
     if rename_table is not None:
         if not rename_table.strip():

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dagster_lineage.errors import IntegrationError
+from dagster_lineage.errors import IntegrationError, redact
 
 
 class AirflowApiClient:
@@ -30,6 +30,7 @@ class AirflowApiClient:
         timeout: float,
     ) -> None:
         self.url = url.rstrip("/")
+        self.shown = redact(self.url)  # for messages: no user info
         self.token = token
         self.username = username
         self.password = password
@@ -45,13 +46,15 @@ class AirflowApiClient:
         )
         if resp.status_code >= 400:
             raise IntegrationError(
-                f"Airflow API {self.url}",
+                f"Airflow API {self.shown}",
                 f"token request refused (HTTP {resp.status_code})",
                 fix="Check the username and password (or pass token=...).",
             )
         token = resp.json().get("access_token")
         if not isinstance(token, str):
-            raise IntegrationError(f"Airflow API {self.url}", "token response has no access_token")
+            raise IntegrationError(
+                f"Airflow API {self.shown}", "token response has no access_token"
+            )
         return token
 
     def get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,10 +81,10 @@ class AirflowApiClient:
                 return {"dag_runs": [], "missing": True}
             if resp.status_code >= 400:
                 raise IntegrationError(
-                    f"Airflow API {self.url}{path}",
+                    f"Airflow API {self.shown}{path}",
                     f"HTTP {resp.status_code}: {resp.text[:200]}",
                     fix="Check the API URL (Airflow 3, /api/v2) and the token's permissions.",
                 )
             data = resp.json()
             return data if isinstance(data, dict) else {}
-        raise IntegrationError(f"Airflow API {self.url}", "authentication failed twice")
+        raise IntegrationError(f"Airflow API {self.shown}", "authentication failed twice")

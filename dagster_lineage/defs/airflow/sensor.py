@@ -30,7 +30,7 @@ from dagster_lineage.defs.metadata_keys import (
     AIRFLOW_RUN_TYPE_KEY,
     AIRFLOW_START_DATE_KEY,
 )
-from dagster_lineage.errors import IntegrationError
+from dagster_lineage.errors import IntegrationError, redact
 
 CURSOR_VERSION = 1
 
@@ -125,6 +125,7 @@ def build_airflow_run_sensor(
                 tuple(spec.key.path), spec.metadata or {}
             )
     timeout = request_timeout_seconds or 10.0
+    shown_url = redact(airflow_url)  # never a credential in the description, logs or cursor
     limit = max_runs_per_dag or 100
     budget = time_budget_seconds or 40.0
 
@@ -132,7 +133,7 @@ def build_airflow_run_sensor(
         name=name or "airflow_dag_runs",
         minimum_interval_seconds=minimum_interval_seconds or 60,
         default_status=default_status or dg.DefaultSensorStatus.STOPPED,
-        description=f"Records materializations for successful Airflow DAG runs at {airflow_url}.",
+        description=f"Records materializations for successful Airflow DAG runs at {shown_url}.",
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         from dagster_lineage.defs.recording import checksum_metadata
@@ -158,11 +159,11 @@ def build_airflow_run_sensor(
             try:
                 data = api.get(f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns", params)
             except IntegrationError as e:
-                context.log.warning(f"Airflow run sensor: {e}")
+                context.log.warning(redact(f"Airflow run sensor: {e}"))
                 continue
             except Exception as e:  # connection refused, timeout, bad JSON
-                msg = (
-                    f"Airflow API at {airflow_url} is unreachable ({type(e).__name__}: "
+                msg = redact(
+                    f"Airflow API at {shown_url} is unreachable ({type(e).__name__}: "
                     f"{str(e).splitlines()[0] if str(e) else ''}); will retry next tick"
                 )
                 context.log.warning(msg)

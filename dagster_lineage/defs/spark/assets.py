@@ -376,7 +376,8 @@ def run_spark_job(
         from dagster_lineage.defs.metadata import column_schema
 
         metadata[COLUMN_SCHEMA_KEY] = column_schema(replace(record, columns=tuple(observed)))
-    metadata.update(checksum_metadata(record, context=context, observed_columns=observed))
+    recorded = checksum_metadata(record, context=context, observed_columns=observed)
+    metadata.update({k: v for k, v in recorded.items() if k not in metadata})  # runtime lineage wins
     return dg.MaterializeResult(asset_key=dg.AssetKey(list(record.key)), metadata=metadata)
 
 
