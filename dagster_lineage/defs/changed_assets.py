@@ -66,6 +66,8 @@ class LineageSnapshot:
 
     graph: LineageGraph
     materializable: frozenset[AssetKeyPath] = field(default_factory=frozenset)
+    definitions: dg.Definitions | None = field(default=None, compare=False, repr=False)
+    """The ``Definitions`` it was built from (``changed --explain`` reads the specs' code parts)."""
 
     @classmethod
     def from_definitions(cls, defs: dg.Definitions) -> LineageSnapshot:
@@ -76,7 +78,7 @@ class LineageSnapshot:
             for k in asset_graph.get_all_asset_keys()
             if asset_graph.get(k).is_materializable
         )
-        return cls(LineageGraph.from_records(records_from_definitions(defs)), mat)
+        return cls(LineageGraph.from_records(records_from_definitions(defs)), mat, defs)
 
     @classmethod
     def from_assets_defs(cls, assets_defs: Iterable[dg.AssetsDefinition]) -> LineageSnapshot:
@@ -299,6 +301,8 @@ def changed_report(
 
 
 def _spec_code_parts(source: dg.Definitions | LineageSnapshot | LineageGraph) -> dict[Any, Any]:
+    if isinstance(source, LineageSnapshot) and source.definitions is not None:
+        source = source.definitions
     if not isinstance(source, dg.Definitions):
         return {}
     out = {}

@@ -29,9 +29,11 @@ from dagster_lineage.defs.changed_assets import (
 from dagster_lineage.defs.cursor import CursorCodec
 from dagster_lineage.defs.graph import unique_assets_defs
 from dagster_lineage.defs.metadata_keys import REASON_TAG
+from dagster_lineage.state.checksums import code_scheme_for
 from dagster_lineage.state.compare import (
     AssetChange,
     ChangeReason,
+    codes_comparable,
 )
 
 CURSOR = CursorCodec(
@@ -168,6 +170,10 @@ def build_code_change_sensor(
                 continue
             if last is not None and last.code == current:
                 continue
+            if not codes_comparable(
+                current, code_scheme_for(graph.get(key).asset_type.value), last
+            ):
+                continue  # unknown fingerprint or another scheme: `changed` says why
             if cursor.requested.get(ks) == current:
                 continue
             pending[ks] = current

@@ -332,6 +332,8 @@ class _Analysis:
         self._indirect: dict[int, list[set[_Read]]] = {}
         self._collect: set[_Read] | None = None
         self._star_at: dict[int, int] = {}  # per scope, how many outputs precede its open `*`
+        self._hidden: set[str] = set()  # `q.*` qualifiers naming a table hidden by its alias
+        self._indirect_index: dict[int, dict[str, set[_Read]]] = {}
         self._busy: set[int] = set()
         self._open_stars: dict[int, list[str]] = {}
         self._star_memo: dict[int, set[str]] = {}
@@ -666,6 +668,10 @@ class _Analysis:
     def _final_unknowns(self) -> tuple[Unknown, ...]:
         """Sorted, without whole-statement duplicates of a column's unknown."""
         with_column = {u.reason for u in self.unknowns if u.column is not None}
+        # `t.*` with `t` hidden by an alias: its own unknown says so, not the qualifier's error
+        with_column |= {
+            f"could not qualify the query's columns (Unknown table: {q})" for q in self._hidden
+        }
         kept = [u for u in self.unknowns if u.column is not None or u.reason not in with_column]
         return tuple(sorted(kept, key=lambda u: (u.column or "", u.reason)))
 
@@ -906,11 +912,16 @@ class _Analysis:
     def _indirect_of(self, scope: Scope, name: str) -> set[_Read]:
         """What shapes ``scope``'s output column ``name`` indirectly (its window specs, ...)."""
         scope = self._canon(scope)
-        shaping = self._indirect.get(id(scope), [])
-        for (out_name, _), ind in zip(self._outputs(scope), shaping):
-            if out_name == name:
-                return ind
-        return set()
+        index = self._indirect_index.get(id(scope))
+        if index is None:
+            outs = self._outputs(scope)
+            if id(scope) in self._busy:
+                return set()
+            index = {}
+            for (out_name, _), ind in zip(outs, self._indirect.get(id(scope), [])):
+                index.setdefault(out_name, ind)
+            self._indirect_index[id(scope)] = index
+        return index.get(name) or set()
 
     def _window_indirect(self, scope: Scope, select: exp.Select, body: exp.Expr) -> None:
         """Add the PARTITION BY / ORDER BY columns of ``body``'s windows to the collector."""
@@ -1096,7 +1107,9 @@ class _Analysis:
         found = self._output(src, name)
         if found is not None:
             if self._collect is not None:
-                self._collect |= self._indirect_of(src, name)
+                shaping = self._indirect_of(src, name)
+                if shaping:
+                    self._collect |= shaping
             return found
         through = self._through_star(src, name)
         if through is not None:
@@ -1271,6 +1284,7 @@ class _Analysis:
             if isinstance(src, exp.Table) and src.name == qualifier and alias != qualifier
         )
         if hiding:
+            self._hidden.add(qualifier)
             return Unknown(
                 f"SELECT {qualifier}.* names table '{qualifier}', which the query calls "
                 f"'{hiding[0]}' (an alias hides the table name): write {hiding[0]}.*"

@@ -1,8 +1,11 @@
 """Turn a :class:`~dagster_lineage.sql.types.StatementLineage` into the parts of an AssetLineage.
 
 The dbt, Airflow and Spark integrations all analyse SQL with
-:func:`~dagster_lineage.sql.lineage.statement_lineage`, then map table names to asset keys here, so
-every integration builds the same edges, reads and unknowns. Pure: no Dagster import.
+:func:`~dagster_lineage.sql.lineage.statement_lineage` (Airflow composes a task's statements with
+:func:`~dagster_lineage.sql.compose.compose_statements` first), then map table names to asset keys
+here with a resolver of their own, so every integration builds the same edges, reads, indirect
+inputs (``indirect_deps``) and unknowns, with one wording for a table that is no known asset
+(:func:`unknown_table`). Pure: no Dagster import.
 
 Examples:
     >>> from dagster_lineage.sql.lineage import statement_lineage

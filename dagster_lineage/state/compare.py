@@ -308,6 +308,30 @@ def compare(
     return list(compare_report(graph, last_success, materializable=materializable).changes)
 
 
+def codes_comparable(
+    current: str | None, scheme: str | None, last: MaterializationState | None
+) -> bool:
+    """Whether a current code checksum may be compared with the one ``last`` recorded.
+
+    Not when either is ``unknown:``, nor across fingerprint schemes (``scheme`` is the current
+    one; ``None`` for checksums the user supplies, which are always comparable).
+
+    Examples:
+        >>> s = MaterializationState(key=("a",), run_id="r", timestamp=0.0, storage_id=1, code="x")
+        >>> codes_comparable("y", None, s), codes_comparable("y", "dbt/2", s)
+        (True, False)
+        >>> codes_comparable("unknown:no compiled SQL", None, s)
+        False
+    """
+    if last is None:
+        return True
+    if is_unknown_checksum(current) or is_unknown_checksum(last.code):
+        return False
+    if scheme is not None and last.code is not None:
+        return (last.code_scheme or LEGACY_SCHEME) == scheme
+    return True
+
+
 def _code_reasons(
     rec_checksum: str | None,
     rec_scheme: str | None,

@@ -252,6 +252,35 @@ def normalise_jinja_sql(template: str, dialect: str | None = None) -> JinjaSql:
     return JinjaSql(code, frozenset(names), frozenset(runtime), var_names, env_names, dynamic)
 
 
+def _jinja_to_json(j: JinjaSql) -> str:
+    return canonical_json(
+        {
+            "text": j.code.text,
+            "method": j.code.method,
+            "note": j.code.note,
+            "names": sorted(j.names),
+            "runtime": sorted(j.runtime),
+            "vars": list(j.vars),
+            "env_vars": list(j.env_vars),
+            "dynamic": j.dynamic,
+        }
+    )
+
+
+def _jinja_from_json(text: str) -> JinjaSql:
+    import json
+
+    d = json.loads(text)
+    return JinjaSql(
+        NormalisedCode(str(d["text"]), str(d["method"]), d["note"]),
+        frozenset(d["names"]),
+        frozenset(d["runtime"]),
+        tuple(d["vars"]),
+        tuple(d["env_vars"]),
+        bool(d["dynamic"]),
+    )
+
+
 def _normalise_value(value: Any, root: str | None, dialect: str | None) -> Any:
     if isinstance(value, str):
         rel = relative_to_root(value, root)
@@ -398,16 +427,39 @@ class DbtFingerprinter:
         meta = self.manifest.get("metadata") or {}
         self.dialect = meta.get("adapter_type") if isinstance(meta, Mapping) else None
         self._macro_memo: dict[str, JinjaSql] = {}
+        self._jinja_memo: dict[str, JinjaSql] = {}
         self._fp_memo: dict[str, DbtFingerprint] = {}
+
+    def _jinja(self, template: str) -> JinjaSql:
+        """:func:`normalise_jinja_sql` of ``template``, memoised here and in ``sql_memo``."""
+        memo_key = _digest(
+            canonical_json(["jinja", DBT_FINGERPRINT_SCHEME, self.dialect, template])
+        )
+        found = self._jinja_memo.get(memo_key)
+        if found is not None:
+            return found
+        if self.sql_memo is not None:
+            hit = self.sql_memo.get_fingerprint(memo_key)
+            if hit is not None and hit[2] is not None:
+                try:
+                    found = _jinja_from_json(hit[2])
+                except (ValueError, KeyError, TypeError):
+                    found = None
+        if found is None:
+            found = normalise_jinja_sql(template, self.dialect)
+            if self.sql_memo is not None:
+                self.sql_memo.put_fingerprint(
+                    memo_key, (found.code.digest, found.code.note, _jinja_to_json(found))
+                )
+        self._jinja_memo[memo_key] = found
+        return found
 
     def _macro(self, uid: str) -> JinjaSql | None:
         if uid not in self._macro_memo:
             macro = (self.manifest.get("macros") or {}).get(uid)
             if macro is None:
                 return None
-            self._macro_memo[uid] = normalise_jinja_sql(
-                str(macro.get("macro_sql") or ""), self.dialect
-            )
+            self._macro_memo[uid] = self._jinja(str(macro.get("macro_sql") or ""))
         return self._macro_memo[uid]
 
     def macro_closure(self, node: Mapping[str, Any]) -> list[str]:
@@ -448,7 +500,7 @@ class DbtFingerprinter:
             >>> DbtFingerprinter().uses_runtime_values({"raw_code": "select '{{ invocation_id }}'"})
             ['invocation_id']
         """
-        found = set(normalise_jinja_sql(str(node.get("raw_code") or ""), self.dialect).runtime)
+        found = set(self._jinja(str(node.get("raw_code") or "")).runtime)
         for uid in self.macro_closure(node):
             macro = self._macro(uid)
             if macro is not None:
@@ -554,8 +606,8 @@ class DbtFingerprinter:
     def _sources(self, node: Mapping[str, Any]) -> dict[str, str]:
         """The model file's normalised Jinja and its macros' digests (for explanations)."""
         out = {
-            f"file:{node.get('original_file_path') or node.get('unique_id')}": normalise_jinja_sql(
-                str(node.get("raw_code") or ""), self.dialect
+            f"file:{node.get('original_file_path') or node.get('unique_id')}": self._jinja(
+                str(node.get("raw_code") or "")
             ).code.text
         }
         for uid in self.macro_closure(node):
@@ -571,7 +623,7 @@ class DbtFingerprinter:
             + ", ".join(runtime)
             + "): fingerprinted from its Jinja, macros and config, not its compiled SQL"
         ]
-        own = normalise_jinja_sql(str(node.get("raw_code") or ""), self.dialect)
+        own = self._jinja(str(node.get("raw_code") or ""))
         parts["template"] = own.code.text
         if own.code.note:
             notes.append(own.code.note)

@@ -247,3 +247,33 @@ def test_unknown_fingerprints_are_reported_as_unknown_and_not_propagated() -> No
     recorded = {("a",): _state("a", unknown, "dbt/2", 1), ("b",): _state("b", "b1", "dbt/2", 2)}
     report = compare_report(_graph("a1"), recorded)
     assert [(c.key_str, c.reasons) for c in report.changes] == [("a", (ChangeReason.UNKNOWN,))]
+
+
+def test_a_warm_load_reuses_the_memoised_normalisation(tmp_path: Path, monkeypatch) -> None:
+    import dagster_lineage.integrations.dbt.checksum as checksum_mod
+    from dagster_lineage.integrations.dbt.cache import LineageCache
+
+    m = _manifest()
+    m["nodes"]["model.p.plain"] = {
+        "unique_id": "model.p.plain",
+        "resource_type": "model",
+        "raw_code": "select {{ var('rate') }} as r -- c",
+        "compiled_code": "select 0.9 as r -- c",
+        "config": {"materialized": "view"},
+        "depends_on": {"nodes": [], "macros": []},
+    }
+    cold_cache = LineageCache(tmp_path)
+    cold = DbtFingerprinter(m, vars={"rate": 0.9}, sql_memo=cold_cache)
+    before = {uid: cold.fingerprint(n) for uid, n in m["nodes"].items()}
+    cold_cache.flush()
+
+    def boom(*args, **kwargs):
+        raise AssertionError("normalised again on a warm load")
+
+    monkeypatch.setattr(checksum_mod, "normalise_sql", boom)
+    monkeypatch.setattr(checksum_mod, "normalise_jinja_sql", boom)
+    warm = DbtFingerprinter(m, vars={"rate": 0.9}, sql_memo=LineageCache(tmp_path))
+    after = {uid: warm.fingerprint(n) for uid, n in m["nodes"].items()}
+    assert {u: f.checksum for u, f in after.items()} == {u: f.checksum for u, f in before.items()}
+    assert after["model.p.plain"].explain_parts == before["model.p.plain"].explain_parts
+    assert after["model.p.audit"].basis == "template"
