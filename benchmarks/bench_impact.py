@@ -35,7 +35,7 @@ from dagster_lineage.core.model import (
     Unknown,
 )
 from dagster_lineage.impact.analysis import analyze_impact
-from dagster_lineage.impact.changes import ColumnRenamed, TableDropped
+from dagster_lineage.impact.schema_changes import ColumnRenamed, TableDropped
 
 KINDS = [EdgeKind.IDENTITY] * 5 + [EdgeKind.RENAME, EdgeKind.TRANSFORMATION, EdgeKind.AGGREGATION]
 CLAUSES = [Clause.FILTER, Clause.JOIN, Clause.GROUP]

@@ -200,9 +200,9 @@ def _ensure_materialized(args: dict[str, Any], instance: Any, records: list[Any]
 def task_changed(args: dict[str, Any]) -> dict[str, Any]:
     """``changed_assets`` over every asset, after one full materialization and 1% code edits."""
     try:
-        from dagster_lineage.defs.changes import changed_assets
+        from dagster_lineage.defs.changed_assets import changed_assets
     except ImportError as exc:
-        return _missing("dagster_lineage.defs.changes", exc)
+        return _missing("dagster_lineage.defs.changed_assets", exc)
     if args["storage"] == "postgres" and not args.get("dagster_yaml"):
         return {"skip": args.get("pg_skip") or "no PostgreSQL server"}
     import dataclasses
@@ -242,5 +242,5 @@ def task_changed(args: dict[str, Any]) -> dict[str, Any]:
 def task_changed_batched(args: dict[str, Any]) -> dict[str, Any]:
     """Retired: the batched-query prototype is now what ``changed_assets`` itself does."""
     return {
-        "skip": "the batched queries are in dagster_lineage.defs.changes (see 'changed assets')"
+        "skip": "the batched queries are in dagster_lineage.defs.changed_assets (see 'changed assets')"
     }

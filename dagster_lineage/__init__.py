@@ -78,13 +78,13 @@ from dagster_lineage.defs.airflow import (
 )
 
 # Checksums and "what changed since the last successful run"
-from dagster_lineage.defs.changes import (
+from dagster_lineage.defs.changed_assets import (
     changed_assets as changed_assets,
 )
-from dagster_lineage.defs.changes import (
+from dagster_lineage.defs.changed_assets import (
     last_successful_materializations as last_successful_materializations,
 )
-from dagster_lineage.defs.changes import (
+from dagster_lineage.defs.changed_assets import (
     last_successful_run as last_successful_run,
 )
 
@@ -143,6 +143,9 @@ from dagster_lineage.defs.sensors import (
 )
 
 # Spark jobs as assets (pyspark is imported lazily, only when a job runs)
+from dagster_lineage.defs.spark import (
+    SparkLineageTranslator as SparkLineageTranslator,
+)
 from dagster_lineage.defs.spark import (
     SparkSessionResource as SparkSessionResource,
 )
@@ -252,9 +255,6 @@ from dagster_lineage.integrations.spark import (
 )
 from dagster_lineage.integrations.spark import (
     SparkLineageSettings as SparkLineageSettings,
-)
-from dagster_lineage.integrations.spark import (
-    SparkLineageTranslator as SparkLineageTranslator,
 )
 
 # SQL column lineage (pure core)

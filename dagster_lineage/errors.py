@@ -28,6 +28,61 @@ class DagsterLineageError(Exception):
     """
 
 
+MAX_NAME_IN_MESSAGE = 120
+"""Names longer than this are shortened in messages (a pasted 100,000-character name is not echoed)."""
+
+
+def clip(text: str, limit: int = MAX_NAME_IN_MESSAGE) -> str:
+    """``text`` shortened to about ``limit`` characters for a message, saying how long it was.
+
+    Examples:
+        >>> clip("a" * 200, 10)
+        'aaaaaaaaaa... (200 characters)'
+        >>> clip("raw_orders")
+        'raw_orders'
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def redact(text: str) -> str:
+    """``text`` with credentials removed (URL user info and DSN ``password=...`` settings).
+
+    ``http://user:pass@host`` becomes ``http://***@host``. Used on every line the CLI, sensors and logs print, and on stored reasons.
+
+    Examples:
+        >>> redact("GET http://admin:s3cret@airflow:8080/api failed")
+        'GET http://***@airflow:8080/api failed'
+        >>> redact("host=db password=s3cret dbname=x")
+        'host=db password=*** dbname=x'
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    out: list[str] = []
+    for token in text.split(" "):
+        if "://" in token and "@" in token:
+            start = token.index("://")
+            while start > 0 and (token[start - 1].isalnum() or token[start - 1] in "+-."):
+                start -= 1
+            head, url = token[:start], token[start:]
+            try:
+                parts = urlsplit(url)
+            except ValueError:
+                parts = None
+            if parts is not None and "@" in parts.netloc:
+                host = parts.netloc.rsplit("@", 1)[1]
+                token = head + urlunsplit(parts._replace(netloc=f"***@{host}"))
+        low = token.lower()
+        for key in ("password=", "passwd=", "pwd="):
+            at = low.find(key)
+            if at >= 0 and (at == 0 or not low[at - 1].isalnum()):
+                token = token[: at + len(key)] + "***"
+                break
+        out.append(token)
+    return " ".join(out)
+
+
 def _suggest(name: str, candidates: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.5)
     return f" Did you mean: {', '.join(close)}?" if close else ""
@@ -44,12 +99,38 @@ class UnknownAssetError(DagsterLineageError):
 
     def __init__(self, asset: str, candidates: Iterable[str] = ()) -> None:
         self.asset = asset
+        if not asset.strip():
+            super().__init__(
+                "The asset name is empty. Name an asset (a/b or its last key part); "
+                "`dagster-lineage graph --list` lists them."
+            )
+            return
         super().__init__(
-            f"Unknown asset '{asset}': it is not in the lineage graph of this code location."
+            f"Unknown asset '{clip(asset)}': it is not in the lineage graph of this code location."
             + (
-                _suggest(asset, candidates)
+                (_suggest(asset, candidates) if len(asset) <= MAX_NAME_IN_MESSAGE else "")
                 or " Run `dagster-lineage graph --list` to see all assets."
             )
+        )
+
+
+class AmbiguousAssetError(UnknownAssetError):
+    """A short asset name that is the last part of several keys.
+
+    Examples:
+        >>> from dagster_lineage.errors import AmbiguousAssetError
+        >>> str(AmbiguousAssetError("c", ["a/b/c", "other/c"]))
+        "Asset name 'c' is ambiguous: a/b/c, other/c. Name it with its full key, e.g. a/b/c."
+    """
+
+    def __init__(self, asset: str, matches: Iterable[str]) -> None:  # noqa: D107
+        found = sorted(matches)
+        self.asset = asset
+        self.matches = found
+        DagsterLineageError.__init__(
+            self,
+            f"Asset name '{clip(asset)}' is ambiguous: {', '.join(found)}. Name it with its full "
+            f"key, e.g. {found[0]}.",
         )
 
 
@@ -67,9 +148,8 @@ class UnknownColumnError(DagsterLineageError):
         self.column = column
         cands = list(candidates)
         known = f" Known columns: {', '.join(sorted(cands))}." if cands else ""
-        super().__init__(
-            f"Unknown column '{column}' on asset '{asset}'.{_suggest(column, cands)}{known}"
-        )
+        suggest = _suggest(column, cands) if len(column) <= MAX_NAME_IN_MESSAGE else ""
+        super().__init__(f"Unknown column '{clip(column)}' on asset '{asset}'.{suggest}{known}")
 
 
 class SqlParseError(DagsterLineageError):
@@ -135,11 +215,17 @@ class StorageUnavailableError(DagsterLineageError):
         True
     """
 
-    def __init__(self, storage: str, detail: str) -> None:
+    def __init__(self, storage: str, detail: str, *, recording: bool = False) -> None:
         self.storage = storage
+        self.recording = recording
+        outcome = (
+            "Nothing was recorded for this materialization; start"
+            if recording
+            else "Nothing was read or changed; start"
+        )
         super().__init__(
-            f"The lineage storage is unreachable ({storage}): {detail}. Nothing was recorded for this "
-            "materialization; start the database (or fix dagster.yaml) and re-run."
+            f"The lineage storage is unreachable ({storage}): {redact(detail)}. {outcome} the "
+            "database (or fix dagster.yaml) and re-run."
         )
 
 

@@ -20,7 +20,7 @@ from dagster_lineage.defs.impact import (
     build_schema_change_gate_job,
     build_schema_drift_impact_sensor,
 )
-from dagster_lineage.impact.changes import ColumnDropped, ColumnRenamed
+from dagster_lineage.impact.schema_changes import ColumnDropped, ColumnRenamed
 from example_project import part_dbt, paths
 from example_project.lineage import example_graph
 

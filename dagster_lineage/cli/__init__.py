@@ -16,7 +16,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from dagster_lineage.errors import DagsterLineageError
+from dagster_lineage.errors import DagsterLineageError, clip, redact
 
 _SUBCOMMANDS = ("graph", "changed", "impact", "snapshot", "diff")
 
@@ -50,10 +50,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except DagsterLineageError as e:
-        print(f"dagster-lineage: error: {e}", file=sys.stderr)
+        print(f"dagster-lineage: error: {_one_line(str(e))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # noqa: BLE001 - never a traceback, never exit 1 (1 means "findings")
+        detail = _one_line(str(e)) or type(e).__name__
+        print(
+            f"dagster-lineage: error: {type(e).__name__}: {detail}. This is unexpected; re-run "
+            "with PYTHONDEVMODE=1 or report it with the command line.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+def _one_line(text: str, limit: int = 2000) -> str:
+    """The message on one line, credentials removed, shortened to ``limit`` characters."""
+    line = " ".join(text.split())
+    return clip(redact(line), limit)
+
+
+def non_negative_int(text: str) -> int:
+    """``argparse`` type for ``--depth``: an integer >= 0.
+
+    Examples:
+        >>> non_negative_int("2")
+        2
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, got {clip(text, 40)!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be 0 or more, got {value} (omit --depth for every level)"
+        )
+    return value
 
 
 if __name__ == "__main__":  # pragma: no cover

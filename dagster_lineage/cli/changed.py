@@ -14,16 +14,20 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
-from dagster_lineage.cli.loading import add_location_args, load_definitions
-from dagster_lineage.errors import DagsterLineageError
+import sqlalchemy.exc
+
+from dagster_lineage.cli.loading import add_location_args, load_location, warn_cycle
+from dagster_lineage.errors import DagsterLineageError, clip, redact
 from dagster_lineage.state.compare import AssetChange
 
 
@@ -85,10 +89,42 @@ def _instance(home: str | None) -> Any:
         if "postgres" in text
         else f"Dagster instance storage in {path}"
     )
-    with storage_guard(None, "opening the Dagster instance", storage=where):
-        if home:
-            return dg.DagsterInstance.from_config(str(Path(home).resolve()))
-        return dg.DagsterInstance.get()
+    try:
+        with storage_guard(None, "opening the Dagster instance", storage=where):
+            if home:
+                return dg.DagsterInstance.from_config(str(Path(home).resolve()))
+            return dg.DagsterInstance.get()
+    except DagsterLineageError:
+        raise
+    except (sqlite3.DatabaseError, sqlalchemy.exc.DatabaseError):
+        raise  # a corrupt event log: explained by _database_errors
+    except Exception as e:  # noqa: BLE001 - a malformed dagster.yaml raises many kinds
+        raise DagsterLineageError(
+            f"Cannot open the Dagster instance in {path}: {type(e).__name__}: "
+            f"{_first_line(e)}. Fix {yaml_file} (see the dagster.yaml reference of Dagster)."
+        ) from None
+
+
+def _first_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return clip(redact(text), 400)
+
+
+def _database_errors(where: str) -> Any:
+    """A corrupt event log (``file is not a database``) as one clear error."""
+
+    @contextlib.contextmanager
+    def guard() -> Any:
+        try:
+            yield
+        except (sqlite3.DatabaseError, sqlalchemy.exc.DatabaseError) as e:
+            raise DagsterLineageError(
+                f"The Dagster instance storage in {where} cannot be read: {_first_line(e)}. "
+                "The SQLite event log may be corrupt: restore its .db files (history/, storage/) "
+                "from a backup, or move them away to start afresh."
+            ) from None
+
+    return guard()
 
 
 def _time(ts: float | None) -> str:
@@ -105,19 +141,25 @@ def _row(c: AssetChange) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``changed``."""
-    from dagster_lineage.defs.changes import LineageSnapshot, changed_assets, last_successful_run
+    from dagster_lineage.defs.changed_assets import (
+        LineageSnapshot,
+        changed_assets,
+        last_successful_run,
+    )
 
-    defs = load_definitions(args)
-    snap = LineageSnapshot.from_definitions(defs)
-    instance = _instance(args.dagster_home)
-    try:
-        if args.last_run:
-            summary = last_successful_run(snap, instance, select=args.select)
-            _print_run(summary, args.format)
-            return 0
-        changes = changed_assets(snap, instance, select=args.select)
-    finally:
-        instance.dispose()
+    snap = load_location(args, LineageSnapshot.from_definitions)
+    warn_cycle(snap.graph)
+    home = args.dagster_home or os.environ.get("DAGSTER_HOME") or "DAGSTER_HOME"
+    with _database_errors(home):
+        instance = _instance(args.dagster_home)
+        try:
+            if args.last_run:
+                summary = last_successful_run(snap, instance, select=args.select)
+                _print_run(summary, args.format)
+                return 0
+            changes = changed_assets(snap, instance, select=args.select)
+        finally:
+            instance.dispose()
     _print_changes(changes, args.format, len(snap.graph))
     return 1 if (changes and args.exit_code) else 0
 

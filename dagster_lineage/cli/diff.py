@@ -91,9 +91,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``diff``; returns the exit code."""
-    from dagster_lineage.impact.changes import Severity
     from dagster_lineage.impact.diff import diff_states
     from dagster_lineage.impact.diff_render import render_diff
+    from dagster_lineage.impact.schema_changes import Severity
 
     fail_on = Severity.parse(args.fail_on)
     base, base_label = _resolve(args.base, args)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from dagster_lineage.cli.loading import add_location_args
+from dagster_lineage.cli import non_negative_int
+from dagster_lineage.cli.loading import add_location_args, warn_cycle
 from dagster_lineage.cli.state import add_state_arg, graph_from_args
 from dagster_lineage.core.graph import Direction
 from dagster_lineage.core.model import ColumnRef, key_to_str
+from dagster_lineage.errors import UnknownAssetError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("graph", help="print the lineage tree of an asset (or one of its columns)")
     p.add_argument("asset", nargs="?", help="asset key (a/b or its last part); omit with --list")
     p.add_argument("--direction", choices=[d.value for d in Direction], default="downstream")
-    p.add_argument("--depth", type=int, default=None, help="levels to traverse (default: all)")
+    p.add_argument(
+        "--depth", type=non_negative_int, default=None, help="levels to traverse (default: all)"
+    )
     p.add_argument("--column", help="trace one column of the asset instead of the asset")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--list", action="store_true", help="list every asset in the graph")
@@ -34,8 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``graph``."""
+    if args.asset is not None and not args.asset.strip():
+        raise UnknownAssetError("")  # `graph ""` is a mistake, not a request for the whole list
     graph = graph_from_args(args)
-    if args.list or not args.asset:
+    warn_cycle(graph)
+    if args.list or args.asset is None:
         keys = [key_to_str(k) for k in graph.keys]
         if args.format == "json":
             print(json.dumps(keys, indent=2))
@@ -61,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
                             "path": [s.display() for s in p.steps],
                             "kind": p.kind.value,
                             "clause": p.clause.value if p.clause else None,
+                            "indirect": p.indirect.value if p.indirect else None,
                         }
                         for d, p in paths
                     ],
@@ -70,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(ref.display())
             for d, p in paths:
-                how = p.clause.value if p.clause else p.kind.value
+                how = p.how
                 arrow = " <- " if d == "upstream" else " -> "
                 print(f"  {d:<10} {arrow.join(_step(s) for s in p.steps)}  ({how})")
         return 0

@@ -6,7 +6,11 @@ Changes come from flags (``--rename a:b``, ``--drop c``, ``--type-change c:bigin
 
 Exit codes: ``0`` nothing breaking; ``1`` something breaking (or a warning with
 ``--fail-on warning``); ``2`` bad input (unknown asset or column, malformed change spec or SQL) or
-another error, reported as one line on stderr.
+another error, reported as one line on stderr; ``3`` the ``--sql`` migration touches no asset of
+this project (CI can treat it as "not ours": ``|| [ $? -eq 3 ]``).
+
+Every statement of a migration counts: a migration that alters ``raw_orders`` and drops a column of
+``stg_orders`` is analysed for both (the report lists each change with its asset).
 
 CI usage (GitHub Actions)::
 
@@ -27,19 +31,18 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
+import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dagster_lineage.errors import ChangeSpecError, DagsterLineageError, UnknownAssetError
+from dagster_lineage.errors import AmbiguousAssetError, ChangeSpecError, UnknownAssetError
 
 if TYPE_CHECKING:
     from dagster_lineage.core.graph import LineageGraph
     from dagster_lineage.core.model import AssetKeyPath
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_NO_ASSET = 0, 1, 2, 3
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -93,26 +96,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``impact``; returns the exit code."""
-    try:
-        return _run(args)
-    except DagsterLineageError:
-        raise  # printed as one line by dagster_lineage.cli.main, exit 2
-    except Exception as e:  # noqa: BLE001 - a user's code location may raise anything
-        print(f"dagster-lineage: error: {type(e).__name__}: {e}", file=sys.stderr)
-        return EXIT_ERROR
+    return _run(args)  # errors: one line and exit 2, printed by dagster_lineage.cli.main
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dagster_lineage.cli.loading import warn_cycle
     from dagster_lineage.cli.state import graph_from_args
-    from dagster_lineage.impact.analysis import analyze_impact
-    from dagster_lineage.impact.changes import (
+    from dagster_lineage.impact.analysis import analyze_changes
+    from dagster_lineage.impact.migration import load_migration
+    from dagster_lineage.impact.render import render_report
+    from dagster_lineage.impact.schema_changes import (
         SchemaChange,
         Severity,
         changes_from_flags,
         load_changes_file,
     )
-    from dagster_lineage.impact.migration import load_migration
-    from dagster_lineage.impact.render import render_report
 
     # parse every input before loading the code location: bad input fails fast
     changes: list[SchemaChange] = list(
@@ -136,45 +134,52 @@ def _run(args: argparse.Namespace) -> int:
             "no changes given",
             hint="--rename a:b, --drop c, --type-change c:bigint, --changes FILE or --sql FILE",
         )
-    if asset is None and (migration is None or len(migration.tables) != 1):
+    if asset is None and migration is None:
         raise ChangeSpecError(
-            "name the changed asset"
-            + (
-                f" (the migration changes {len(migration.tables)} tables: "
-                f"{', '.join(migration.tables)})"
-                if migration is not None
-                else ""
-            ),
-            hint="dagster-lineage impact raw_orders --drop c",
+            "name the changed asset", hint="dagster-lineage impact raw_orders --drop c"
         )
 
-    with _stdout_to_stderr():  # loading may log (dbt compile, Airflow): keep stdout the report's
-        graph = graph_from_args(args)
+    graph = graph_from_args(args)  # stdout goes to stderr meanwhile: stdout stays the report's
+    warn_cycle(graph)
+    by_asset: dict[AssetKeyPath, list[SchemaChange]] = {}
     if asset is not None:
-        key = graph.resolve(asset)
-    else:
-        assert migration is not None
-        key = _table_asset(graph, migration.tables[0])
+        by_asset[graph.resolve(asset)] = changes
     if migration is not None:
-        changes += migration.changes_for(key)
-    report = analyze_impact(graph, key, changes)
+        # every statement counts, whichever asset it changes (not only the named one)
+        unmatched: list[str] = []
+        for table in migration.tables:
+            try:
+                key = _table_asset(graph, table)
+            except UnknownAssetError as e:
+                if isinstance(e, AmbiguousAssetError):
+                    raise
+                unmatched.append(table)
+                continue
+            by_asset.setdefault(key, []).extend(c for t, c in migration.entries if t == table)
+        if unmatched:
+            print(
+                "dagster-lineage: note: the migration also changes tables that are no asset of "
+                f"this project (not analysed): {', '.join(unmatched)}",
+                file=sys.stderr,
+            )
+        if not any(by_asset.values()):
+            return _touches_no_asset(migration.tables, args.format)
+    report = analyze_changes(graph, [(k, cs) for k, cs in by_asset.items() if cs])
     print(render_report(report, args.format))
     return report.exit_code(Severity.parse(args.fail_on))
 
 
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Send everything written to stdout (Python and subprocesses, fd 1) to stderr meanwhile."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+def _touches_no_asset(tables: Sequence[str], fmt: str) -> int:
+    """The migration is not this project's: its own exit code, so CI can tell it from a finding."""
+    message = (
+        "this migration touches no asset of this project (it changes: "
+        f"{', '.join(tables)}); nothing here can break. Exit code {EXIT_NO_ASSET}."
+    )
+    if fmt == "json":
+        print(json.dumps({"touches_no_asset": True, "tables": list(tables), "message": message}))
+    else:
+        print(f"dagster-lineage: {message}", file=sys.stderr)
+    return EXIT_NO_ASSET
 
 
 def _table_asset(graph: LineageGraph, table: str) -> AssetKeyPath:

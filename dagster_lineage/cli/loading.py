@@ -14,17 +14,20 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import os
 import sys
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from dagster_lineage.core.graph import LineageGraph
-from dagster_lineage.errors import DagsterLineageError
+from dagster_lineage.errors import DagsterLineageError, clip, redact
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -32,6 +35,77 @@ if TYPE_CHECKING:
 
 class CodeLocationError(DagsterLineageError):
     """The code location could not be found or loaded."""
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout (Python and subprocesses, fd 1) to stderr meanwhile.
+
+    A code location may print or log on import (dbt compile, Airflow): stdout stays the report's,
+    so ``--format json`` is always valid JSON.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return clip(redact(text[0] if text else type(e).__name__), 300)
+
+
+@contextlib.contextmanager
+def location_errors(where: str) -> Iterator[None]:
+    """Turn anything a user's code location raises while loading into one :class:`CodeLocationError`.
+
+    The message names the cause (a syntax error with its file and line, the exception raised on
+    import, a resource Dagster could not find) and the fix.
+    """
+    try:
+        yield
+    except DagsterLineageError:
+        raise
+    except SyntaxError as e:
+        at = f" at {e.filename}:{e.lineno}" if e.filename else ""
+        raise CodeLocationError(
+            f"{where} has a syntax error{at}: {e.msg}. Fix it and re-run."
+        ) from None
+    except Exception as e:  # noqa: BLE001 - a user's code location may raise anything
+        # the last frame in the user's code (not Dagster's or ours) says where to look
+        frames = [
+            f
+            for f in traceback.extract_tb(e.__traceback__)
+            if "site-packages" not in f.filename
+            and os.sep + "dagster_lineage" + os.sep not in f.filename
+            and not f.filename.startswith("<")
+        ]
+        at = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+        kind = type(e).__name__
+        if "Dagster" in kind and "Definition" in kind or "resource" in str(e).lower():
+            fix = "Fix the Definitions (a missing resource must be passed in resources={...})."
+        else:
+            fix = (
+                "Fix the code location; running `python -c 'import <module>'` shows the traceback."
+            )
+        raise CodeLocationError(
+            f"Loading {where} failed{at}: {kind}: {_first_line(e)}. {fix}"
+        ) from None
+
+
+def describe_location(args: argparse.Namespace) -> str:
+    """A short name of the code location the arguments select (for messages)."""
+    if getattr(args, "module", None):
+        return f"module {args.module}"
+    if getattr(args, "file", None):
+        return f"file {args.file}"
+    return f"the code location of {getattr(args, 'workspace', None) or 'workspace.yaml'}"
 
 
 def add_location_args(parser: argparse.ArgumentParser) -> None:
@@ -135,6 +209,32 @@ def load_definitions(args: argparse.Namespace) -> dg.Definitions:
     raise CodeLocationError(f"{ws} has no python_module or python_file entry under load_from.")
 
 
+def load_location(args: argparse.Namespace, build: Any = None) -> Any:
+    """Load the code location's ``Definitions`` (and ``build(defs)``, when given) safely.
+
+    Stdout is sent to stderr meanwhile and every error becomes one :class:`CodeLocationError`.
+    """
+    where = describe_location(args)
+    with stdout_to_stderr(), location_errors(where):
+        defs = load_definitions(args)
+        return build(defs) if build is not None else defs
+
+
 def load_graph(args: argparse.Namespace) -> LineageGraph:
     """Load the code location and build its :class:`LineageGraph`."""
-    return LineageGraph.from_definitions(load_definitions(args))
+    graph: LineageGraph = load_location(args, LineageGraph.from_definitions)
+    return graph
+
+
+def warn_cycle(graph: LineageGraph) -> None:
+    """Print the lineage cycle, if any, as one warning line on stderr (the output stays usable)."""
+    from dagster_lineage.core.model import key_to_str
+
+    cycle = graph.find_cycle()
+    if cycle:
+        print(
+            "dagster-lineage: warning: the lineage graph has a cycle: "
+            f"{' -> '.join(clip(key_to_str(k), 80) for k in cycle)}. Traversal stops at the "
+            "repeated asset; remove one of these dependencies.",
+            file=sys.stderr,
+        )

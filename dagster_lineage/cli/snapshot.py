@@ -40,13 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``snapshot``."""
-    from dagster_lineage.cli.impact import _stdout_to_stderr
     from dagster_lineage.cli.loading import load_graph
     from dagster_lineage.cli.state import location_identity
     from dagster_lineage.state.lineage_state import LineageState, write_state
 
-    with _stdout_to_stderr():  # loading may log (dbt, Airflow): keep stdout the state's
-        graph = load_graph(args)
+    graph = load_graph(args)  # stdout goes to stderr meanwhile: stdout stays the state's
     state = LineageState.from_records(graph.records(), project=location_identity(args))
     if args.output:
         write_state(state, args.output)

@@ -19,11 +19,12 @@ Examples:
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dagster_lineage.core.model import (
     AssetKeyPath,
@@ -35,7 +36,12 @@ from dagster_lineage.core.model import (
     key_from_str,
     key_to_str,
 )
-from dagster_lineage.errors import LineageCycleError, UnknownAssetError, UnknownColumnError
+from dagster_lineage.errors import (
+    AmbiguousAssetError,
+    LineageCycleError,
+    UnknownAssetError,
+    UnknownColumnError,
+)
 
 if TYPE_CHECKING:
     from dagster import Definitions
@@ -86,22 +92,23 @@ class TreeNode:
         }
 
 
-@dataclass(frozen=True)
-class ColumnUsage:
-    """How one asset uses one upstream column.
+class ColumnUsage(NamedTuple):
+    """How one asset uses one upstream column (an entry of the graph's column-consumer index).
 
-    Exactly one of ``kind`` (the column feeds ``output_column``) or ``clause`` (it is only read) is set.
+    Exactly one of ``kind`` (the column feeds ``output_column``) or ``clause`` (it is only read) is
+    set. ``via_star``: an identity edge from an upstream the asset consumes through ``SELECT *``.
 
     Examples:
         >>> u = ColumnUsage(("fct",), "total", EdgeKind.IDENTITY, None)
-        >>> u.is_selected
-        True
+        >>> u.is_selected, u.via_star
+        (True, False)
     """
 
     asset: AssetKeyPath
     output_column: str | None
     kind: EdgeKind | None
     clause: Clause | None
+    via_star: bool = False
 
     @property
     def is_selected(self) -> bool:
@@ -113,18 +120,32 @@ class ColumnUsage:
 class ColumnPath:
     """A path of column edges from a starting column to a downstream column (or read).
 
-    ``steps`` lists the columns visited (the start first). ``kind`` folds the edges' kinds;
-    ``clause`` is set when the last step is a read, not a selection.
+    ``steps`` lists the columns visited (the start first). ``kind`` folds the direct edges' kinds;
+    ``clause`` is set when the last step is a read, not a selection. ``indirect`` is set when the
+    path goes through an indirect edge (an upstream column shaping an output column through its
+    window, ...: ``AssetLineage.indirect_deps``): the clause of the first such edge.
 
     Examples:
         >>> p = ColumnPath((ColumnRef(("a",), "x"), ColumnRef(("b",), "x")), EdgeKind.IDENTITY, None)
-        >>> p.end.display(), p.assets
-        ('b.x', (('a',), ('b',)))
+        >>> p.end.display(), p.assets, p.how
+        ('b.x', (('a',), ('b',)), 'identity')
+        >>> ColumnPath(p.steps, EdgeKind.IDENTITY, indirect=Clause.WINDOW).how
+        'indirect window'
     """
 
     steps: tuple[ColumnRef, ...]
     kind: EdgeKind
     clause: Clause | None = None
+    indirect: Clause | None = None
+
+    @property
+    def how(self) -> str:
+        """The path's kind for humans: the read clause, ``indirect <clause>`` or the edge kind."""
+        if self.clause is not None:
+            return self.clause.value
+        if self.indirect is not None:
+            return f"indirect {self.indirect.value}"
+        return self.kind.value
 
     @property
     def end(self) -> ColumnRef:
@@ -139,7 +160,7 @@ class ColumnPath:
     @property
     def is_pass_through(self) -> bool:
         """True when every edge keeps the value unchanged and the end is selected, not read."""
-        return self.clause is None and self.kind.is_pass_through
+        return self.clause is None and self.indirect is None and self.kind.is_pass_through
 
 
 class LineageGraph:
@@ -161,7 +182,8 @@ class LineageGraph:
             for up in rec.upstream:
                 children.setdefault(up, set()).add(rec.key)
         self._children = {k: tuple(sorted(v)) for k, v in children.items()}
-        self._consumers: dict[ColumnRef, list[ColumnUsage]] | None = None
+        self._consumers: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] | None = None
+        self._indirect_consumers: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] | None = None
 
     # --- construction ------------------------------------------------------------------------
 
@@ -229,6 +251,10 @@ class LineageGraph:
             >>> g.resolve("fct_orders")
             ('analytics', 'fct_orders')
         """
+        if isinstance(name, str):
+            name = unicodedata.normalize("NFC", name).strip()
+            if not name:
+                raise UnknownAssetError("", [])
         key = tuple(name) if isinstance(name, tuple) else key_from_str(name)
         if key in self._records:
             return key
@@ -237,17 +263,14 @@ class LineageGraph:
             matches = [
                 k
                 for k in self._records
-                if k[-1].lower() == low
-                or key_to_str(k).lower() == low
-                or ".".join(k).lower() == low
+                if _nfc(k[-1]).lower() == low
+                or _nfc(key_to_str(k)).lower() == low
+                or _nfc(".".join(k)).lower() == low
             ]
             if len(matches) == 1:
                 return matches[0]
             if len(matches) > 1:
-                raise UnknownAssetError(
-                    f"{name} (ambiguous: {', '.join(key_to_str(m) for m in sorted(matches))})",
-                    [],
-                )
+                raise AmbiguousAssetError(name, [key_to_str(m) for m in matches])
         raise UnknownAssetError(key_to_str(key), [key_to_str(k) for k in self._records])
 
     def resolve_column(self, key: AssetKeyPath, column: str) -> ColumnRef:
@@ -257,9 +280,12 @@ class LineageGraph:
         with no known columns accepts any name.
         """
         rec = self.get(key)
+        column = _nfc(column).strip()
         if not rec.columns:
             return ColumnRef(key, column)
-        info = rec.column(column)
+        info = rec.column(column) or next(
+            (c for c in rec.columns if _nfc(c.name).lower() == column.lower()), None
+        )
         if info is None:
             raise UnknownColumnError(key_to_str(key), column, rec.column_names)
         return ColumnRef(key, info.name)
@@ -410,26 +436,81 @@ class LineageGraph:
 
     def column_consumers(self, ref: ColumnRef) -> list[ColumnUsage]:
         """Every direct use of ``ref`` by a child asset: as a source of an output column, or a read."""
-        if self._consumers is None:
-            index: dict[ColumnRef, list[ColumnUsage]] = {}
-            for rec in self._records.values():
-                for out_col, deps in rec.column_deps.items():
-                    for dep in deps:
-                        index.setdefault(_norm(dep.upstream), []).append(
-                            ColumnUsage(rec.key, out_col, dep.kind, None)
+        return list(self.consumers_of(ref.asset, ref.column.lower()))
+
+    def consumers_of(self, asset: AssetKeyPath, column_lower: str) -> Sequence[ColumnUsage]:
+        """The column-consumer index: uses of ``asset``'s column ``column_lower`` (lower-cased).
+
+        Built once per graph (graphs are immutable); the impact analysis reads it directly.
+
+        Examples:
+            >>> g = LineageGraph.from_records([AssetLineage(key=("a",))])
+            >>> g.consumers_of(("a",), "x")
+            ()
+        """
+        index = self._consumers
+        if index is None:
+            index = self._consumers = self._consumer_index()
+        return index.get((asset, column_lower), ())
+
+    def _consumer_index(self) -> dict[tuple[AssetKeyPath, str], list[ColumnUsage]]:
+        index: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] = {}
+        identity = EdgeKind.IDENTITY
+        for rec in self.records():  # sorted: the analysis reports in a deterministic order
+            stars = set(rec.star_upstreams)
+            for out_col, deps in rec.column_deps.items():
+                for dep in deps:
+                    up = dep.upstream
+                    index.setdefault((up.asset, up.column.lower()), []).append(
+                        ColumnUsage(
+                            rec.key,
+                            out_col,
+                            dep.kind,
+                            None,
+                            dep.kind is identity and up.asset in stars,
                         )
-                for read in rec.reads:
-                    index.setdefault(_norm(read.upstream), []).append(
-                        ColumnUsage(rec.key, None, None, read.clause)
                     )
-            self._consumers = index
-        return list(self._consumers.get(_norm(ref), ()))
+            for read in rec.reads:
+                up = read.upstream
+                index.setdefault((up.asset, up.column.lower()), []).append(
+                    ColumnUsage(rec.key, None, None, read.clause)
+                )
+        return index
+
+    def column_indirect_consumers(self, ref: ColumnRef) -> list[ColumnUsage]:
+        """Every output column of a child asset that ``ref`` shapes indirectly, with the clause.
+
+        These come from ``AssetLineage.indirect_deps`` (window PARTITION BY / ORDER BY, MERGE ON,
+        ...): each usage has ``output_column`` and ``clause`` set and no ``kind``.
+
+        Examples:
+            >>> from dagster_lineage.core.model import AssetLineage, ColumnInfo, ColumnRead
+            >>> g = LineageGraph.from_records([
+            ...     AssetLineage(key=("a",), columns=(ColumnInfo("k"),)),
+            ...     AssetLineage(key=("b",), upstream=(("a",),), columns=(ColumnInfo("rn"),),
+            ...                  indirect_deps={"rn": (ColumnRead(ColumnRef(("a",), "k"), Clause.WINDOW),)}),
+            ... ])
+            >>> [(u.output_column, u.clause.value) for u in g.column_indirect_consumers(ColumnRef(("a",), "k"))]
+            [('rn', 'window')]
+        """
+        if self._indirect_consumers is None:
+            index: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] = {}
+            for rec in self.records():
+                for out_col, shaping in rec.indirect_deps.items():
+                    for read in shaping:
+                        up = read.upstream
+                        index.setdefault((up.asset, up.column.lower()), []).append(
+                            ColumnUsage(rec.key, out_col, None, read.clause)
+                        )
+            self._indirect_consumers = index
+        return list(self._indirect_consumers.get((ref.asset, ref.column.lower()), ()))
 
     def column_downstream(self, ref: ColumnRef, depth: int | None = None) -> list[ColumnPath]:
         """Every path from ``ref`` to a downstream column or read, following column edges.
 
         A column reached by several paths is reported once per distinct path end and kind, keeping
-        the shortest path. Reads end a path (nothing derives from a filter).
+        the shortest path. Reads end a path (nothing derives from a filter). Indirect edges
+        (``indirect_deps``) continue it: the path's ``indirect`` names the first one's clause.
 
         Examples:
             >>> from dagster_lineage.core.model import AssetLineage, ColumnDep, ColumnInfo
@@ -442,25 +523,37 @@ class LineageGraph:
             ['b.y']
         """
         out: list[ColumnPath] = []
-        best: dict[tuple[ColumnRef, EdgeKind, Clause | None], int] = {}
+        best: dict[tuple[ColumnRef, EdgeKind, Clause | None, Clause | None], int] = {}
         queue: deque[ColumnPath] = deque([ColumnPath((ref,), EdgeKind.IDENTITY)])
         while queue:
             path = queue.popleft()
             if depth is not None and len(path.steps) - 1 >= depth:
                 continue
-            for use in self.column_consumers(path.end):
+            uses = self.column_consumers(path.end)
+            uses += self.column_indirect_consumers(path.end)
+            for use in uses:
                 if use.asset in path.assets:
                     continue  # a cycle; reported by find_cycle
                 if use.kind is not None and use.output_column is not None:
                     nxt = ColumnPath(
                         path.steps + (ColumnRef(use.asset, use.output_column),),
                         EdgeKind.combine(path.kind, use.kind),
+                        indirect=path.indirect,
+                    )
+                elif use.output_column is not None:  # an indirect edge
+                    nxt = ColumnPath(
+                        path.steps + (ColumnRef(use.asset, use.output_column),),
+                        path.kind,
+                        indirect=path.indirect or use.clause,
                     )
                 else:
                     nxt = ColumnPath(
-                        path.steps + (ColumnRef(use.asset, "*"),), path.kind, use.clause
+                        path.steps + (ColumnRef(use.asset, "*"),),
+                        path.kind,
+                        use.clause,
+                        path.indirect,
                     )
-                sig = (nxt.end, nxt.kind, nxt.clause)
+                sig = (nxt.end, nxt.kind, nxt.clause, nxt.indirect)
                 if sig in best:
                     continue
                 best[sig] = len(nxt.steps)
@@ -470,9 +563,23 @@ class LineageGraph:
         return out
 
     def column_upstream(self, ref: ColumnRef, depth: int | None = None) -> list[ColumnPath]:
-        """Every path from ``ref`` back to the upstream columns it derives from (steps end-first)."""
+        """Every path from ``ref`` back to the upstream columns it derives from (steps end-first).
+
+        Indirect inputs (``indirect_deps``: window PARTITION BY / ORDER BY, ...) are followed too;
+        a path through one has ``indirect`` set to the first one's clause.
+
+        Examples:
+            >>> from dagster_lineage.core.model import AssetLineage, ColumnInfo, ColumnRead
+            >>> g = LineageGraph.from_records([
+            ...     AssetLineage(key=("a",), columns=(ColumnInfo("k"),)),
+            ...     AssetLineage(key=("b",), upstream=(("a",),), columns=(ColumnInfo("rn"),),
+            ...                  indirect_deps={"rn": (ColumnRead(ColumnRef(("a",), "k"), Clause.WINDOW),)}),
+            ... ])
+            >>> [(p.end.display(), p.how) for p in g.column_upstream(ColumnRef(("b",), "rn"))]
+            [('a.k', 'indirect window')]
+        """
         out: list[ColumnPath] = []
-        seen: set[ColumnRef] = set()
+        seen: set[tuple[ColumnRef, Clause | None]] = set()
         queue: deque[ColumnPath] = deque([ColumnPath((ref,), EdgeKind.IDENTITY)])
         while queue:
             path = queue.popleft()
@@ -482,16 +589,18 @@ class LineageGraph:
             rec = self._records.get(cur.asset)
             if rec is None:
                 continue
-            deps = next(
-                (v for k, v in rec.column_deps.items() if k.lower() == cur.column.lower()), ()
-            )
-            for dep in deps:
-                if dep.upstream in seen:
+            low = cur.column.lower()
+            deps = next((v for k, v in rec.column_deps.items() if k.lower() == low), ())
+            shaping = next((v for k, v in rec.indirect_deps.items() if k.lower() == low), ())
+            steps: list[tuple[ColumnRef, EdgeKind, Clause | None]] = [
+                (dep.upstream, EdgeKind.combine(path.kind, dep.kind), path.indirect) for dep in deps
+            ]
+            steps += [(r.upstream, path.kind, path.indirect or r.clause) for r in shaping]
+            for upstream, kind, indirect in steps:
+                if (upstream, indirect) in seen:
                     continue
-                seen.add(dep.upstream)
-                nxt = ColumnPath(
-                    path.steps + (dep.upstream,), EdgeKind.combine(path.kind, dep.kind)
-                )
+                seen.add((upstream, indirect))
+                nxt = ColumnPath(path.steps + (upstream,), kind, indirect=indirect)
                 out.append(nxt)
                 queue.append(nxt)
         return out
@@ -507,8 +616,8 @@ class LineageGraph:
         return json.dumps(self.to_dict(), sort_keys=True, indent=2)
 
 
-def _norm(ref: ColumnRef) -> ColumnRef:
-    return ColumnRef(ref.asset, ref.column.lower())
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
 
 
 def _label(node: TreeNode) -> str:

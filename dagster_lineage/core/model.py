@@ -317,7 +317,11 @@ class AssetLineage:
         if self.indirect_deps:
             out["indirect_deps"] = {
                 col: [
-                    {"asset": list(r.upstream.asset), "column": r.upstream.column, "clause": r.clause.value}
+                    {
+                        "asset": list(r.upstream.asset),
+                        "column": r.upstream.column,
+                        "clause": r.clause.value,
+                    }
                     for r in sorted(set(reads))
                 ]
                 for col, reads in sorted(self.indirect_deps.items())

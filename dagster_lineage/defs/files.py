@@ -31,6 +31,7 @@ from dagster import AssetExecutionContext
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, AssetType, ColumnInfo
 from dagster_lineage.defs.metadata import lineage_metadata
+from dagster_lineage.defs.metadata_keys import FILE_COUNT_KEY, FILE_PATTERNS_KEY, FILES_KEY
 from dagster_lineage.defs.recording import checksum_metadata
 from dagster_lineage.errors import DagsterLineageError
 from dagster_lineage.state.checksums import file_set_digest
@@ -168,7 +169,7 @@ def _build_one(
 ) -> dg.AssetsDefinition:
     record = file_model_record(model, base_path=base, key_prefix=prefix)
     md = lineage_metadata(record)
-    md["dagster_lineage/file_patterns"] = dg.MetadataValue.json(list(model.patterns))
+    md[FILE_PATTERNS_KEY] = dg.MetadataValue.json(list(model.patterns))
     spec = dg.AssetSpec(
         key=dg.AssetKey(list(record.key)),
         deps=[dg.AssetKey(list(k)) for k in record.upstream],
@@ -194,8 +195,8 @@ def _build_one(
             extra = compute_fn(context, [base / p for p in digest.paths]) or {}
         now = replace(record, code_checksum=digest.checksum)
         meta: dict[str, Any] = {
-            "dagster_lineage/files": dg.MetadataValue.json(list(digest.paths)),
-            "dagster_lineage/file_count": len(digest.files),
+            FILES_KEY: dg.MetadataValue.json(list(digest.paths)),
+            FILE_COUNT_KEY: len(digest.files),
         }
         meta.update(checksum_metadata(now, context=context))
         meta.update(extra)

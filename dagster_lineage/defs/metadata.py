@@ -23,14 +23,15 @@ from typing import Any
 import dagster as dg
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnDep, key_to_str
-
-COLUMN_SCHEMA_KEY = "dagster/column_schema"
-COLUMN_LINEAGE_KEY = "dagster/column_lineage"
-LINEAGE_KEY = "dagster_lineage/lineage"
-ASSET_TYPE_KEY = "dagster_lineage/asset_type"
-UNKNOWNS_KEY = "dagster_lineage/unknowns"
-CODE_CHECKSUM_KEY = "dagster_lineage/code_checksum"
-READS_KEY = "dagster_lineage/column_reads"
+from dagster_lineage.defs.metadata_keys import (
+    ASSET_TYPE_KEY,
+    CODE_CHECKSUM_KEY,
+    COLUMN_LINEAGE_KEY,
+    COLUMN_SCHEMA_KEY,
+    LINEAGE_KEY,
+    READS_KEY,
+    UNKNOWNS_KEY,
+)
 
 
 def column_schema(rec: AssetLineage) -> dg.TableSchema:

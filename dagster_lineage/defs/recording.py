@@ -34,7 +34,17 @@ from typing import Any
 import dagster as dg
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnInfo, key_to_str
-from dagster_lineage.defs.metadata import CODE_CHECKSUM_KEY, COLUMN_SCHEMA_KEY
+from dagster_lineage.defs.metadata_keys import (
+    CODE_CHECKSUM_KEY,
+    COLUMN_SCHEMA_KEY,
+    DATA_CHECKSUM_KEY,
+    DECLARED_SCHEMA_CHECKSUM_KEY,
+    PARENT_CHECKSUMS_KEY,
+    ROW_COUNT_KEY,
+    SCHEMA_CHECKSUM_KEY,
+    SCHEMA_KEY,
+    UPSTREAM_CHECKSUM_KEY,
+)
 from dagster_lineage.errors import StorageUnavailableError
 from dagster_lineage.state.checksums import (
     ParentState,
@@ -45,17 +55,8 @@ from dagster_lineage.state.checksums import (
 from dagster_lineage.state.compare import MaterializationState
 from dagster_lineage.state.warehouse import TableHandle, table_stats
 
-SCHEMA_CHECKSUM_KEY = "dagster_lineage/schema_checksum"
-DECLARED_SCHEMA_CHECKSUM_KEY = "dagster_lineage/declared_schema_checksum"
-SCHEMA_KEY = "dagster_lineage/schema"
-"""Legacy: the normalized schema as JSON. No longer written (``dagster/column_schema`` carries the
-schema); still read from materializations recorded before."""
 UNKNOWN_TYPE = "unknown"
 """Type written to ``dagster/column_schema`` for a column of unknown type (read back as ``None``)."""
-DATA_CHECKSUM_KEY = "dagster_lineage/data_checksum"
-UPSTREAM_CHECKSUM_KEY = "dagster_lineage/upstream_checksum"
-PARENT_CHECKSUMS_KEY = "dagster_lineage/parent_checksums"
-ROW_COUNT_KEY = "dagster/row_count"
 
 _log = logging.getLogger("dagster_lineage")
 
@@ -155,7 +156,9 @@ def storage_guard(
     except Exception as e:
         if is_storage_error(e):
             err = StorageUnavailableError(
-                storage or describe_storage(instance), f"{what} failed: {_first_line(e)}"
+                storage or describe_storage(instance),
+                f"{what} failed: {_first_line(e)}",
+                recording=announce,  # announce: inside a run that records
             )
             if announce:
                 _log.error("dagster-lineage: %s", err)

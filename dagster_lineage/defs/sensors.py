@@ -25,7 +25,13 @@ import dagster as dg
 
 from dagster_lineage.core.hashing import stable_hash
 from dagster_lineage.core.model import AssetKeyPath, key_from_str, key_to_str
-from dagster_lineage.defs.changes import LineageSnapshot, _last_success, _RunCache, select_keys
+from dagster_lineage.defs.changed_assets import (
+    LineageSnapshot,
+    _last_success,
+    _RunCache,
+    select_keys,
+)
+from dagster_lineage.defs.metadata_keys import REASON_TAG
 from dagster_lineage.defs.recording import recorded_schema, storage_guard
 from dagster_lineage.state.compare import (
     AssetChange,
@@ -111,7 +117,7 @@ def build_code_change_sensor(
 
     Args:
         name: sensor name (default ``dagster_lineage_code_change_sensor``).
-        select: restrict to these assets (see :func:`~dagster_lineage.defs.changes.select_keys`).
+        select: restrict to these assets (see :func:`~dagster_lineage.defs.changed_assets.select_keys`).
         include_never_materialized: also request assets never materialized (default False, so a
             first deployment does not rebuild everything).
         change_filter: user hook ``(AssetChange) -> bool``; False leaves the asset out. Runs inside
@@ -243,7 +249,7 @@ def build_code_change_sensor(
                 dg.RunRequest(
                     run_key=run_key,
                     asset_selection=[dg.AssetKey(list(k)) for k in selection],
-                    tags={"dagster_lineage/reason": "code_changed"},
+                    tags={REASON_TAG: "code_changed"},
                 )
             ],
             cursor=CodeChangeCursor(requested).encode(),

@@ -16,7 +16,9 @@ Severity rules (applied per reference; an asset's severity is the worst of its r
       is renamed/dropped with its upstream, so a further asset that refers to it by name breaks too
       (``raw.order_total -> stg.order_total -> fct.order_total -> dag uses order_total``);
     - a table rename or drop: every direct consumer refers to the table by name; for a drop, all of
-      the table's columns also disappear and are followed as above;
+      the table's columns also disappear and are followed as above; for a rename, everything below
+      a direct consumer gets a warning (it is not built until the reference is updated), so
+      exposures and owners downstream are reported and weigh the risk;
     - a type change that violates an enforced contract: a consumer with ``contract_enforced`` that
       declares a type for the column it passes through (at any point of a pass-through chain) that
       differs from the new type.
@@ -36,8 +38,8 @@ Risk level (what is hit, not only how):
 
 - ``high``: something breaking hits an exposure (directly or upstream of it), an asset tagged
   ``criticality: high`` (or ``critical``), or three or more assets break;
-- ``medium``: anything else breaking, or only warnings but one of them hits a critical asset;
-- ``low``: only warnings;
+- ``medium``: anything else breaking;
+- ``low``: only warnings (a critical asset with warnings is named in the reasons);
 - ``none``: nothing affected.
 
 A caller may pass ``is_breaking(reference) -> bool`` to override the default severity of every
@@ -48,7 +50,7 @@ Pure Python plus sqlglot (type normalisation); no Dagster import.
 Examples:
     >>> from dagster_lineage.core.graph import LineageGraph
     >>> from dagster_lineage.core.model import AssetLineage, ColumnDep, ColumnInfo, ColumnRef
-    >>> from dagster_lineage.impact.changes import ColumnDropped
+    >>> from dagster_lineage.impact.schema_changes import ColumnDropped
     >>> g = LineageGraph.from_records([
     ...     AssetLineage(key=("raw",), columns=(ColumnInfo("a"), ColumnInfo("b"))),
     ...     AssetLineage(key=("stg",), upstream=(("raw",),), columns=(ColumnInfo("a"),),
@@ -63,14 +65,9 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
-import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from enum import Enum
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -78,13 +75,21 @@ from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import (
     AssetKeyPath,
     AssetLineage,
-    AssetType,
+    Clause,
     ColumnRef,
     EdgeKind,
     key_to_str,
 )
 from dagster_lineage.errors import ChangeSpecError
-from dagster_lineage.impact.changes import (
+from dagster_lineage.impact.report import CRITICALITY_TAG as CRITICALITY_TAG
+from dagster_lineage.impact.report import REPORT_SCHEMA_VERSION as REPORT_SCHEMA_VERSION
+from dagster_lineage.impact.report import BreakingPredicate as BreakingPredicate
+from dagster_lineage.impact.report import ImpactedAsset as ImpactedAsset
+from dagster_lineage.impact.report import ImpactReport as ImpactReport
+from dagster_lineage.impact.report import Reference as Reference
+from dagster_lineage.impact.report import RiskLevel as RiskLevel
+from dagster_lineage.impact.report import Usage as Usage
+from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
     ColumnRenamed,
@@ -96,323 +101,6 @@ from dagster_lineage.impact.changes import (
     TableDropped,  # noqa: F401  (used in doctests)
     TableRenamed,
 )
-
-REPORT_SCHEMA_VERSION = 1
-"""Version of :meth:`ImpactReport.to_dict`'s JSON schema (bumped on incompatible changes)."""
-
-CRITICALITY_TAG = "criticality"
-"""Tag (or dbt ``meta``) key read for an asset's criticality; ``high``/``critical`` weigh the risk."""
-
-_CRITICAL_VALUES = frozenset({"high", "critical"})
-
-
-class Usage(str, Enum):
-    """How an asset uses a changed column (or table).
-
-    ``select``: it feeds an output column; the clause values: it is only read there;
-    ``select_star``: it arrives through ``SELECT *``; ``table``: the asset depends on the table by
-    name; ``unknown``: lineage is incomplete, the use is uncertain.
-
-    Examples:
-        >>> Usage("filter").is_clause, Usage.SELECT.is_clause
-        (True, False)
-    """
-
-    SELECT = "select"
-    FILTER = "filter"
-    JOIN = "join"
-    GROUP = "group"
-    HAVING = "having"
-    ORDER = "order"
-    WINDOW = "window"
-    QUALIFY = "qualify"
-    SELECT_STAR = "select_star"
-    TABLE = "table"
-    UNKNOWN = "unknown"
-
-    @property
-    def is_clause(self) -> bool:
-        """True for a read in a clause other than the output (filter, join, group, ...)."""
-        return self not in (Usage.SELECT, Usage.SELECT_STAR, Usage.TABLE, Usage.UNKNOWN)
-
-
-class RiskLevel(str, Enum):
-    """Overall risk of a change set (see the module docstring for the rule).
-
-    Examples:
-        >>> RiskLevel.HIGH.rank > RiskLevel.LOW.rank
-        True
-    """
-
-    NONE = "none"
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-    @property
-    def rank(self) -> int:
-        """0 (none) to 3 (high), for comparisons."""
-        return ["none", "low", "medium", "high"].index(self.value)
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """One use of a changed column (or table) by an affected asset.
-
-    Attributes:
-        change: the proposed change this reference is hit by.
-        column: the column the asset uses (an upstream column, possibly a pass-through copy of the
-            changed one); ``asset.*`` for table-level and uncertain uses.
-        usage: select, a clause, select_star, table or unknown.
-        output_column: the asset's output column fed by it (for ``select``/``select_star``).
-        kind: the edge kind into ``output_column``.
-        path: the column path from the changed column to this use (the last step is the asset's
-            output column, or ``asset.*`` for reads and table-level uses).
-        severity: breaking or warning (after the caller's ``is_breaking`` override).
-        cause: why, as a code (``by_name``, ``star``, ``star_shape``, ``derived``, ``type_pass``,
-            ``type_derived``, ``type_read``, ``contract``, ``contract_ok``, ``add_star``,
-            ``table``, ``unknown``); :attr:`reason` is the sentence.
-        detail: extra text for the reason (a declared type, a lineage gap, ...).
-
-    Examples:
-        >>> ref = Reference(ColumnDropped("a"), ColumnRef(("raw",), "a"), Usage.FILTER, None, None,
-        ...                 (ColumnRef(("raw",), "a"), ColumnRef(("stg",), "*")), Severity.BREAKING,
-        ...                 "by_name")
-        >>> ref.asset, ref.describe()
-        (('stg',), 'raw.a in filter')
-        >>> ref.reason
-        'reads raw.a by name in filter; a would no longer exist'
-    """
-
-    change: SchemaChange
-    column: ColumnRef
-    usage: Usage
-    output_column: str | None
-    kind: EdgeKind | None
-    path: tuple[ColumnRef, ...]
-    severity: Severity
-    cause: str
-    detail: str | None = None
-
-    @property
-    def reason(self) -> str:
-        """Why this use is affected, in one sentence (built on demand)."""
-        return _reason(self)
-
-    @property
-    def asset(self) -> AssetKeyPath:
-        """The asset holding this reference (the end of the path)."""
-        return self.path[-1].asset
-
-    @property
-    def path_assets(self) -> tuple[AssetKeyPath, ...]:
-        """Distinct assets along the path, in order."""
-        out: list[AssetKeyPath] = []
-        for s in self.path:
-            if not out or out[-1] != s.asset:
-                out.append(s.asset)
-        return tuple(out)
-
-    def describe(self) -> str:
-        """Short human form: ``upstream.col -> output (kind)`` or ``upstream.col in clause``."""
-        src = self.column.display() if self.column.column != "*" else key_to_str(self.column.asset)
-        if self.usage is Usage.SELECT:
-            return f"{src} -> {self.output_column} ({self.kind.value if self.kind else 'select'})"
-        if self.usage is Usage.SELECT_STAR:
-            return f"{src} via select * -> {self.output_column or '*'}"
-        if self.usage is Usage.TABLE:
-            return f"depends on table {key_to_str(self.column.asset)}"
-        if self.usage is Usage.UNKNOWN:
-            return f"uses {key_to_str(self.column.asset)} (lineage incomplete)"
-        return f"{src} in {self.usage.value}"
-
-    def to_dict(self, change_index: int) -> dict[str, Any]:
-        """JSON-ready form (``change`` is the index into the report's changes)."""
-        return {
-            "change": change_index,
-            "cause": self.cause,
-            "column": self.column.display(),
-            "usage": self.usage.value,
-            "output_column": self.output_column,
-            "kind": self.kind.value if self.kind else None,
-            "path": [s.display() for s in self.path],
-            "severity": self.severity.label,
-            "reason": self.reason,
-        }
-
-
-@dataclass(frozen=True)
-class ImpactedAsset:
-    """One affected downstream asset with all its references.
-
-    Examples:
-        >>> a = ImpactedAsset(("dash",), AssetType.DBT_EXPOSURE, Severity.WARNING, (), (("raw",), ("dash",)))
-        >>> a.is_exposure, a.distance
-        (True, 1)
-    """
-
-    key: AssetKeyPath
-    asset_type: AssetType
-    severity: Severity
-    references: tuple[Reference, ...]
-    path: tuple[AssetKeyPath, ...]
-    owners: tuple[str, ...] = ()
-    criticality: str | None = None
-    unknowns: tuple[str, ...] = ()
-
-    @property
-    def is_exposure(self) -> bool:
-        """True for a dbt exposure (a dashboard, report, application)."""
-        return self.asset_type is AssetType.DBT_EXPOSURE
-
-    @property
-    def is_critical(self) -> bool:
-        """True when tagged ``criticality: high`` (or ``critical``)."""
-        return (self.criticality or "").lower() in _CRITICAL_VALUES
-
-    @property
-    def distance(self) -> int:
-        """Number of hops from the changed asset."""
-        return max(len(self.path) - 1, 0)
-
-    @property
-    def referenced_columns(self) -> tuple[str, ...]:
-        """Names of the changed (or derived) columns it uses, in first-seen order."""
-        seen: dict[str, None] = {}
-        for r in self.references:
-            if r.column.column != "*":
-                seen.setdefault(r.column.column, None)
-        return tuple(seen)
-
-    def references_at(self, severity: Severity) -> tuple[Reference, ...]:
-        """References of exactly ``severity``."""
-        return tuple(r for r in self.references if r.severity == severity)
-
-
-@dataclass(frozen=True)
-class ImpactReport:
-    """The result of :func:`analyze_impact`: immutable, with traversal helpers.
-
-    Examples:
-        >>> from dagster_lineage.core.graph import LineageGraph
-        >>> from dagster_lineage.core.model import AssetLineage
-        >>> g = LineageGraph.from_records([AssetLineage(key=("raw",)), AssetLineage(key=("b",), upstream=(("raw",),))])
-        >>> r = analyze_impact(g, "raw", [TableDropped()])
-        >>> r.has_breaking, [key_to_str(a.key) for a in r.breaking], r.exit_code()
-        (True, ['b'], 1)
-    """
-
-    asset: AssetKeyPath
-    asset_type: AssetType
-    changes: tuple[SchemaChange, ...]
-    impacted: tuple[ImpactedAsset, ...]
-    risk: RiskLevel
-    risk_reasons: tuple[str, ...] = ()
-
-    @property
-    def severity(self) -> Severity:
-        """The worst severity over every affected asset (``NONE`` when nothing is affected)."""
-        return max((a.severity for a in self.impacted), default=Severity.NONE)
-
-    @property
-    def has_breaking(self) -> bool:
-        """True when any asset breaks."""
-        return self.severity == Severity.BREAKING
-
-    @property
-    def breaking(self) -> tuple[ImpactedAsset, ...]:
-        """Assets that break."""
-        return tuple(a for a in self.impacted if a.severity == Severity.BREAKING)
-
-    @property
-    def warnings(self) -> tuple[ImpactedAsset, ...]:
-        """Assets with warnings only."""
-        return tuple(a for a in self.impacted if a.severity == Severity.WARNING)
-
-    @property
-    def exposures(self) -> tuple[ImpactedAsset, ...]:
-        """Affected exposures."""
-        return tuple(a for a in self.impacted if a.is_exposure)
-
-    @property
-    def owners_to_notify(self) -> tuple[str, ...]:
-        """Every owner of an affected asset, sorted."""
-        return tuple(sorted({o for a in self.impacted for o in a.owners}))
-
-    @property
-    def unknowns(self) -> tuple[tuple[AssetKeyPath, str], ...]:
-        """Where lineage is incomplete among the affected assets: ``(asset, reason)`` pairs."""
-        return tuple((a.key, u) for a in self.impacted for u in a.unknowns)
-
-    def get(self, key: AssetKeyPath | str) -> ImpactedAsset | None:
-        """The affected asset ``key`` (a key path or ``a/b`` text), or ``None``."""
-        k = key if isinstance(key, tuple) else tuple(key.split("/"))
-        return next((a for a in self.impacted if a.key == k), None)
-
-    def walk(self) -> Iterator[tuple[ImpactedAsset, Reference]]:
-        """Every ``(asset, reference)`` pair, assets in report order."""
-        for a in self.impacted:
-            for r in a.references:
-                yield a, r
-
-    def references_to(self, column: str) -> list[Reference]:
-        """Every reference to a column called ``column`` (on any asset), case-insensitive."""
-        low = column.lower()
-        return [r for _, r in self.walk() if r.column.column.lower() == low]
-
-    def exit_code(self, fail_on: Severity = Severity.BREAKING) -> int:
-        """``1`` when something reaches ``fail_on`` (breaking by default), else ``0``."""
-        return 1 if self.impacted and self.severity >= fail_on > Severity.NONE else 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """The stable JSON form (``schema_version`` :data:`REPORT_SCHEMA_VERSION`); see render.py."""
-        index = {id(c): i for i, c in enumerate(self.changes)}
-
-        def change_idx(c: SchemaChange) -> int:
-            return index.get(id(c), self.changes.index(c))
-
-        return {
-            "schema_version": REPORT_SCHEMA_VERSION,
-            "asset": key_to_str(self.asset),
-            "asset_type": self.asset_type.value,
-            "changes": [
-                {**c.to_dict(), "destructive": c.destructive, "description": c.describe()}
-                for c in self.changes
-            ],
-            "risk_level": self.risk.value,
-            "risk_reasons": list(self.risk_reasons),
-            "severity": self.severity.label,
-            "summary": {
-                "affected": len(self.impacted),
-                "breaking": len(self.breaking),
-                "warning": len(self.warnings),
-                "exposures": len(self.exposures),
-            },
-            "affected_assets": [
-                {
-                    "asset": key_to_str(a.key),
-                    "asset_type": a.asset_type.value,
-                    "severity": a.severity.label,
-                    "distance": a.distance,
-                    "path": [key_to_str(k) for k in a.path],
-                    "is_exposure": a.is_exposure,
-                    "criticality": a.criticality,
-                    "owners": list(a.owners),
-                    "referenced_columns": list(a.referenced_columns),
-                    "references": [r.to_dict(change_idx(r.change)) for r in a.references],
-                    "unknowns": list(a.unknowns),
-                }
-                for a in self.impacted
-            ],
-            "exposures": [key_to_str(a.key) for a in self.exposures],
-            "owners_to_notify": list(self.owners_to_notify),
-            "unknowns": [{"asset": key_to_str(k), "reason": u} for k, u in self.unknowns],
-        }
-
-
-BreakingPredicate = Callable[[Reference], bool]
-"""``is_breaking(reference) -> bool``: overrides the default severity of every reference."""
-
 
 # --- the analysis ------------------------------------------------------------------------------
 
@@ -430,7 +118,7 @@ def analyze_impact(
     Args:
         graph: the lineage graph of the code location.
         asset: the asset whose schema changes (``a/b``, its last key part, or a key path).
-        changes: the proposed changes (see :mod:`dagster_lineage.impact.changes`).
+        changes: the proposed changes (see :mod:`dagster_lineage.impact.schema_changes`).
         is_breaking: optional predicate deciding, per reference, breaking (``True``) or warning.
         validate: check the changes against the asset's recorded columns (unknown column, rename to
             or add of an existing column). Turn it off when the graph already shows the new schema
@@ -447,32 +135,43 @@ def analyze_impact(
         >>> analyze_impact(g, "raw", [ColumnAdded("b")]).impacted
         ()
     """
-    root = graph.resolve(asset)
-    root_rec = graph.get(root)
-    checked = _validate(graph, root_rec, tuple(changes), strict=validate)
-    hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]] = {}
-    with _gc_paused():
-        star_children = _star_children(graph)
-        walker = _Walker(graph, root, hits, star_children)
-        for change in checked:
-            walker.run(change)
-        return _build_report(graph, root_rec, checked, hits, is_breaking)
+    return analyze_changes(graph, [(asset, changes)], is_breaking=is_breaking, validate=validate)
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the analysis allocates (it creates no cycles).
+def analyze_changes(
+    graph: LineageGraph,
+    changes_by_asset: Iterable[tuple[str | AssetKeyPath, Iterable[SchemaChange]]],
+    *,
+    is_breaking: BreakingPredicate | None = None,
+    validate: bool = True,
+) -> ImpactReport:
+    """Analyse changes to several assets at once (a migration altering several tables).
 
-    On large graphs the collector otherwise rescans the whole graph's objects many times and
-    takes about half of the analysis time.
+    The report's :attr:`~ImpactReport.asset` is the first asset; every change keeps its own
+    (:attr:`~ImpactReport.change_assets`). Raises like :func:`analyze_impact`.
+
+    Examples:
+        >>> from dagster_lineage.core.model import AssetLineage
+        >>> g = LineageGraph.from_records([AssetLineage(key=("a",)), AssetLineage(key=("b",)),
+        ...     AssetLineage(key=("c",), upstream=(("b",),))])
+        >>> r = analyze_changes(g, [("a", [ColumnAdded("x")]), ("b", [TableDropped()])])
+        >>> [key_to_str(k) for k in r.changed_assets], [key_to_str(a.key) for a in r.breaking]
+        (['a', 'b'], ['c'])
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]] = {}
+    roots: list[AssetLineage] = []
+    checked: list[tuple[AssetKeyPath, SchemaChange]] = []
+    for asset, changes in changes_by_asset:
+        root = graph.resolve(asset)
+        root_rec = graph.get(root)
+        roots.append(root_rec)
+        checked += [(root, c) for c in _validate(graph, root_rec, tuple(changes), strict=validate)]
+    if not roots:
+        raise ChangeSpecError("no asset given", hint="analyze_changes(graph, [('raw', [...])])")
+    star_children = _star_children(graph)
+    for root, change in checked:
+        _Walker(graph, root, hits, star_children).run(change)
+    return _build_report(graph, roots[0], tuple(checked), hits, is_breaking)
 
 
 def _validate(
@@ -520,43 +219,8 @@ def _validate(
     return tuple(out)
 
 
-_INDEX_CACHE: weakref.WeakKeyDictionary[LineageGraph, dict[tuple[AssetKeyPath, str], list[Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _consumer_index(
-    graph: LineageGraph,
-) -> dict[tuple[AssetKeyPath, str], list[Any]]:
-    """``(asset, lower column) -> [(consumer, output column, kind, usage, via select *)]``.
-
-    Built once per graph (graphs are immutable) and cached.
-    """
-    cached = _INDEX_CACHE.get(graph)
-    if cached is not None:
-        return cached
-    index: dict[tuple[AssetKeyPath, str], list[Any]] = {}
-    for rec in graph.records():
-        stars = set(rec.star_upstreams)
-        for out_col, deps in rec.column_deps.items():
-            for dep in deps:
-                up = dep.upstream
-                index.setdefault((up.asset, up.column.lower()), []).append(
-                    (
-                        rec.key,
-                        out_col,
-                        dep.kind,
-                        Usage.SELECT,
-                        dep.kind is EdgeKind.IDENTITY and up.asset in stars,
-                    )
-                )
-        for read in rec.reads:
-            up = read.upstream
-            index.setdefault((up.asset, up.column.lower()), []).append(
-                (rec.key, None, None, Usage(read.clause.value), False)
-            )
-    _INDEX_CACHE[graph] = index
-    return index
+_USAGE = {c: Usage(c.value) for c in Clause}
+"""The :class:`Usage` of a read in each clause."""
 
 
 def _star_children(graph: LineageGraph) -> dict[AssetKeyPath, list[AssetKeyPath]]:
@@ -628,6 +292,7 @@ class _Walker:
             self.added(change)
         elif isinstance(change, TableRenamed):
             self.table_level(change)
+            self.stale(change)
         elif isinstance(change, (ColumnValuesChanged, RowsChanged)):
             # values change, names stay: every consumer is warned, nothing breaks by name
             if isinstance(change, ColumnValuesChanged):
@@ -676,6 +341,38 @@ class _Walker:
                 )
             )
 
+    def stale(self, change: SchemaChange) -> None:
+        """Everything below a direct consumer of a renamed table: it stops being built.
+
+        Each direct consumer breaks until its reference is updated, so the assets below it (an
+        exposure, an Airflow DAG) are warned, with their owners, and weigh the risk.
+        """
+        direct = self.graph.children(self.root)
+        seen = {self.root, *direct}
+        queue: deque[tuple[AssetKeyPath, tuple[ColumnRef, ...]]] = deque(
+            (c, (ColumnRef(self.root, "*"), ColumnRef(c, "*"))) for c in direct
+        )
+        while queue:
+            key, path = queue.popleft()
+            for child in self.graph.children(key):
+                if child in seen:
+                    continue
+                seen.add(child)
+                npath = path + (ColumnRef(child, "*"),)
+                self.add(
+                    Reference(
+                        change,
+                        ColumnRef(key, "*"),
+                        Usage.TABLE,
+                        None,
+                        None,
+                        npath,
+                        Severity.WARNING,
+                        "stale",
+                    )
+                )
+                queue.append((child, npath))
+
     # -- column rename / drop / type change --
 
     def columns(
@@ -685,7 +382,8 @@ class _Walker:
         initial: int = _DOOMED,
     ) -> None:
         graph = self.graph
-        index = _consumer_index(graph)
+        consumers_of = graph.consumers_of
+        usage_of, select = _USAGE, Usage.SELECT
         type_change = isinstance(change, ColumnTypeChanged)
         new_type = change.data_type if isinstance(change, ColumnTypeChanged) else ""
         state: dict[tuple[AssetKeyPath, str], int] = {}
@@ -710,12 +408,14 @@ class _Walker:
             doomed = st == _DOOMED
             # no cycle guard needed: a column is expanded at most once per state (doomed/tainted)
             used_by: set[AssetKeyPath] = set()
-            for asset, out_col, kind, usage, star in index.get(rkey, ()):
+            for asset, out_col, kind, clause, star in consumers_of(*rkey):
+                usage = select if clause is None else usage_of[clause]
                 if asset == ref.asset:
                     continue  # a self-reference (a cycle, reported by LineageGraph.find_cycle)
                 used_by.add(asset)
                 detail = None
                 if kind is not None:
+                    assert out_col is not None  # a selected use names its output column
                     out = ColumnRef(asset, out_col)
                     npath = path + (out,)
                     nxt = _TAINTED
@@ -857,72 +557,6 @@ class _Walker:
                     queue.append((child, npath))
 
 
-def _reason(r: Reference) -> str:
-    change = r.change
-    col = r.column.display()
-    table = key_to_str(r.column.asset)
-    origin = r.path[0].display() if r.path[0].column != "*" else key_to_str(r.path[0].asset)
-    where = f"into {r.output_column} ({r.kind.value})" if r.kind else f"in {r.usage.value}"
-    dtype = change.data_type if isinstance(change, ColumnTypeChanged) else ""
-    cause = r.cause
-    if cause == "by_name":
-        verb = "selects" if r.output_column else "reads"
-        return f"{verb} {col} by name {where}; {r.column.column} would {_fate(change)}"
-    if cause == "star":
-        return (
-            f"consumes select * from {table}: column {r.column.column} would {_fate(change)} "
-            "in its output"
-        )
-    if cause == "star_shape":
-        return f"consumes select * from {table}, whose shape changes ({change.describe()})"
-    if cause == "add_star":
-        return f"consumes select * from {table}: its output would gain column {r.output_column}"
-    if cause == "derived":
-        what = (
-            f"{r.output_column} derives from {col}"
-            if r.output_column
-            else f"reads {col} in {where[3:]}"
-        )
-        if r.column.display() == origin:
-            return f"{what} ({change.describe()})"
-        return f"{what}, which derives from {origin} ({change.describe()})"
-    if cause == "type_derived":
-        return f"{r.output_column} is a {r.kind.value if r.kind else 'use'} of {col}, whose type changes to {dtype}"
-    if cause == "type_read":
-        return f"reads {col} in {r.usage.value}; its type changes to {dtype}"
-    if cause == "contract":
-        return (
-            f"enforced contract declares {r.output_column} as {r.detail}; it passes {col} through, "
-            f"whose type would become {dtype}"
-        )
-    if cause == "contract_ok":
-        return f"passes {col} through; its type changes to {dtype} (matches the contract)"
-    if cause == "type_pass":
-        return (
-            f"passes {col} through into {r.output_column}; its type changes to {dtype} "
-            "(no enforced contract)"
-        )
-    if cause == "table":
-        what = (
-            f"would be renamed to {change.new_name}"
-            if isinstance(change, TableRenamed)
-            else "would be dropped"
-        )
-        return f"depends on {table} by name, which {what}"
-    if cause == "unknown":
-        return (
-            f"lineage incomplete ({r.detail}); depends on {table}, which is affected by "
-            f"{change.describe()}"
-        )
-    return cause
-
-
-def _fate(change: SchemaChange) -> str:
-    if isinstance(change, ColumnRenamed):
-        return f"no longer exist (renamed to {change.new_name})"
-    return "no longer exist"
-
-
 @lru_cache(maxsize=512)
 def normalize_type(data_type: str) -> str:
     """Canonical form of a SQL type for comparisons (sqlglot; ``text`` and ``varchar`` are equal).
@@ -968,10 +602,12 @@ def _criticality(rec: AssetLineage) -> str | None:
 def _build_report(
     graph: LineageGraph,
     root: AssetLineage,
-    changes: tuple[SchemaChange, ...],
+    checked: tuple[tuple[AssetKeyPath, SchemaChange], ...],
     hits: dict[AssetKeyPath, dict[tuple[Any, ...], Reference]],
     is_breaking: BreakingPredicate | None,
 ) -> ImpactReport:
+    changes = tuple(c for _, c in checked)
+    change_assets = tuple(a for a, _ in checked)
     order = {id(c): i for i, c in enumerate(changes)}
     impacted: list[ImpactedAsset] = []
     for key, refs_by_sig in hits.items():
@@ -1010,6 +646,7 @@ def _build_report(
         impacted=tuple(impacted),
         risk=risk,
         risk_reasons=tuple(reasons),
+        change_assets=change_assets if any(a != root.key for a in change_assets) else (),
     )
 
 
@@ -1038,9 +675,10 @@ def _risk(impacted: Sequence[ImpactedAsset]) -> tuple[RiskLevel, list[str]]:
         return RiskLevel.HIGH, high
     if breaking:
         return RiskLevel.MEDIUM, [f"{len(breaking)} asset(s) break"]
+    reasons = [f"{len(impacted)} asset(s) with warnings, nothing breaks"]
     critical = [a for a in impacted if a.is_critical]
-    if critical:
-        return RiskLevel.MEDIUM, [
+    if critical:  # named, but warnings only stay low (the README's rule)
+        reasons.append(
             f"warnings on critical asset(s): {', '.join(key_to_str(a.key) for a in critical)}"
-        ]
-    return RiskLevel.LOW, [f"{len(impacted)} asset(s) with warnings, nothing breaks"]
+        )
+    return RiskLevel.LOW, reasons

@@ -14,7 +14,7 @@ lists of :class:`AssetLineage` records) and returns a :class:`LineageDiff`:
   ``values-changed`` (values or rows may change, names and types stay) or ``non-breaking`` (only
   additions);
 - the downstream impact of each changed asset: the diff turns its column changes into the typed
-  changes of :mod:`dagster_lineage.impact.changes` and hands them to
+  changes of :mod:`dagster_lineage.impact.schema_changes` and hands them to
   :func:`~dagster_lineage.impact.analysis.analyze_impact` (one engine, the same severity rules as
   ``dagster-lineage impact``).
 
@@ -65,7 +65,7 @@ from dagster_lineage.core.model import (
 )
 from dagster_lineage.errors import DagsterLineageError
 from dagster_lineage.impact.analysis import ImpactReport, analyze_impact
-from dagster_lineage.impact.changes import (
+from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
     ColumnRenamed,

@@ -55,9 +55,9 @@ from collections.abc import Sequence
 
 from dagster_lineage.core.model import AssetKeyPath, key_to_str
 from dagster_lineage.impact.analysis import ImpactReport, Reference
-from dagster_lineage.impact.changes import Severity
 from dagster_lineage.impact.diff import AssetDiff, Category, ColumnChange, LineageDiff
 from dagster_lineage.impact.render import _owners, _ref_line, _tags
+from dagster_lineage.impact.schema_changes import Severity
 
 COLLAPSE_AFTER = 10
 """Markdown lists and tables longer than this are collapsed in ``<details>``."""

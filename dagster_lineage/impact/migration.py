@@ -2,7 +2,8 @@
 
 Recognised statements: ``ALTER TABLE t RENAME COLUMN a TO b``, ``ALTER TABLE t DROP COLUMN c``,
 ``ALTER TABLE t ALTER COLUMN c [SET DATA] TYPE x``, ``ALTER TABLE t ADD [COLUMN] c x``,
-``ALTER TABLE t RENAME TO u``, ``DROP TABLE t`` and MySQL's ``CHANGE COLUMN a b x`` /
+``ALTER TABLE t RENAME TO u``, ``DROP TABLE t``, ``DROP [MATERIALIZED] VIEW v``, PostgreSQL's
+``ALTER TABLE t RENAME a TO b`` (``COLUMN`` omitted) and MySQL's ``CHANGE COLUMN a b x`` /
 ``MODIFY COLUMN c x``; several actions in one ``ALTER TABLE`` are all read. Statements that do not
 change a table's columns (``CREATE INDEX``, ``INSERT``, ``UPDATE``, constraints, defaults, comments)
 are listed in :attr:`Migration.ignored`. An ``ALTER`` or ``DROP`` that sqlglot cannot understand is
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from dagster_lineage.core.model import AssetKeyPath, key_to_str
 from dagster_lineage.errors import ChangeSpecError, SqlParseError
-from dagster_lineage.impact.changes import (
+from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
     ColumnRenamed,
@@ -109,6 +110,10 @@ class Migration:
         return tuple(c for t, c in self.entries if t in tables)
 
 
+_RELATION_KINDS = frozenset({"TABLE", "VIEW"})
+"""``DROP`` / ``ALTER`` kinds that change a relation consumers read (``VIEW`` covers materialized)."""
+
+
 def _table_name(table: object) -> str:
     from sqlglot import exp
 
@@ -170,19 +175,30 @@ def parse_migration(
                 f"unsupported statement '{text[:80]}'", source=source, dialect=dialect
             )
         if isinstance(stmt, exp.Drop):
-            if (stmt.args.get("kind") or "").upper() != "TABLE":
+            # a dropped view (or materialized view) disappears for its consumers like a table
+            if (stmt.args.get("kind") or "").upper() not in _RELATION_KINDS:
                 ignored.append(text)
                 continue
             for t in stmt.args.get("tables") or [stmt.this]:
                 entries.append((_table_name(t), TableDropped()))
             continue
-        if not isinstance(stmt, exp.Alter) or (stmt.args.get("kind") or "").upper() != "TABLE":
+        if (
+            not isinstance(stmt, exp.Alter)
+            or (stmt.args.get("kind") or "").upper() not in _RELATION_KINDS
+        ):
             ignored.append(text)
             continue
         table = _table_name(stmt.this)
+        # PostgreSQL's ``RENAME a TO b`` (COLUMN is optional): sqlglot reads it as a table rename
+        # to ``a`` with the target ``b`` left in the statement's options
+        rename_to = [
+            o for o in stmt.args.get("options") or [] if isinstance(o, exp.ToTableProperty)
+        ]
         for action in stmt.args.get("actions") or []:
             found: list[SchemaChange] = []
-            if isinstance(action, exp.RenameColumn):
+            if isinstance(action, exp.AlterRename) and rename_to:
+                found.append(ColumnRenamed(_name(action.this), _name(rename_to[0].this)))
+            elif isinstance(action, exp.RenameColumn):
                 found.append(ColumnRenamed(_name(action.this), _name(action.args["to"])))
             elif (
                 isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN"

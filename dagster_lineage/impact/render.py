@@ -43,7 +43,7 @@ Examples:
     >>> from dagster_lineage.core.graph import LineageGraph
     >>> from dagster_lineage.core.model import AssetLineage
     >>> from dagster_lineage.impact.analysis import analyze_impact
-    >>> from dagster_lineage.impact.changes import TableDropped
+    >>> from dagster_lineage.impact.schema_changes import TableDropped
     >>> g = LineageGraph.from_records([AssetLineage(key=("raw",)), AssetLineage(key=("b",), upstream=(("raw",),))])
     >>> print(render_text(analyze_impact(g, "raw", [TableDropped()])).splitlines()[2])
     Risk level: MEDIUM
@@ -55,7 +55,7 @@ import json
 from enum import Enum
 
 from dagster_lineage.core.model import key_to_str
-from dagster_lineage.impact.analysis import ImpactedAsset, ImpactReport, Reference
+from dagster_lineage.impact.report import ImpactedAsset, ImpactReport, Reference
 
 
 class ReportFormat(str, Enum):
@@ -78,7 +78,7 @@ def render_report(report: ImpactReport, fmt: ReportFormat | str = ReportFormat.T
         >>> from dagster_lineage.core.graph import LineageGraph
         >>> from dagster_lineage.core.model import AssetLineage
         >>> from dagster_lineage.impact.analysis import analyze_impact
-        >>> from dagster_lineage.impact.changes import TableRenamed
+        >>> from dagster_lineage.impact.schema_changes import TableRenamed
         >>> g = LineageGraph.from_records([AssetLineage(key=("raw",))])
         >>> json.loads(render_report(analyze_impact(g, "raw", [TableRenamed("x")]), "json"))["risk_level"]
         'none'
@@ -98,7 +98,7 @@ def render_json(report: ImpactReport) -> str:
         >>> from dagster_lineage.core.graph import LineageGraph
         >>> from dagster_lineage.core.model import AssetLineage
         >>> from dagster_lineage.impact.analysis import analyze_impact
-        >>> from dagster_lineage.impact.changes import TableRenamed
+        >>> from dagster_lineage.impact.schema_changes import TableRenamed
         >>> g = LineageGraph.from_records([AssetLineage(key=("raw",))])
         >>> json.loads(render_json(analyze_impact(g, "raw", [TableRenamed("x")])))["schema_version"]
         1
@@ -126,6 +126,13 @@ def _ref_line(r: Reference) -> str:
     )
 
 
+def _on(report: ImpactReport, index: int) -> str:
+    """``"stg_orders: "`` before a change of another asset than the report's (a migration)."""
+    if not report.change_assets:
+        return ""
+    return f"{key_to_str(report.change_asset(index))}: "
+
+
 def render_text(report: ImpactReport) -> str:
     """Plain text for terminals and logs.
 
@@ -133,7 +140,7 @@ def render_text(report: ImpactReport) -> str:
         >>> from dagster_lineage.core.graph import LineageGraph
         >>> from dagster_lineage.core.model import AssetLineage
         >>> from dagster_lineage.impact.analysis import analyze_impact
-        >>> from dagster_lineage.impact.changes import TableRenamed
+        >>> from dagster_lineage.impact.schema_changes import TableRenamed
         >>> g = LineageGraph.from_records([AssetLineage(key=("raw",))])
         >>> render_text(analyze_impact(g, "raw", [TableRenamed("x")])).splitlines()[0]
         'IMPACT ANALYSIS REPORT'
@@ -145,7 +152,7 @@ def render_text(report: ImpactReport) -> str:
     ]
     lines += [f"  - {r}" for r in report.risk_reasons]
     lines.append("Changes:")
-    lines += [f"  - {c.describe()}" for c in report.changes]
+    lines += [f"  - {_on(report, i)}{c.describe()}" for i, c in enumerate(report.changes)]
     lines.append(
         f"Affected assets: {len(report.impacted)}"
         f" ({len(report.breaking)} breaking, {len(report.warnings)} warning)"
@@ -173,8 +180,58 @@ def render_text(report: ImpactReport) -> str:
     return "\n".join(lines)
 
 
+_MD_ESCAPED = frozenset("\\`*_[](){}#|~!<>&")
+_HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_ZWSP = "\u200b"
+
+
 def _md(text: str) -> str:
-    return text.replace("|", "\\|")
+    r"""Untrusted text (asset, column, owner names, reasons) made inert in a PR comment.
+
+    One line; HTML characters as entities; Markdown punctuation backslash-escaped (no emphasis,
+    link, image, table cell or code fence can start); a mention (``@team`` after a space) and
+    ``://`` / ``www.`` broken with a zero-width space so GitHub neither pings a team nor links a
+    URL. An e-mail address (``a@b.com``) stays as it is.
+
+    Examples:
+        >>> _md("<b>x</b> | [a](http://e.com) @team a@b.com").replace(_ZWSP, "~")
+        '&lt;b&gt;x&lt;/b&gt; \\| \\[a\\]\\(http:~//e.com\\) @~team a@b.com'
+    """
+    out: list[str] = []
+    prev = " "
+    for ch in " ".join(text.split()):
+        if ch in _HTML:
+            out.append(_HTML[ch])
+        elif ch in _MD_ESCAPED:
+            out.append("\\" + ch)
+        elif ch == "@" and not (prev.isalnum() or prev in "._-"):
+            out.append("@" + _ZWSP)
+        else:
+            out.append(ch)
+        prev = ch
+    return "".join(out).replace("://", ":" + _ZWSP + "//").replace("www.", "www" + _ZWSP + ".")
+
+
+def _code(text: str, *, cell: bool = False) -> str:
+    r"""Untrusted text as an inline code span (no Markdown, HTML, mention or link inside one).
+
+    The fence is longer than any run of backticks in the text, so none can close it; in a table
+    ``cell`` a ``|`` is escaped (GFM splits cells before reading code spans).
+
+    Examples:
+        >>> _code("raw_orders"), _code("a`b"), _code("a|b", cell=True)
+        ('`raw_orders`', '`` a`b ``', '`a\\|b`')
+    """
+    one = " ".join(text.split())
+    longest = run = 0
+    for ch in one:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if longest or one.startswith(" ") or one.endswith(" ") else ""
+    if cell:
+        one = one.replace("|", "\\|")
+    return f"{fence}{pad}{one}{pad}{fence}"
 
 
 def render_markdown(report: ImpactReport) -> str:
@@ -184,16 +241,18 @@ def render_markdown(report: ImpactReport) -> str:
         >>> from dagster_lineage.core.graph import LineageGraph
         >>> from dagster_lineage.core.model import AssetLineage
         >>> from dagster_lineage.impact.analysis import analyze_impact
-        >>> from dagster_lineage.impact.changes import TableRenamed
+        >>> from dagster_lineage.impact.schema_changes import TableRenamed
         >>> g = LineageGraph.from_records([AssetLineage(key=("raw",))])
         >>> render_markdown(analyze_impact(g, "raw", [TableRenamed("x")])).splitlines()[0]
         '## Impact analysis: `raw` — risk **NONE**'
     """
     icon = {"breaking": ":x:", "warning": ":warning:"}
     out = [
-        f"## Impact analysis: `{key_to_str(report.asset)}` — risk **{report.risk.value.upper()}**",
+        f"## Impact analysis: {_code(key_to_str(report.asset))} — risk "
+        f"**{report.risk.value.upper()}**",
         "",
-        "**Changes:** " + "; ".join(f"`{c.describe()}`" for c in report.changes),
+        "**Changes:** "
+        + "; ".join(_code(_on(report, i) + c.describe()) for i, c in enumerate(report.changes)),
         "",
     ]
     if report.risk_reasons:
@@ -210,23 +269,23 @@ def render_markdown(report: ImpactReport) -> str:
         ]
         for a in report.impacted:
             sev = f"{icon.get(a.severity.label, '')} {a.severity.label}".strip()
-            cols = ", ".join(f"`{c}`" for c in a.referenced_columns) or "-"
-            name = f"`{key_to_str(a.key)}`" + (" (exposure)" if a.is_exposure else "")
+            cols = ", ".join(_code(c, cell=True) for c in a.referenced_columns) or "-"
+            name = _code(key_to_str(a.key), cell=True) + (" (exposure)" if a.is_exposure else "")
             if a.criticality:
                 name += f" (criticality: {_md(a.criticality)})"
             out.append(f"| {name} | {a.asset_type.value} | {sev} | {cols} | {_md(_owners(a))} |")
         out += ["", "<details><summary>References</summary>", ""]
         for a in report.impacted:
-            out.append(f"**`{key_to_str(a.key)}`**")
+            out.append(f"**{_code(key_to_str(a.key))}**")
             for r in a.references:
                 out.append(
-                    f"- {r.severity.label}: {r.usage.value} `{_md(r.describe())}` — {_md(r.reason)}"
+                    f"- {r.severity.label}: {r.usage.value} {_code(r.describe())} — {_md(r.reason)}"
                 )
             out.append("")
         out += ["</details>", ""]
     if report.unknowns:
         out.append("**Unknowns (lineage incomplete):**")
-        out += [f"- `{key_to_str(k)}`: {_md(u)}" for k, u in report.unknowns]
+        out += [f"- {_code(key_to_str(k))}: {_md(u)}" for k, u in report.unknowns]
         out.append("")
     out.append(
         "**Owners to notify:** "

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from dagster_lineage.core.model import ColumnDep, ColumnInfo, ColumnRef
 from dagster_lineage.impact.analysis import normalize_type
-from dagster_lineage.impact.changes import (
+from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
     ColumnRenamed,

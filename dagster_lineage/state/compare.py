@@ -1,6 +1,6 @@
 """What changed since the last successful materialization: pure comparison over plain data.
 
-The Dagster side (:mod:`dagster_lineage.defs.changes`) reads each asset's last successful
+The Dagster side (:mod:`dagster_lineage.defs.changed_assets`) reads each asset's last successful
 materialization from the instance into :class:`MaterializationState`; :func:`compare` then lists the
 assets whose code or declared schema differs from that record, those never materialized, and
 everything downstream of them (reason ``upstream``), plus assets whose parents were re-materialized

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dagster_lineage.core.model import ColumnInfo
-from dagster_lineage.errors import IntegrationError
+from dagster_lineage.errors import IntegrationError, redact
 from dagster_lineage.state.checksums import data_checksum as _data_checksum
 
 WarehouseKind = Literal["duckdb", "postgres"]
@@ -65,10 +65,21 @@ class TableHandle:
 
     kind: WarehouseKind
     table: str
-    database: str | None = None
+    database: str | None = field(default=None, repr=False)
     connection: Any = field(default=None, compare=False, repr=False)
     data_checksum: bool = True
     max_rows_for_checksum: int | None = None
+
+    def __repr__(self) -> str:
+        """The handle with the DSN's password removed (a repr reaches logs and error messages).
+
+        Examples:
+            >>> h = TableHandle.postgres("postgresql://u:s3cret@db:5432/x password=s3cret", "t")
+            >>> "s3cret" in repr(h), repr(h)
+            (False, "TableHandle(kind='postgres', table='t', database='postgresql://***@db:5432/x password=***')")
+        """
+        db = f", database={redact(self.database)!r}" if self.database is not None else ""
+        return f"TableHandle(kind={self.kind!r}, table={self.table!r}{db})"
 
     @classmethod
     def duckdb(

@@ -31,6 +31,7 @@ from dagster_dbt import DbtCliResource, build_dbt_asset_specs, dbt_assets
 
 from dagster_lineage.core.model import ColumnInfo
 from dagster_lineage.defs.dbt.translator import DagsterDbtLineageTranslator
+from dagster_lineage.defs.metadata_keys import COLUMN_SCHEMA_KEY
 from dagster_lineage.defs.recording import checksum_metadata
 from dagster_lineage.errors import StorageUnavailableError
 from dagster_lineage.integrations.dbt.manifest import (
@@ -397,7 +398,7 @@ class _ObservedColumns:
     def for_node(
         self, node: Mapping[str, Any] | None, event: Any
     ) -> tuple[list[ColumnInfo] | None, Any]:
-        schema = _raw((getattr(event, "metadata", None) or {}).get("dagster/column_schema"))
+        schema = _raw((getattr(event, "metadata", None) or {}).get(COLUMN_SCHEMA_KEY))
         columns: list[ColumnInfo] | None = None
         if isinstance(schema, dg.TableSchema):
             columns = [ColumnInfo(c.name, c.type) for c in schema.columns]

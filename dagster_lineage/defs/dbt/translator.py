@@ -20,6 +20,13 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage
 from dagster_lineage.defs.metadata import lineage_metadata
+from dagster_lineage.defs.metadata_keys import (
+    DBT_RESOURCE_TYPE_TAG,
+    DBT_UNIQUE_ID_KEY,
+    EXPOSURE_MATURITY_KEY,
+    EXPOSURE_URL_KEY,
+    LINEAGE_WARNING_KEY,
+)
 from dagster_lineage.integrations.dbt.analysis import (
     DbtLineageAnalysis,
     analyse_dbt_manifest,
@@ -34,10 +41,6 @@ if TYPE_CHECKING:
     from dagster_dbt import DbtProject
 
 logger = logging.getLogger("dagster_lineage.dbt")
-
-LINEAGE_WARNING_KEY = "dagster_lineage/lineage_warning"
-DBT_UNIQUE_ID_KEY = "dagster_lineage/dbt_unique_id"
-EXPOSURE_URL_KEY = "url"
 
 
 class DagsterDbtLineageTranslator(DagsterDbtTranslator):
@@ -293,7 +296,7 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
         if props.get("url"):
             md[EXPOSURE_URL_KEY] = dg.MetadataValue.url(str(props["url"]))
         if props.get("maturity"):
-            md["dagster_lineage/exposure_maturity"] = str(props["maturity"])
+            md[EXPOSURE_MATURITY_KEY] = str(props["maturity"])
         if record is not None:
             record = _with_key(record, tuple(self.get_exposure_asset_key(props).path))
             md.update(lineage_metadata(record))
@@ -306,7 +309,7 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
             metadata=md,
             owners=owners or None,
             kinds={"dbt", exposure_type},
-            tags={"dagster_lineage/dbt_resource_type": "exposure"},
+            tags={DBT_RESOURCE_TYPE_TAG: "exposure"},
         )
 
 

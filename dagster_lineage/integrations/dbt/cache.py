@@ -234,7 +234,7 @@ class LineageCache:
     def get(self, key: str) -> StatementLineage | CachedFailure | None:
         """The cached result for ``key``, or ``None`` (a miss)."""
         entry = self.get_entry(key)
-        return None if entry is None else _from_dict(entry)
+        return None if entry is None else statement_from_entry(entry)
 
     def get_entry(self, key: str) -> dict[str, Any] | None:
         """The cached result for ``key`` in its stored JSON form (see :func:`lineage_entry`).
@@ -320,7 +320,7 @@ def _valid_entry(data: Any) -> bool:
     if "failure" in data:
         return isinstance(data["failure"], str)
     try:
-        return all(len(c) == 3 and isinstance(c[2], list) for c in data["columns"]) and all(
+        return all(len(c) in (3, 4) and isinstance(c[2], list) for c in data["columns"]) and all(
             k in data for k in ("reads", "tables", "star_tables", "unknowns")
         )
     except (KeyError, TypeError):
@@ -331,7 +331,8 @@ def lineage_entry(value: StatementLineage | CachedFailure) -> dict[str, Any]:
     """The JSON form of one analysis result, as stored in the cache file.
 
     ``{"failure": message}`` for a failure; else ``columns`` as ``[name, data_type,
-    [[table, column, edge kind], ...]]``, ``reads`` as ``[table, column, clause]``, ``tables``,
+    [[table, column, edge kind], ...]]`` (plus ``[[table, column, clause], ...]`` of its indirect
+    inputs when it has some), ``reads`` as ``[table, column, clause]``, ``tables``,
     ``star_tables``, ``target`` and ``unknowns`` as ``[reason, column]``.
 
     Examples:
@@ -345,6 +346,7 @@ def lineage_entry(value: StatementLineage | CachedFailure) -> dict[str, Any]:
     return {
         "columns": [
             [c.name, c.data_type, [[s.table, s.column, s.kind.value] for s in c.sources]]
+            + ([[[r.table, r.column, r.clause.value] for r in c.indirect]] if c.indirect else [])
             for c in value.columns
         ],
         "reads": [[r.table, r.column, r.clause.value] for r in value.reads],
@@ -355,14 +357,27 @@ def lineage_entry(value: StatementLineage | CachedFailure) -> dict[str, Any]:
     }
 
 
-def _from_dict(data: Mapping[str, Any]) -> StatementLineage | CachedFailure:
+def statement_from_entry(data: Mapping[str, Any]) -> StatementLineage | CachedFailure:
+    """The analysis result stored as ``data`` (the inverse of :func:`lineage_entry`).
+
+    Examples:
+        >>> statement_from_entry(lineage_entry(StatementLineage(columns=(OutputColumn("x"),))))
+        StatementLineage(columns=(OutputColumn(name='x', sources=(), data_type=None, indirect=()),), reads=(), tables=(), star_tables=(), target=None, unknowns=())
+    """
     if "failure" in data:
         return CachedFailure(str(data["failure"]))
     kinds = _EDGE_KINDS
     return StatementLineage(
         columns=tuple(
-            OutputColumn(name, tuple([SourceColumn(t, col, kinds[k]) for t, col, k in srcs]), dt)
-            for name, dt, srcs in data["columns"]
+            OutputColumn(
+                c[0],
+                tuple([SourceColumn(t, col, kinds[k]) for t, col, k in c[2]]),
+                c[1],
+                tuple([TableColumnRead(t, col, _CLAUSES[k]) for t, col, k in c[3]])
+                if len(c) > 3
+                else (),
+            )
+            for c in data["columns"]
         ),
         reads=tuple([TableColumnRead(t, c, _CLAUSES[k]) for t, c, k in data["reads"]]),
         tables=tuple(data["tables"]),

@@ -22,9 +22,6 @@ from dagster_lineage.integrations.spark.translator import SparkJob as SparkJob
 from dagster_lineage.integrations.spark.translator import (
     SparkLineageSettings as SparkLineageSettings,
 )
-from dagster_lineage.integrations.spark.translator import (
-    SparkLineageTranslator as SparkLineageTranslator,
-)
 from dagster_lineage.integrations.spark.types import SparkJobLineage as SparkJobLineage
 from dagster_lineage.integrations.spark.types import SparkOutput as SparkOutput
 from dagster_lineage.integrations.spark.types import SparkSource as SparkSource

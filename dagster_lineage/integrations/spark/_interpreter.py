@@ -698,6 +698,7 @@ class _Interpreter:
         opens = frame.open if keep_existing else ()
         reads = set(frame.reads)
         unknowns = list(frame.unknowns)
+        named: list[tuple[str, frozenset[Dep]]] = []
         for item in exprs:
             if isinstance(item, _Dynamic):
                 unknowns.append(Unknown(f"{item.reason}; output columns unknown"))
@@ -730,6 +731,19 @@ class _Interpreter:
                 cols[idx] = entry
             opens = tuple(
                 dataclasses.replace(o, excluded=o.excluded | {name.lower()}) for o in opens
+            )
+            named.append(entry)
+        # beside a part whose columns are unknown (``select(*cols, "status")``) a column named
+        # literally is still a reference by name: record it as one, so that it is not mistaken
+        # for a column passing through the unknown part (only that part is uncertain)
+        open_sources = {src for o in opens for src in o.sources}
+        for out_name, out_sources in named if open_sources else ():
+            reads.update(
+                (src, col, Clause.SELECT)
+                for src, col, kind in out_sources
+                if src in open_sources
+                and kind is EdgeKind.IDENTITY
+                and col.lower() == out_name.lower()
             )
         return dataclasses.replace(
             frame, cols=tuple(cols), open=opens, reads=frozenset(reads), unknowns=tuple(unknowns)

@@ -151,7 +151,7 @@ def test_sensor_when_api_is_down() -> None:
 
 @pytest.mark.parametrize("cursor", ['{"v": 99, "dags": {}}', "[]"])
 def test_sensor_resets_unknown_cursor_versions(cursor: str) -> None:
-    from dagster_lineage.defs.airflow import _decode_cursor
+    from dagster_lineage.defs.airflow.sensor import _decode_cursor
 
     class Log:
         lines: list[str] = []

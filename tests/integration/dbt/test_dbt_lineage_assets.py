@@ -19,8 +19,11 @@ from dagster_lineage.defs.dbt import (
     dbt_lineage_assets,
     default_dbt_executable,
 )
-from dagster_lineage.defs.dbt.translator import LINEAGE_WARNING_KEY
-from dagster_lineage.defs.metadata import COLUMN_LINEAGE_KEY, COLUMN_SCHEMA_KEY
+from dagster_lineage.defs.metadata_keys import (
+    COLUMN_LINEAGE_KEY,
+    COLUMN_SCHEMA_KEY,
+    LINEAGE_WARNING_KEY,
+)
 
 
 def _defs(built, tmp_path, *, catalog=None) -> tuple[dg.Definitions, DagsterDbtLineageTranslator]:

@@ -70,7 +70,10 @@ def test_additive_change_exits_0_and_fail_on_warning(tmp_path: Path) -> None:
     )
     p = run("--changes", str(changes), *LOCATION)
     assert p.returncode == 0, p.stderr
-    assert "Risk level: MEDIUM" in p.stdout  # warnings only, one on criticality: high fct_orders
+    # warnings only, one on criticality: high fct_orders: LOW per the README's rule, the critical
+    # asset named in the reasons (issue 16 item 5 reported the former MEDIUM as a wrong verdict)
+    assert "Risk level: LOW" in p.stdout
+    assert "warnings on critical asset(s): fct_orders" in p.stdout
     p = run("--changes", str(changes), "--fail-on", "warning", *LOCATION)
     assert p.returncode == 1
 
@@ -102,3 +105,37 @@ def test_malformed_changes_file_exits_2(tmp_path: Path) -> None:
     p = run("raw_orders", "--changes", str(bad), *LOCATION)
     assert p.returncode == 2
     assert "needs 'to'" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_every_statement_of_a_migration_counts(tmp_path: Path) -> None:
+    """Issue 16 item 3: a statement for another asset than the named one is analysed too."""
+    sql = tmp_path / "m.sql"
+    sql.write_text(
+        "ALTER TABLE main.raw_orders ADD COLUMN channel varchar;\n"
+        "ALTER TABLE main.stg_orders DROP COLUMN status;\n"
+        "ALTER TABLE main.not_ours DROP COLUMN x;\n"
+    )
+    p = run("raw_orders", "--sql", str(sql), "--dialect", "duckdb", "--format", "json", *LOCATION)
+    assert p.returncode == 1, p.stderr
+    data = json.loads(p.stdout)
+    assert [(c["asset"], c["type"]) for c in data["changes"]] == [
+        ("raw_orders", "column_add"),
+        ("stg_orders", "column_drop"),
+    ]
+    assert {a["asset"] for a in data["affected_assets"] if a["severity"] == "breaking"} >= {
+        "fct_orders",
+        "daily_revenue_report",
+    }
+    assert "not_ours" in p.stderr  # said, not silently dropped
+
+
+def test_migration_that_touches_no_asset_has_its_own_exit_code(tmp_path: Path) -> None:
+    sql = tmp_path / "other_team.sql"
+    sql.write_text("ALTER TABLE billing.invoices DROP COLUMN legacy;")
+    p = run("--sql", str(sql), "--dialect", "postgres", *LOCATION)
+    assert p.returncode == 3, (p.stdout, p.stderr)
+    assert "touches no asset of this project" in p.stderr and "billing.invoices" in p.stderr
+    assert "Traceback" not in p.stderr
+    p = run("--sql", str(sql), "--dialect", "postgres", "--format", "json", *LOCATION)
+    assert p.returncode == 3
+    assert json.loads(p.stdout)["touches_no_asset"] is True

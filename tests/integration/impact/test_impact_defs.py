@@ -27,7 +27,7 @@ from dagster_lineage.defs.impact import (
     build_schema_drift_impact_sensor,
     impact_run_config,
 )
-from dagster_lineage.impact.changes import ColumnAdded, ColumnDropped, ColumnRenamed
+from dagster_lineage.impact.schema_changes import ColumnAdded, ColumnDropped, ColumnRenamed
 
 
 def story_specs() -> list[dg.AssetSpec]:

@@ -17,7 +17,7 @@ import pytest
 from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.defs.impact import REPORT_MD_KEY, impact_run_config
 from dagster_lineage.impact.analysis import RiskLevel, Usage, analyze_impact
-from dagster_lineage.impact.changes import ColumnAdded, ColumnDropped, ColumnRenamed
+from dagster_lineage.impact.schema_changes import ColumnAdded, ColumnDropped, ColumnRenamed
 
 ROOT = Path(__file__).resolve().parents[3]
 STORY = [ColumnRenamed("order_total", "total_amount"), ColumnDropped("legacy_discount_code")]

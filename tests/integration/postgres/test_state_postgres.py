@@ -16,7 +16,7 @@ import pytest
 from dagster import AssetExecutionContext
 
 from dagster_lineage.core.model import AssetLineage
-from dagster_lineage.defs.changes import changed_assets, last_successful_materializations
+from dagster_lineage.defs.changed_assets import changed_assets, last_successful_materializations
 from dagster_lineage.defs.recording import checksum_metadata
 from dagster_lineage.errors import StorageUnavailableError
 from dagster_lineage.state.warehouse import TableHandle, table_stats

@@ -16,13 +16,15 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_lineage.defs.metadata import COLUMN_LINEAGE_KEY, COLUMN_SCHEMA_KEY, LINEAGE_KEY
-from dagster_lineage.defs.spark import (
+from dagster_lineage.defs.metadata_keys import (
+    COLUMN_LINEAGE_KEY,
+    COLUMN_SCHEMA_KEY,
+    LINEAGE_KEY,
     LINEAGE_MATCHES_KEY,
     LINEAGE_MISMATCH_KEY,
     RUNTIME_LINEAGE_KEY,
-    spark_job_asset,
 )
+from dagster_lineage.defs.spark import spark_job_asset
 
 pytestmark = pytest.mark.spark
 

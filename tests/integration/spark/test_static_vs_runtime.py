@@ -14,10 +14,11 @@ import duckdb
 import pytest
 
 from dagster_lineage.defs.spark import load_entry
+from dagster_lineage.defs.spark.translator import SparkLineageTranslator
 from dagster_lineage.integrations.spark.compare import compare_lineage
 from dagster_lineage.integrations.spark.runtime import runtime_lineage
 from dagster_lineage.integrations.spark.static import analyze_job_file
-from dagster_lineage.integrations.spark.translator import SparkJob, SparkLineageTranslator
+from dagster_lineage.integrations.spark.translator import SparkJob
 from dagster_lineage.integrations.spark.types import SparkSource
 
 pytestmark = pytest.mark.spark

@@ -16,7 +16,7 @@ from typing import Any
 import dagster as dg
 
 from dagster_lineage.core.graph import LineageGraph
-from dagster_lineage.defs.changes import changed_assets
+from dagster_lineage.defs.changed_assets import changed_assets
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests" / "fixtures" / "state" / "project"

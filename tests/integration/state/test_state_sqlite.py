@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_lineage.defs.changes import LineageSnapshot, changed_assets, last_successful_run
+from dagster_lineage.defs.changed_assets import LineageSnapshot, changed_assets, last_successful_run
 from dagster_lineage.defs.recording import recorded_schema
 from dagster_lineage.state.checksums import schema_checksum
 from tests.integration.state.state_flow import Project, check_change_flow, summary
@@ -120,7 +120,7 @@ def test_last_successful_run_and_select(project: Project, sqlite_instance) -> No
 def test_batched_reads_agree_with_the_per_asset_scan(
     project: Project, sqlite_instance, monkeypatch
 ) -> None:
-    from dagster_lineage.defs import changes as ch
+    from dagster_lineage.defs import changed_assets as ch
 
     assert project.materialize(sqlite_instance).success
     project.append_model("fct", "  and amount > 5\n")

@@ -9,7 +9,7 @@ from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetLineage, AssetType, Clause, Unknown
 from dagster_lineage.errors import ChangeSpecError, UnknownAssetError, UnknownColumnError
 from dagster_lineage.impact.analysis import RiskLevel, Usage, analyze_impact
-from dagster_lineage.impact.changes import (
+from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
     ColumnRenamed,
@@ -276,8 +276,23 @@ def test_type_change_breaks_only_an_enforced_contract() -> None:
 
 def test_table_rename_breaks_direct_consumers_only() -> None:
     report = analyze_impact(chain(), "raw", [TableRenamed("raw_v2")])
-    assert {a.key[-1]: a.severity.label for a in report.impacted} == {"b": "breaking"}
+    # issue 16 item 4: the assets below a direct consumer are warned (they stop being built until
+    # the reference is updated); only the direct consumer breaks (this was {"b": "breaking"})
+    assert {a.key[-1]: a.severity.label for a in report.breaking} == {"b": "breaking"}
+    assert {a.key[-1] for a in report.warnings} == {"c", "d", "e"}
     assert report.get("b").references[0].usage is Usage.TABLE
+
+
+def test_table_rename_weighs_like_a_drop_for_exposures_and_owners() -> None:
+    rename = analyze_impact(story_graph(), "raw_orders", [TableRenamed("orders_v2")])
+    drop = analyze_impact(story_graph(), "raw_orders", [TableDropped()])
+    assert rename.risk is drop.risk is RiskLevel.HIGH
+    assert {a.key for a in rename.impacted} == {a.key for a in drop.impacted}
+    assert rename.owners_to_notify == drop.owners_to_notify == ("finance-analytics@example.com",)
+    assert [a.key[-1] for a in rename.exposures] == ["revenue_dashboard"]
+    assert "breaks until its reference to raw_orders is updated" in (
+        rename.get("revenue_dashboard").references[0].reason
+    )
 
 
 def test_table_drop_breaks_direct_consumers_and_follows_columns() -> None:
@@ -310,12 +325,12 @@ def test_risk_weighs_criticality_and_exposures() -> None:
     dash = AssetLineage(key=("dash",), asset_type=AssetType.DBT_EXPOSURE, upstream=(("b",),))
     r = analyze_impact(small(RAW, b, dash), "raw", [ColumnDropped("a")])
     assert r.risk is RiskLevel.HIGH and sev(r, "dash") == "warning"
-    # warnings only, but on a critical asset: medium
+    # warnings only, even on a critical asset: low (README: "low: warnings only"), the critical
+    # asset named in the reasons (issue 16 item 5; this assertion was MEDIUM before)
     crit_t = dataclasses.replace(crit, column_deps={"a": (dep("raw", "a", T),)})
-    assert (
-        analyze_impact(small(RAW, crit_t), "raw", [ColumnTypeChanged("a", "text")]).risk
-        is RiskLevel.MEDIUM
-    )
+    r = analyze_impact(small(RAW, crit_t), "raw", [ColumnTypeChanged("a", "text")])
+    assert r.risk is RiskLevel.LOW
+    assert any("critical" in reason for reason in r.risk_reasons)
 
 
 def test_is_breaking_predicate_overrides() -> None:

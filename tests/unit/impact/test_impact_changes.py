@@ -5,7 +5,7 @@ import json
 import pytest
 
 from dagster_lineage.errors import ChangeSpecError
-from dagster_lineage.impact.changes import (
+from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
     ColumnRenamed,
@@ -142,3 +142,21 @@ def test_severity_order_and_parse() -> None:
     ]
     with pytest.raises(ChangeSpecError):
         Severity.parse("catastrophic")
+
+
+# --- issue 16: inputs that gave misleading messages -----------------------------------------
+
+
+def test_changes_file_folder_empty_and_rename_with_two_colons(tmp_path) -> None:
+    with pytest.raises(ChangeSpecError, match="is a folder"):
+        load_changes_file(tmp_path)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("\n  \n")
+    with pytest.raises(ChangeSpecError, match="is empty") as e:
+        load_changes_file(empty)
+    assert "NoneType" not in str(e.value)
+    with pytest.raises(ChangeSpecError, match="one colon"):
+        changes_from_flags(rename=["a:b:c"])
+    with pytest.raises(ChangeSpecError) as e:
+        changes_from_flags(rename=["x" * 100_000])
+    assert len(str(e.value)) < 400

@@ -6,15 +6,15 @@ import dataclasses
 import json
 
 from dagster_lineage.core.model import AssetLineage, AssetType, Clause
-from dagster_lineage.impact.changes import (
+from dagster_lineage.impact.diff import Category, ColumnChangeKind, diff_states
+from dagster_lineage.impact.diff_render import md_code, md_text, render_diff
+from dagster_lineage.impact.schema_changes import (
     ColumnRenamed,
     ColumnValuesChanged,
     RowsChanged,
     Severity,
     TableDropped,
 )
-from dagster_lineage.impact.diff import Category, ColumnChangeKind, diff_states
-from dagster_lineage.impact.diff_render import md_code, md_text, render_diff
 from tests.unit.impact.impact_story import A, R, T, cols, dep, read
 
 

@@ -5,8 +5,8 @@ import json
 from impact_story import story_graph
 
 from dagster_lineage.impact.analysis import REPORT_SCHEMA_VERSION, analyze_impact
-from dagster_lineage.impact.changes import ColumnDropped, ColumnRenamed
 from dagster_lineage.impact.render import render_json, render_markdown, render_report, render_text
+from dagster_lineage.impact.schema_changes import ColumnDropped, ColumnRenamed
 
 
 def story_report():
@@ -78,3 +78,57 @@ def test_markdown_for_a_pull_request() -> None:
     assert "| `daily_revenue_report` | dag | :x: breaking | `order_total` | - |" in md
     assert "**Owners to notify:** finance-analytics@example.com" in md
     assert render_report(story_report(), "markdown") == md
+
+
+def test_markdown_makes_hostile_names_inert() -> None:
+    """Issue 16: HTML, @mentions, links and code fences in names reach the comment inert (judged by
+    a real CommonMark/GFM renderer)."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    from dagster_lineage.core.graph import LineageGraph
+    from dagster_lineage.core.model import AssetLineage, ColumnDep, ColumnInfo, ColumnRef
+    from dagster_lineage.impact.analysis import analyze_impact
+    from dagster_lineage.impact.schema_changes import ColumnDropped
+
+    hostile = "x<img src=y onerror=alert(1)>`|``` @team [l](http://evil.example) www.evil.example"
+    raw = AssetLineage(key=("raw",), columns=(ColumnInfo(hostile),))
+    child = AssetLineage(
+        key=("<script>alert(1)</script>",),
+        upstream=(("raw",),),
+        columns=(ColumnInfo(hostile),),
+        column_deps={hostile: (ColumnDep(ColumnRef(("raw",), hostile)),)},
+        owners=("@org/everyone", "<b>boss</b>"),
+        tags={"criticality": "<i>high</i> @all"},
+    )
+    md = render_markdown(
+        analyze_impact(LineageGraph.from_records([raw, child]), "raw", [ColumnDropped(hostile)])
+    )
+    html = MarkdownIt("gfm-like", {"linkify": True, "html": True}).render(md)
+
+    class Seen(HTMLParser):
+        tags: set[str] = set()
+        text_outside_code = ""
+        in_code = 0
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            self.tags.add(tag)
+            self.in_code += tag == "code"
+
+        def handle_endtag(self, tag: str) -> None:
+            self.in_code -= tag == "code"
+
+        def handle_data(self, data: str) -> None:
+            if not self.in_code:  # GitHub neither mentions nor links inside code
+                self.text_outside_code += data
+
+    seen = Seen()
+    seen.feed(html)
+    assert not seen.tags & {"img", "script", "b", "i", "a", "pre"}, seen.tags
+    for mention in ("@team", "@org", "@all"):
+        assert mention not in seen.text_outside_code
+    # the table keeps its five columns: no | in a name split a cell
+    rows = [line for line in html.splitlines() if line.startswith("<tr>")]
+    assert rows and all(r.count("<td") in (0, 5) for r in rows)
+    assert html.count("<td") == 5

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dagster_lineage.core.model import ColumnDep, ColumnInfo, ColumnRef, EdgeKind
-from dagster_lineage.impact.changes import (
+from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
     ColumnRenamed,

@@ -8,15 +8,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_lineage.defs.metadata import LINEAGE_KEY
+from dagster_lineage.defs.metadata_keys import LINEAGE_KEY
 from dagster_lineage.defs.spark import build_spark_lineage_specs, spark_job_asset, spark_job_assets
+from dagster_lineage.defs.spark.translator import SparkLineageTranslator
 from dagster_lineage.errors import DagsterLineageError, IntegrationError
 from dagster_lineage.integrations.spark.checksum import job_code_checksum, job_code_files
-from dagster_lineage.integrations.spark.translator import (
-    SparkJob,
-    SparkLineageSettings,
-    SparkLineageTranslator,
-)
+from dagster_lineage.integrations.spark.translator import SparkJob, SparkLineageSettings
 from dagster_lineage.integrations.spark.types import SparkSource
 
 JOB = """\

@@ -50,21 +50,22 @@ import dagster as dg
 from pydantic import Field
 
 from dagster_lineage.core.model import AssetLineage, ColumnInfo, Unknown
-from dagster_lineage.defs.metadata import COLUMN_LINEAGE_KEY, COLUMN_SCHEMA_KEY, column_lineage
+from dagster_lineage.defs.metadata import column_lineage
+from dagster_lineage.defs.metadata_keys import (
+    COLUMN_LINEAGE_KEY,
+    COLUMN_SCHEMA_KEY,
+    LINEAGE_MATCHES_KEY,
+    LINEAGE_MISMATCH_KEY,
+    RUNTIME_LINEAGE_KEY,
+)
 from dagster_lineage.defs.recording import checksum_metadata
+from dagster_lineage.defs.spark.translator import SparkLineageTranslator
 from dagster_lineage.errors import IntegrationError
 from dagster_lineage.integrations.spark.checksum import job_code_checksum, module_name
 from dagster_lineage.integrations.spark.compare import LineageDifference, compare_lineage
 from dagster_lineage.integrations.spark.static import analyze_job_file
-from dagster_lineage.integrations.spark.translator import (
-    SparkJob,
-    SparkLineageTranslator,
-)
+from dagster_lineage.integrations.spark.translator import SparkJob
 from dagster_lineage.integrations.spark.types import SparkJobLineage
-
-RUNTIME_LINEAGE_KEY = "dagster_lineage/runtime_lineage"
-LINEAGE_MISMATCH_KEY = "dagster_lineage/lineage_mismatch"
-LINEAGE_MATCHES_KEY = "dagster_lineage/static_lineage_matches"
 
 _log = logging.getLogger("dagster_lineage")
 

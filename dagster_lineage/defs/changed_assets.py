@@ -10,7 +10,7 @@ is searched further back, one ``fetch_materializations`` page at a time.
 Examples:
     >>> import dagster as dg
     >>> from dagster_lineage.core.model import AssetLineage
-    >>> from dagster_lineage.defs.changes import changed_assets
+    >>> from dagster_lineage.defs.changed_assets import changed_assets
     >>> from dagster_lineage.defs.metadata import lineage_metadata
     >>> spec = dg.AssetSpec("a", metadata=lineage_metadata(AssetLineage(key=("a",), code_checksum="c1")))
     >>> @dg.multi_asset(specs=[spec])

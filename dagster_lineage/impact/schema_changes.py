@@ -19,7 +19,7 @@ A file may also be a mapping ``{"asset": "raw_orders", "changes": [...]}`` namin
 Pure Python (PyYAML is imported lazily for YAML text); no Dagster import.
 
 Examples:
-    >>> from dagster_lineage.impact.changes import parse_changes
+    >>> from dagster_lineage.impact.schema_changes import parse_changes
     >>> changes = parse_changes('[{"type": "column_rename", "from": "a", "to": "b"}]')
     >>> changes[0].describe(), changes[0].destructive
     ('rename column a -> b', True)
@@ -34,7 +34,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
-from dagster_lineage.errors import ChangeSpecError
+from dagster_lineage.errors import ChangeSpecError, clip
 
 
 class Severity(IntEnum):
@@ -271,11 +271,6 @@ class ColumnValuesChanged:
     type: ClassVar[str] = "column_values_change"
     destructive: ClassVar[bool] = False
 
-    @property
-    def removed_column(self) -> str | None:
-        """No name stops existing."""
-        return None
-
     def describe(self) -> str:
         """One line for humans."""
         return f"values of {self.column} change" + (f" ({self.reason})" if self.reason else "")
@@ -301,11 +296,6 @@ class RowsChanged:
 
     type: ClassVar[str] = "rows_change"
     destructive: ClassVar[bool] = False
-
-    @property
-    def removed_column(self) -> str | None:
-        """Not a column change."""
-        return None
 
     def describe(self) -> str:
         """One line for humans."""
@@ -504,12 +494,21 @@ def load_changes_file(path: str | Path) -> tuple[str | None, tuple[SchemaChange,
         >>> os.unlink(f.name)
     """
     p = Path(path)
+    if p.is_dir():
+        raise ChangeSpecError(
+            f"changes file {p} is a folder; pass a JSON or YAML file", hint="--changes changes.json"
+        )
     if not p.is_file():
         raise ChangeSpecError(f"changes file {p} does not exist")
     try:
         text = p.read_text()
     except (OSError, UnicodeDecodeError) as e:
         raise ChangeSpecError(f"cannot read changes file {p}: {e}") from None
+    if not text.strip():
+        raise ChangeSpecError(
+            f"changes file {p} is empty; write a list of changes in it",
+            hint="[" + _EXAMPLES["column_drop"] + "]",
+        )
     data = _load_text(text, str(p))
     asset = data.get("asset") if isinstance(data, Mapping) else None
     if asset is not None and not isinstance(asset, str):
@@ -523,7 +522,7 @@ def load_changes_file(path: str | Path) -> tuple[str | None, tuple[SchemaChange,
 def _pair(text: str, flag: str, hint: str) -> tuple[str, str]:
     left, sep, right = text.partition(":")
     if not sep or not left.strip() or not right.strip():
-        raise ChangeSpecError(f"{flag} expects OLD:NEW, got '{text}'", hint=f"{flag} {hint}")
+        raise ChangeSpecError(f"{flag} expects OLD:NEW, got '{clip(text)}'", hint=f"{flag} {hint}")
     return left.strip(), right.strip()
 
 
@@ -548,12 +547,18 @@ def changes_from_flags(
     out: list[SchemaChange] = []
     for r in rename:
         old, new = _pair(r, "--rename", "order_total:total_amount")
+        if ":" in new:
+            raise ChangeSpecError(
+                f"--rename expects OLD:NEW with one colon, got '{clip(r)}' (a column name cannot "
+                "hold ':'; rename one column per --rename)",
+                hint="--rename order_total:total_amount",
+            )
         if old.lower() == new.lower():
             raise ChangeSpecError(f"--rename {r} renames a column to itself")
         out.append(ColumnRenamed(old, new))
     for d in drop:
         if not d.strip() or ":" in d:
-            raise ChangeSpecError(f"--drop expects a column name, got '{d}'", hint="--drop c")
+            raise ChangeSpecError(f"--drop expects a column name, got '{clip(d)}'", hint="--drop c")
         out.append(ColumnDropped(d.strip()))
     for t in type_change:
         col, dtype = _pair(t, "--type-change", "order_id:bigint")
@@ -561,7 +566,9 @@ def changes_from_flags(
     for a in add:
         col, sep, dtype = a.partition(":")
         if not col.strip():
-            raise ChangeSpecError(f"--add expects COLUMN[:TYPE], got '{a}'", hint="--add c:varchar")
+            raise ChangeSpecError(
+                f"--add expects COLUMN[:TYPE], got '{clip(a)}'", hint="--add c:varchar"
+            )
         out.append(ColumnAdded(col.strip(), dtype.strip() or None if sep else None))
     if rename_table is not None:
         if not rename_table.strip():
