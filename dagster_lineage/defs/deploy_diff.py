@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from dagster_lineage.defs.changes import LineageSnapshot
+from dagster_lineage.defs.changed_assets import LineageSnapshot
 from dagster_lineage.errors import DagsterLineageError
 from dagster_lineage.impact.diff import AssetStatus, LineageDiff, diff_states
 from dagster_lineage.impact.diff_render import render_diff_markdown
