@@ -139,7 +139,7 @@ def _run(args: argparse.Namespace) -> int:
             "name the changed asset", hint="dagster-lineage impact raw_orders --drop c"
         )
 
-    graph = graph_from_args(args)  # stdout goes to stderr meanwhile: stdout stays the report's
+    graph = graph_from_args(args)  # stdout goes to stderr while loading: stdout stays the report's
     warn_cycle(graph)
     by_asset: dict[AssetKeyPath, list[SchemaChange]] = {}
     if asset is not None:

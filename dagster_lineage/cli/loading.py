@@ -128,7 +128,7 @@ def _find_defs(module: Any, attribute: str | None, where: str) -> dg.Definitions
             )
     else:
         obj = getattr(module, "defs", None)
-        if not isinstance(obj, dg.Definitions):
+        if not isinstance(obj, dg.Definitions) and not callable(obj):  # `@dg.definitions` (dg)
             found = [v for v in vars(module).values() if isinstance(v, dg.Definitions)]
             if len(found) != 1:
                 raise CodeLocationError(
@@ -138,7 +138,9 @@ def _find_defs(module: Any, attribute: str | None, where: str) -> dg.Definitions
     if callable(obj) and not isinstance(obj, dg.Definitions):
         obj = obj()
     if not isinstance(obj, dg.Definitions):
-        raise CodeLocationError(f"{where}: '{attribute}' is not a dagster Definitions object.")
+        raise CodeLocationError(
+            f"{where}: '{attribute or 'defs'}' is not a dagster Definitions object."
+        )
     return obj
 
 

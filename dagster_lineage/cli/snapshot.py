@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from dagster_lineage.cli.state import location_identity
     from dagster_lineage.state.lineage_state import LineageState, write_state
 
-    graph = load_graph(args)  # stdout goes to stderr meanwhile: stdout stays the state's
+    graph = load_graph(args)  # stdout goes to stderr while loading: stdout stays the state's
     state = LineageState.from_records(graph.records(), project=location_identity(args))
     if args.output:
         write_state(state, args.output)

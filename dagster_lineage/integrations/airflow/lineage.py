@@ -23,7 +23,6 @@ Examples:
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -206,7 +205,10 @@ def analyse_task(
 
 
 def code_checksum_of(dag: DagInfo) -> str:
-    """Checksum of a DAG's code: its file's bytes and the text of every task's SQL templates.
+    """Checksum of a DAG's code: its file's Python AST and every task's SQL, normalised.
+
+    The SQL templates are normalised through sqlglot (comments and formatting do not count; code
+    that does not parse enters exactly).
 
     Both readers give the same value (``.sql`` files enter through their text).
 
@@ -220,19 +222,14 @@ def code_checksum_of(dag: DagInfo) -> str:
         >>> a != b, len(a)
         (True, 64)
     """
-    from dagster_lineage.state.checksums import code_checksum
+    from dagster_lineage.state.checksums import code_checksum, normalise_sql, python_file_digest
 
     try:
-        data = Path(dag.fileloc).read_bytes().replace(b"\r\n", b"\n")
-        file_hash = hashlib.sha256(data).hexdigest()
+        file_hash: str | None = python_file_digest(dag.fileloc)
     except OSError:
         file_hash = None
-    sql_hashes = sorted(
-        hashlib.sha256(s.replace("\r\n", "\n").encode()).hexdigest()
-        for t in dag.tasks
-        for s in t.sql
-    )
-    return code_checksum({"airflow_dag_file": file_hash, "sql": sql_hashes})
+    sql_hashes = sorted(normalise_sql(s).digest for t in dag.tasks for s in t.sql)
+    return code_checksum({"scheme": "airflow/2", "airflow_dag_file": file_hash, "sql": sql_hashes})
 
 
 # --------------------------------------------------------------------------- units

@@ -50,8 +50,9 @@ from dagster_lineage.integrations.dbt.cache import (
     lineage_cache_key,
     lineage_entry,
     statement_from_entry,
+    structural_sql_digest,
 )
-from dagster_lineage.integrations.dbt.checksum import code_checksum_for_dbt_node
+from dagster_lineage.integrations.dbt.checksum import DbtFingerprint, DbtFingerprinter
 from dagster_lineage.integrations.dbt.manifest import (
     RelationIndex,
     adapter_type,
@@ -114,6 +115,7 @@ class DbtLineageAnalysis:
         warnings: nodes whose SQL could not be analysed (their records carry an unknown).
         cache_stats: cache hits, misses and writes of this analysis (one lookup per analysed model).
         analysed: unique_ids whose SQL was parsed in this analysis (cache misses).
+        fingerprints: each node's code fingerprint (its record's ``code_checksum``), by unique_id.
 
     Examples:
         >>> DbtLineageAnalysis().records
@@ -124,6 +126,7 @@ class DbtLineageAnalysis:
     warnings: tuple[LineageWarning, ...] = ()
     cache_stats: CacheStats = CacheStats()
     analysed: tuple[str, ...] = ()
+    fingerprints: Mapping[str, DbtFingerprint] = field(default_factory=dict)
 
     def warning_for(self, unique_id: str) -> LineageWarning | None:
         """The warning of one node, if it has one."""
@@ -209,6 +212,7 @@ def analyse_dbt_manifest(
     owners_fn: OwnersFn | None = None,
     settings: DbtLineageSettings | None = None,
     cache: LineageCache | None = None,
+    fingerprinter: DbtFingerprinter | None = None,
 ) -> DbtLineageAnalysis:
     """Build the lineage record of every model, seed, snapshot, source and exposure.
 
@@ -219,6 +223,8 @@ def analyse_dbt_manifest(
         owners_fn: a node's owners (default: :func:`default_dbt_owners`).
         settings: feature flags (default: :class:`DbtLineageSettings`).
         cache: where analysed SQL lineage is kept (default: nothing kept).
+        fingerprinter: computes the code fingerprints (default: one over ``manifest``, without
+            project folder or vars, memoising normalised SQL in ``cache``).
 
     Returns:
         The records by unique_id, the warnings and the cache statistics.
@@ -231,6 +237,11 @@ def analyse_dbt_manifest(
         catalog = None
     dialect = adapter_type(manifest)
     stats_before = cache.stats()
+    if fingerprinter is None:
+        fingerprinter = DbtFingerprinter(
+            manifest, sql_memo=cache if cache.directory is not None else None
+        )
+    fingerprints: dict[str, DbtFingerprint] = {}
 
     nodes = {n["unique_id"]: n for n in lineage_nodes(manifest)}
     keys = {uid: tuple(key_fn(n)) for uid, n in nodes.items()}
@@ -259,13 +270,22 @@ def analyse_dbt_manifest(
         star: list[AssetKeyPath] = []
         lineage: dict[str, Any] | None = None  # the cache entry form (see lineage_entry)
 
-        checksum = code_checksum_for_dbt_node(node)
+        fp = fingerprinter.fingerprint(node)
+        fingerprints[uid] = fp
+        checksum = fp.checksum
         by_name: dict[str, str] = {}  # table read without ref() -> the one node it names
         own_cols = [(n, t) for n, t in cat_cols] or [(c[0], c[1]) for c in declared.values()]
         if rtype in ("model", "snapshot"):
+            # the lineage cache key: the fingerprint, plus the compiled SQL's structure when the
+            # fingerprint does not cover the compiled SQL (run-time values: their literals vary)
+            lineage_key = checksum
+            if fp.basis != "compiled":
+                lineage_key = checksum + structural_sql_digest(
+                    str(node.get("compiled_code") or ""), dialect
+                )
             schema = _schema_of([(relations[p], _columns_of(p, records)) for p in parents])
             lineage, problem, was_analysed = _analyse_sql(
-                node, checksum, schema, dialect, settings, cache
+                node, lineage_key, schema, dialect, settings, cache
             )
             if lineage is not None:
                 # relations read by name and the model itself ({{ this }}): known once read
@@ -280,7 +300,7 @@ def analyse_dbt_manifest(
                             cols = own_cols or [(c[0], c[1]) for c in lineage["columns"]]
                         known.append((relations[other], cols))
                     again, problem2, parsed = _analyse_sql(
-                        node, checksum, _schema_of(known), dialect, settings, cache
+                        node, lineage_key, _schema_of(known), dialect, settings, cache
                     )
                     was_analysed = was_analysed or parsed
                     if again is not None:
@@ -400,6 +420,7 @@ def analyse_dbt_manifest(
             writes=after.writes - stats_before.writes,
         ),
         analysed=tuple(analysed),
+        fingerprints=fingerprints,
     )
 
 

@@ -258,6 +258,37 @@ class LineageCache:
         self._used.add(key)
         return data  # type: ignore[no-any-return]
 
+    def get_fingerprint(self, key: str) -> tuple[str, str | None, str | None] | None:
+        """A memoised normalised SQL: (digest, note, canonical text), or ``None``.
+
+        See ``DbtFingerprinter``; not counted in :meth:`stats` (which counts lineage lookups).
+
+        Examples:
+            >>> import tempfile
+            >>> cache = LineageCache(tempfile.mkdtemp())
+            >>> cache.put_fingerprint("k", ("d", None, "SELECT 1"))
+            >>> cache.get_fingerprint("k"), cache.get_fingerprint("x")
+            (('d', None, 'SELECT 1'), None)
+        """
+        data = self._load().get("fp:" + key)
+        if not isinstance(data, dict) or not isinstance(data.get("fp"), list):
+            return None
+        fp = list(data["fp"]) + [None, None]
+        self._used.add("fp:" + key)
+        return (
+            str(fp[0]),
+            str(fp[1]) if fp[1] is not None else None,
+            str(fp[2]) if fp[2] is not None else None,
+        )
+
+    def put_fingerprint(self, key: str, value: tuple[str, str | None, str | None]) -> None:
+        """Keep a normalised SQL (digest, note, text) under ``key`` (written by :meth:`flush`)."""
+        if self.directory is None:
+            return
+        entry = {"fp": list(value)}
+        self._load()["fp:" + key] = entry
+        self._pending["fp:" + key] = entry
+
     def put(self, key: str, value: StatementLineage | CachedFailure) -> None:
         """Store ``value`` under ``key`` (kept in memory until :meth:`flush`)."""
         self.put_entry(key, lineage_entry(value))
@@ -312,6 +343,43 @@ class LineageCache:
         self._pending.clear()
         self._entries = ordered
         self._loaded_version = (st.st_mtime_ns, st.st_size)
+
+
+def structural_sql_digest(sql: str, dialect: str | None) -> str:
+    """sha256 of the SQL's tokens with literal VALUES blanked (token kinds kept).
+
+    Column lineage does not depend on literal values, so this is the lineage cache key of a model
+    whose compiled SQL embeds run-time values (``run_started_at``...): a recompile an hour later
+    hits the cache. Falls back to the exact text when the SQL cannot be tokenised.
+
+    Examples:
+        >>> a = structural_sql_digest("select '2024-01-01' as t, x from a", "duckdb")
+        >>> a == structural_sql_digest("select '2025-06-30' as t, x  from a -- c", "duckdb")
+        True
+        >>> a == structural_sql_digest("select '2024-01-01' as t, y from a", "duckdb")
+        False
+    """
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = Dialect.get_or_raise(dialect).tokenize(sql)
+    except Exception:  # noqa: BLE001 - TokenError and friends
+        return hashlib.sha256(sql.encode("utf-8")).hexdigest()
+    blank = (
+        TokenType.STRING,
+        TokenType.NUMBER,
+        TokenType.NATIONAL_STRING,
+        TokenType.BIT_STRING,
+        TokenType.HEX_STRING,
+        TokenType.BYTE_STRING,
+        TokenType.RAW_STRING,
+    )
+    text = "\x1f".join(
+        t.token_type.name if t.token_type in blank else f"{t.token_type.name}:{t.text}"
+        for t in tokens
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _valid_entry(data: Any) -> bool:
