@@ -344,7 +344,7 @@ def lineage_entry(value: StatementLineage | CachedFailure) -> dict[str, Any]:
         return {"failure": value.message}
     return {
         "columns": [
-            [c.name, c.data_type, [[s.table, s.column, s.kind.value] for s in c.sources]]
+            [c.name, c.data_type, [[s.table, s.column, _edge(s)] for s in c.sources]]
             for c in value.columns
         ],
         "reads": [[r.table, r.column, r.clause.value] for r in value.reads],
@@ -353,6 +353,11 @@ def lineage_entry(value: StatementLineage | CachedFailure) -> dict[str, Any]:
         "target": value.target,
         "unknowns": [[u.reason, u.column] for u in value.unknowns],
     }
+
+
+def _edge(source: SourceColumn) -> str:
+    """The edge kind as records see it: a later UNION branch's column is a rename edge."""
+    return EdgeKind.RENAME.value if source.by_position else source.kind.value
 
 
 def _from_dict(data: Mapping[str, Any]) -> StatementLineage | CachedFailure:

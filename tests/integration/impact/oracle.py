@@ -139,6 +139,7 @@ class Engine:
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(db)}.{_q(schema)}")
         self.names = {uid: r.parts for uid, r in project.relations.items()}
         self.present = set(project.relations)  # relations that (still) exist
+        self.dropped: set[tuple[str, ...]] = set()  # (db, schema, table) lower-case
         for r in project.relations.values():
             if r.ephemeral:
                 continue
@@ -262,6 +263,15 @@ def _fix(engine: Engine, sql: str, fates: Mapping[tuple[str, ...], dict[str, str
                 not table.db or table.db.lower() == old[1].lower()
             ):
                 table.set("this", exp.to_identifier(now[2], quoted=True))
+    # a later UNION branch reading a dropped relation goes (the first branch names the output)
+    for union in list(tree.find_all(exp.SetOperation)):
+        right = union.right
+        if any(engine.table_key(t) in engine.dropped for t in right.find_all(exp.Table)):
+            left = union.left
+            if union is tree:
+                tree = left.pop()
+            else:
+                union.replace(left)
     every_fate: dict[str, str | None] = {}
     for fate in fates.values():
         every_fate.update({k.lower(): v for k, v in fate.items()})
@@ -298,7 +308,16 @@ def _fix(engine: Engine, sql: str, fates: Mapping[tuple[str, ...], dict[str, str
                 parent = col.parent
                 if isinstance(parent, exp.Alias) and parent.alias.lower() == name:
                     node, parent = parent, parent.parent
-                if isinstance(parent, exp.Select) and any(e is node for e in parent.expressions):
+                later_branch = (
+                    isinstance(parent, exp.Select)
+                    and isinstance(parent.parent, exp.SetOperation)
+                    and parent.parent.left is not parent
+                )
+                if later_branch:  # keep the branch's arity: the names come from the first
+                    node.replace(exp.Null())
+                elif isinstance(parent, exp.Select) and isinstance(parent.parent, exp.SetOperation):
+                    _drop_position(parent, node)  # the first branch: that column goes everywhere
+                elif isinstance(parent, exp.Select) and any(e is node for e in parent.expressions):
                     kept = [e for e in parent.expressions if e is not node]
                     parent.set("expressions", kept or [exp.Null().as_("__placeholder__")])
                 else:
@@ -308,10 +327,25 @@ def _fix(engine: Engine, sql: str, fates: Mapping[tuple[str, ...], dict[str, str
     return tree.sql(dialect="duckdb")
 
 
+def _drop_position(first: exp.Select, node: exp.Expression) -> None:
+    """Remove the output column at ``node``'s position from every branch of the set operation."""
+    index = next(i for i, e in enumerate(first.expressions) if e is node)
+    top: exp.Expression = first
+    while isinstance(top.parent, exp.SetOperation):
+        top = top.parent
+    for branch in top.find_all(exp.Select):
+        if len(branch.expressions) > index and (
+            branch is first or isinstance(branch.parent, exp.SetOperation)
+        ):
+            kept = [e for i, e in enumerate(branch.expressions) if i != index]
+            branch.set("expressions", kept or [exp.Null().as_("__placeholder__")])
+
+
 def _gone(engine: Engine, uid: str) -> None:
     """A broken model that cannot be fixed is not built: its relation disappears too."""
     engine.con.execute(f"DROP TABLE IF EXISTS {_fqn(engine.names[uid])}")
     engine.present.discard(uid)
+    engine.dropped.add(tuple(p.lower() for p in engine.names[uid]))
 
 
 def engine_verdict(project: Project, uid: str, change: SchemaChange) -> Verdict:
@@ -327,6 +361,7 @@ def engine_verdict(project: Project, uid: str, change: SchemaChange) -> Verdict:
         fates[key] = {change.column: None}
     elif isinstance(change, TableDropped):
         engine.present.discard(uid)
+        engine.dropped.add(key)
     breaking: set[str] = set()
     below = project.downstream(uid)
     for child in project.relations:
@@ -341,9 +376,6 @@ def engine_verdict(project: Project, uid: str, change: SchemaChange) -> Verdict:
             after = engine.describe(sql)
         except duckdb.Error:
             breaking.add(child)
-            if isinstance(change, TableDropped) and uid in rel.parents:
-                _gone(engine, child)  # nothing to fix it with: it is not built any more
-                continue
             try:
                 after = engine.describe(_fix(engine, sql, fates))
             except (duckdb.Error, sqlglot.errors.SqlglotError):
