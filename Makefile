@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STATE := example_project/.state
 export DAGSTER_HOME := $(CURDIR)/$(STATE)/dagster_home
 
-.PHONY: example test lint bootstrap clean
+.PHONY: example example-dg test lint bootstrap clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -15,6 +15,14 @@ example: bootstrap
 	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster asset materialize -m example_project.definitions --select '*'
 	$(BIN)/dagster-lineage graph raw_orders -m example_project.definitions
+
+## The same example as a `dg` project (example_project/dg: components in YAML): validate, then run it all.
+example-dg: bootstrap
+	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
+	cd example_project/dg && VIRTUAL_ENV=$(CURDIR)/$(VENV) PYTHONPATH=$(CURDIR):$(CURDIR)/example_project/dg \
+		$(CURDIR)/$(BIN)/dg check defs
+	cd example_project/dg && VIRTUAL_ENV=$(CURDIR)/$(VENV) PYTHONPATH=$(CURDIR):$(CURDIR)/example_project/dg \
+		$(CURDIR)/$(BIN)/dg launch --assets '*'
 
 ## Lint, type-check and run the whole test suite.
 test: bootstrap lint

@@ -5,10 +5,18 @@ parents with explicit column lists, use CTEs, aggregations and window functions,
 ``SELECT *``. Every model and source has 10-60 columns, declared with types in YAML. The output is
 a pure function of ``(models, seed)``.
 
+With ``--real-shapes`` (``write_project(..., real_shapes=True)``) it also writes the shapes of large
+real projects that column lineage must survive: ephemeral models (about 6% of the intermediate
+layer), staging models reading their source by name through a macro (no ``source()``), incremental
+marts reading ``{{ this }}``, window-heavy marts (ranking functions with no direct source) and a
+local package (a macro and a model). Without it the output is unchanged, so benchmark figures stay
+comparable.
+
 Usage::
 
     .venv/bin/python benchmarks/generate.py --models 2000 --seed 7 --out benchmarks/out/bench_2000
     .venv/bin/python benchmarks/generate.py --models 50 --out /tmp/b50 --parse   # also run dbt parse
+    .venv/bin/python benchmarks/generate.py --models 2000 --real-shapes --out /tmp/real --compile
 """
 
 from __future__ import annotations
@@ -445,12 +453,95 @@ def _columns_yaml(cols: list[Col]) -> list[dict[str, str]]:
     return [{"name": c.name, "data_type": c.type} for c in cols]
 
 
-def write_project(out: Path, models: int = 2000, seed: int = 7) -> dict[str, object]:
+PACKAGE = "bench_utils"
+
+
+def add_real_shapes(sources: list[Node], nodes: list[Node], seed: int) -> None:
+    """Turn some generated models into the shapes of large real projects (see the docstring).
+
+    Deterministic in ``seed``; output columns are unchanged except for the window-heavy marts,
+    which gain ranking columns first in their select list.
+    """
+    rng = random.Random(seed * 7919 + 1)
+    for n in nodes:
+        if n.layer == "staging" and "source('raw'" in n.sql and rng.random() < 0.10:
+            src = n.parents[0]
+            n.sql = n.sql.replace(
+                f"{{{{ source('raw', '{src}') }}}}", f"{{{{ raw_relation('{src}') }}}}"
+            )
+            n.style = "by_name"
+        elif n.layer == "intermediate" and rng.random() < 0.06:
+            n.sql = "{{ config(materialized='ephemeral') }}\n" + n.sql
+            n.style = "ephemeral"
+        elif n.layer == "mart" and rng.random() < 0.08:
+            n.sql = (
+                "{{ config(materialized='incremental') }}\n"
+                f"select * from (\n{n.sql}) as inc_src\n"
+                # compiled with the incremental branch even before the first run (bench only)
+                "{% if is_incremental() or var('bench_incremental_branch', true) %}\n"
+                "where inc_src.id > (select max(id) from {{ this }})\n{% endif %}\n"
+            )
+            n.style = "incremental"
+        elif n.layer == "mart" and n.style == "window" and n.sql.startswith("select\n    "):
+            part = next((c.name for c in n.cols if c.kind == "text"), "id")
+            ranks = [
+                (f"w_rank_{part}", f"rank() over (partition by {part} order by id)"),
+                ("w_dense_rank_id", "dense_rank() over (order by id desc)"),
+                ("w_ntile_id", "ntile(4) over (order by id)"),
+            ]
+            ranks = [(a, e) for a, e in ranks if a not in {c.name for c in n.cols}]
+            head = "".join(f"{e} as {a},\n    " for a, e in ranks)
+            n.sql = "select\n    " + head + n.sql[len("select\n    ") :]
+            n.cols = [Col(a, "bigint", "num") for a, _ in ranks] + n.cols
+            n.style = "window_heavy"
+    del sources
+
+
+def _write_real_shapes_support(out: Path, sources: list[Node]) -> None:
+    """The macro building raw relations by name and the local package."""
+    (out / "macros").mkdir(exist_ok=True)
+    (out / "macros" / "raw_relation.sql").write_text(
+        "{% macro raw_relation(name) -%}\n  {{ target.database }}.raw.{{ name }}\n{%- endmacro %}\n"
+    )
+    pkg = out / "packages" / PACKAGE
+    (pkg / "models").mkdir(parents=True)
+    (pkg / "macros").mkdir()
+    (pkg / "dbt_project.yml").write_text(
+        yaml.safe_dump(
+            {
+                "name": PACKAGE,
+                "version": "1.0.0",
+                "config-version": 2,
+                "models": {PACKAGE: {"+materialized": "view"}},
+            },
+            sort_keys=False,
+        )  # fmt: skip
+    )
+    (pkg / "macros" / "counts.sql").write_text(
+        "{% macro count_by(column) -%}\n  count(*) as n_{{ column }}\n{%- endmacro %}\n"
+    )
+    src = sources[0]
+    (pkg / "models" / f"pkg_{src.name}_ids.sql").write_text(
+        f"select id, {{{{ {PACKAGE}.count_by('id') }}}}\n"
+        f"from {{{{ source('raw', '{src.name}') }}}}\ngroup by id\n"
+    )
+    (out / "packages.yml").write_text(
+        yaml.safe_dump({"packages": [{"local": f"packages/{PACKAGE}"}]}, sort_keys=False)
+    )
+
+
+def write_project(
+    out: Path, models: int = 2000, seed: int = 7, *, real_shapes: bool = False
+) -> dict[str, object]:
     """Write the dbt project into ``out`` (replacing it) and return a summary dict."""
     sources, nodes = build_nodes(models, seed)
+    if real_shapes:
+        add_real_shapes(sources, nodes, seed)
     if out.exists():
         shutil.rmtree(out)
     (out / "models").mkdir(parents=True)
+    if real_shapes:
+        _write_real_shapes_support(out, sources)
     (out / "dbt_project.yml").write_text(
         yaml.safe_dump(
             {
@@ -527,6 +618,7 @@ def write_project(out: Path, models: int = 2000, seed: int = 7) -> dict[str, obj
         "models": len(nodes),
         "sources": len(sources),
         "seed": seed,
+        "real_shapes": real_shapes,
         "layers": {
             layer: sum(1 for n in nodes if n.layer == layer)
             for layer in ("staging", "intermediate", "mart")
@@ -573,12 +665,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--parse", action="store_true", help="run dbt parse and time it")
     parser.add_argument("--compile", action="store_true", help="run dbt compile and time it")
+    parser.add_argument(
+        "--real-shapes",
+        action="store_true",
+        help="ephemeral, by-name, incremental and window-heavy models and a local package",
+    )
     args = parser.parse_args(argv)
     out = args.out or Path(__file__).parent / "out" / f"bench_{args.models}"
-    summary = write_project(out, args.models, args.seed)
+    summary = write_project(out, args.models, args.seed, real_shapes=args.real_shapes)
     print(json.dumps(summary, indent=2))
     if args.parse or args.compile:
         create_sources(out)
+        if args.real_shapes:
+            print(f"dbt deps: {dbt(out, 'deps'):.1f}s")
     if args.parse:
         print(f"dbt parse: {dbt(out, 'parse'):.1f}s")
     if args.compile:

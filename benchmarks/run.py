@@ -475,12 +475,241 @@ def _changed_postgres(
     )
 
 
+# --- state file, --state and diff (issue 13) -------------------------------------------------
+
+
+def _timed(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a whole process; return its wall and CPU (user + system) time, exit code and output."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "wall_seconds": time.perf_counter() - t0,
+        "cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "rc": proc.returncode,
+        "stdout": proc.stdout,
+        "stderr": proc.stderr[-1500:],
+    }
+
+
+def _median_process(
+    name: str, argv: list[str], reps: int, *, cwd: Path, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    runs = [_timed(argv, cwd=cwd, env=env) for _ in range(reps)]
+    walls = [r["wall_seconds"] for r in runs]
+    cpus = [r["cpu_seconds"] for r in runs]
+    log(f"{name}: {', '.join(f'{w:.2f}s' for w in walls)} wall, {statistics.median(cpus):.2f}s CPU")
+    return {
+        "name": name,
+        "wall_seconds": statistics.median(walls),
+        "cpu_seconds": statistics.median(cpus),
+        "wall_seconds_all": walls,
+        "rc": runs[0]["rc"],
+        "stdout": runs[0]["stdout"],
+        "stderr": runs[0]["stderr"],
+    }
+
+
+def _bench_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, **extra}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _bench_state(*args: str) -> dict[str, Any]:
+    res = _timed([sys.executable, str(HERE / "bench_state.py"), *args], cwd=ROOT, env=_bench_env())
+    for line in reversed(res["stdout"].splitlines()):
+        if line.startswith("RESULT "):
+            return {**json.loads(line[len("RESULT ") :]), "wall_seconds": res["wall_seconds"]}
+    raise SystemExit(f"bench_state.py {args[0]} failed: {res['stderr']}")
+
+
+def section_state(cfg: argparse.Namespace, results: dict[str, Any]) -> None:
+    """Snapshot write/load, ``impact --state`` vs ``impact`` on the code location, and ``diff`` of
+    two states with 20 edited models vs ``dbt ls --select state:modified+ --state``."""
+    from dagster_lineage.state.lineage_state import read_state
+
+    out: dict[str, Any] = results.setdefault("state", {})
+    project, manifest = cfg.project, cfg.project / "target" / "manifest.json"
+    cache = str(cfg.out / "lineage_cache")
+    s_base = cfg.out / f"state_base_{cfg.models}.json"
+    s_head = cfg.out / f"state_edited_{cfg.models}.json"
+    _bench_state("write", str(manifest), str(project), cache, str(s_base))  # warms the cache
+    writes = [
+        _bench_state("write", str(manifest), str(project), cache, str(s_base))
+        for _ in range(cfg.reps)
+    ]
+    out["write"] = {
+        "seconds": statistics.median(w["seconds"] for w in writes),
+        "load_seconds": statistics.median(w["load_seconds"] for w in writes),
+        "assets": writes[0]["assets"],
+        "bytes": writes[0]["bytes"],
+    }
+    log(f"state write: {out['write']}")
+    loads = [_bench_state("load", str(s_base)) for _ in range(cfg.reps)]
+    out["load"] = {
+        "seconds": statistics.median(r["seconds"] for r in loads),
+        "cpu_seconds": statistics.median(r.get("cpu_seconds", r["seconds"]) for r in loads),
+        "wall_seconds": statistics.median(r["wall_seconds"] for r in loads),
+    }
+    log(f"state load: {out['load']}")
+    # impact: the source with the most downstream assets, its most consumed column
+    graph = read_state(s_base).graph()
+    sources = [k for k in graph.keys if not graph.parents(k) and graph.children(k)]
+    root = max(sources, key=lambda k: (len(graph.downstream_keys(k)), k))
+    uses: dict[str, int] = {}
+    for child in graph.children(root):
+        for ref in graph.get(child).referenced_upstream_columns():
+            if ref.asset == root:
+                uses[ref.column] = uses.get(ref.column, 0) + 1
+    column = max(uses, key=lambda c: (uses[c], c))
+    rname = "/".join(root)
+    change = ["--rename", f"{column}:{column}_renamed", "--format", "json"]
+    cli = [sys.executable, "-m", "dagster_lineage.cli"]
+    env = _bench_env(
+        BENCH_MANIFEST=str(manifest),
+        BENCH_PROJECT=str(project),
+        BENCH_CACHE_DIR=cache,
+        PYTHONPATH=str(HERE),
+    )
+    by_state = _median_process(
+        "impact --state",
+        [*cli, "impact", rname, *change, "--state", str(s_base)],
+        cfg.reps,
+        cwd=ROOT,
+        env=env,
+    )
+    by_location = _median_process(
+        "impact (code location)",
+        [*cli, "impact", rname, *change, "-f", str(HERE / "defs_ours.py")],
+        cfg.reps,
+        cwd=ROOT,
+        env=env,
+    )
+    # the same command without `import dagster_lineage` running the package __init__ (which
+    # imports the Dagster-facing API eagerly today): what a lazy package __init__ gives
+    stub = (
+        "import sys, types; pkg = types.ModuleType('dagster_lineage'); "
+        f"pkg.__path__ = [{str(ROOT / 'dagster_lineage')!r}]; sys.modules['dagster_lineage'] = pkg; "
+        "from dagster_lineage.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    by_state_lazy = _median_process(
+        "impact --state, package __init__ bypassed",
+        [sys.executable, "-c", stub, "impact", rname, *change, "--state", str(s_base)],
+        cfg.reps,
+        cwd=ROOT,
+        env=env,
+    )
+    by_state_lazy.pop("stdout")
+    out["impact_state_lazy"] = by_state_lazy
+    same = by_state["stdout"] == by_location["stdout"] and by_state["rc"] == by_location["rc"]
+    affected = json.loads(by_state["stdout"])["summary"]["affected"] if by_state["stdout"] else None
+    for r in (by_state, by_location):
+        r.pop("stdout")
+    out["impact_state"], out["impact_location"] = by_state, by_location
+    out["impact_note"] = (
+        f"rename {rname}.{column}: {affected} affected assets; "
+        f"answers {'identical' if same else 'DIFFER'}"
+    )
+    # diff: 20 edited models, compiled, snapshotted (untimed), then compared
+    edited_project = cfg.out / f"bench_{cfg.models}_edited"
+    edited = _bench_state("edit", str(project), str(edited_project), "20")["edited"]
+    generate.dbt(edited_project, "compile")
+    edited_manifest = edited_project / "target" / "manifest.json"
+    _bench_state("write", str(edited_manifest), str(edited_project), cache, str(s_head))
+    diff = _median_process(
+        "diff of two states",
+        [*cli, "diff", "--base", str(s_base), "--head", str(s_head), "--format", "json"],
+        cfg.reps,
+        cwd=ROOT,
+        env=env,
+    )
+    data = json.loads(diff.pop("stdout"))
+    diff["changed"] = len(data["changed_assets"])
+    diff["affected"] = len(data["affected_assets"])
+    out["diff"] = diff
+    base_state_dir = cfg.out / "dbt_state_base"
+    base_state_dir.mkdir(exist_ok=True)
+    shutil.copy(manifest, base_state_dir / "manifest.json")
+    dbt_ls = _median_process(
+        "dbt ls --select state:modified+",
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "ls",
+            "--select",
+            "state:modified+",
+            "--state",
+            str(base_state_dir),
+            "--resource-type",
+            "model",
+            "--output",
+            "name",
+            "--project-dir",
+            str(edited_project),
+            "--profiles-dir",
+            str(edited_project),
+            "--quiet",
+        ],
+        cfg.reps,
+        cwd=edited_project,
+        env=_bench_env(),
+    )
+    dbt_ls["selected"] = len([ln for ln in dbt_ls.pop("stdout").splitlines() if ln.strip()])
+    out["dbt_ls"] = dbt_ls
+    out["edited"] = len(edited)
+
+
+def render_state(results: dict[str, Any]) -> list[str]:
+    """The state section's table (whole-process wall times unless noted)."""
+    st = results.get("state")
+    if not st:
+        return []
+    w, ld = st["write"], st["load"]
+    i_s, i_l, d, ls = st["impact_state"], st["impact_location"], st["diff"], st["dbt_ls"]
+    return [
+        "",
+        "### State file, `--state` and `diff`",
+        "",
+        "| measurement | time (wall) | CPU | target | notes |",
+        "|---|---|---|---|---|",
+        f"| snapshot write (records -> state file) | {fmt_s(w['seconds'])} | - | - | "
+        f"{w['assets']} assets, {w['bytes'] / 1e6:.1f} MB; loading the code location first: "
+        f"{fmt_s(w['load_seconds'])} |",
+        f"| snapshot load (file -> LineageGraph) | {fmt_s(ld['seconds'])} | "
+        f"{fmt_s(ld.get('cpu_seconds'))} | < 0.3 s | "
+        f"process wall {fmt_s(ld['wall_seconds'])} |",
+        f"| `impact --state` (process) | {fmt_s(i_s['wall_seconds'])} | "
+        f"{fmt_s(i_s.get('cpu_seconds'))} | < 1 s | "
+        f"exit {i_s['rc']}; {st['impact_note']} |",
+        f"| `impact --state`, package `__init__` not run (process) | "
+        f"{fmt_s(st.get('impact_state_lazy', {}).get('wall_seconds'))} | "
+        f"{fmt_s(st.get('impact_state_lazy', {}).get('cpu_seconds'))} "
+        f"| < 1 s | what a lazy `dagster_lineage/__init__.py` gives |",
+        f"| `impact` loading the code location (process) | {fmt_s(i_l['wall_seconds'])} | "
+        f"{fmt_s(i_l.get('cpu_seconds'))} | - | "
+        f"exit {i_l['rc']} |",
+        f"| `diff` of two states, {st['edited']} edited models (process) | "
+        f"{fmt_s(d['wall_seconds'])} | {fmt_s(d.get('cpu_seconds'))} | < 1 s | exit {d['rc']}; {d['changed']} changed, "
+        f"{d['affected']} downstream affected (column level) |",
+        f"| `dbt ls --select state:modified+ --state` (process) | {fmt_s(ls['wall_seconds'])} "
+        f"| {fmt_s(ls.get('cpu_seconds'))} | - | exit {ls['rc']}; {ls['selected']} models selected (model level) |",
+        "",
+        f"- `impact` code location / `impact --state`: "
+        f"{i_l['wall_seconds'] / i_s['wall_seconds']:.1f}x",
+        f"- `dbt ls state:modified+` / `diff`: {ls['wall_seconds'] / d['wall_seconds']:.1f}x",
+    ]
+
+
 SECTIONS = {
     "prep": section_prep,
     "load": section_load,
     "graph": section_graph,
     "impact": section_impact,
     "changed": section_changed,
+    "state": section_state,
 }
 
 
@@ -593,6 +822,7 @@ def render(results: dict[str, Any]) -> str:
             )
     lines += ["", "### Ratios", ""]
     lines += [f"- {k}: {v}" for k, v in ratios(results).items()]
+    lines += render_state(results)
     ag = results.get("agreement") or {}
     if ag:
         lines += [

@@ -89,6 +89,16 @@ from dagster_lineage.defs.changed_assets import (
 )
 
 # dbt models as assets (on dagster-dbt)
+# Components for `dg` projects (the dagster_dg_cli.registry_modules entry point is this module)
+from dagster_lineage.defs.components import (
+    AirflowDagFolderComponent as AirflowDagFolderComponent,
+)
+from dagster_lineage.defs.components import (
+    DbtLineageProjectComponent as DbtLineageProjectComponent,
+)
+from dagster_lineage.defs.components import (
+    SparkJobsComponent as SparkJobsComponent,
+)
 from dagster_lineage.defs.dbt import (
     DagsterDbtLineageTranslator as DagsterDbtLineageTranslator,
 )
@@ -134,6 +144,9 @@ from dagster_lineage.defs.impact import (
     build_schema_drift_impact_sensor as build_schema_drift_impact_sensor,
 )
 from dagster_lineage.defs.metadata import lineage_metadata as lineage_metadata
+from dagster_lineage.defs.openlineage import (
+    build_openlineage_sensors as build_openlineage_sensors,
+)
 from dagster_lineage.defs.recording import checksum_metadata as checksum_metadata
 from dagster_lineage.defs.sensors import (
     build_code_change_sensor as build_code_change_sensor,
@@ -181,6 +194,14 @@ from dagster_lineage.errors import (
 )
 from dagster_lineage.errors import (
     UnknownColumnError as UnknownColumnError,
+)
+
+# OpenLineage events (pure export)
+from dagster_lineage.exports.openlineage import (
+    OpenLineageNaming as OpenLineageNaming,
+)
+from dagster_lineage.exports.openlineage import (
+    build_openlineage_events as build_openlineage_events,
 )
 
 # Impact analysis (pure core)

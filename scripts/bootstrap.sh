@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything dagster-lineage needs on a fresh machine: a virtualenv with the package and its
-# extras, plus the system pieces the tests use (PostgreSQL binaries, Java for local Spark).
+# extras, plus the system pieces the tests use (PostgreSQL binaries, Java for local Spark, Chromium
+# for the browser tests: `playwright install` cannot download browsers here, the tests use Debian's).
 # Idempotent: re-running with an unchanged pyproject.toml installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,12 +29,17 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
   apt_install postgresql
 fi
 
+if ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ]; then
+  echo "bootstrap: installing Chromium for the browser tests (Playwright drives the system browser)"
+  apt_install chromium
+fi
+
 if [ ! -f "$STAMP" ]; then
   echo "bootstrap: creating $VENV and installing dagster-lineage with its extras (first run takes a few minutes)"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   "$VENV/bin/python" -m pip --version >/dev/null 2>&1 || "$VENV/bin/python" -m ensurepip >/dev/null
   "$VENV/bin/python" -m pip install -q --upgrade pip uv
-  "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" -e ".[dev,spark,airflow]"
+  "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" -e ".[dev,spark,airflow,openlineage]"
   rm -f "$VENV"/.installed-*
   touch "$STAMP"
 fi

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from dagster_lineage.errors import DagsterLineageError, clip, redact
 
-_SUBCOMMANDS = ("graph", "changed", "impact")
+_SUBCOMMANDS = ("graph", "changed", "impact", "snapshot", "diff", "openlineage", "serve")
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

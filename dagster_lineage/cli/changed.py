@@ -55,6 +55,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "rows per asset",
     )
     p.add_argument(
+        "--explain",
+        metavar="ASSET",
+        help="explain one asset: which file, macro or config changed (a short diff of the "
+        "normalised code), which columns (schema), checksums and row counts (data), which parent "
+        "(upstream)",
+    )
+    p.add_argument(
         "--exit-code",
         action="store_true",
         help="exit with 1 when something changed (like git diff)",
@@ -143,12 +150,22 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``changed``."""
     from dagster_lineage.defs.changed_assets import (
         LineageSnapshot,
-        changed_assets,
+        changed_report,
+        explain_change,
         last_successful_run,
     )
 
+    if args.explain is not None and (args.last_run or args.select):
+        raise DagsterLineageError(
+            "--explain takes one asset and cannot be combined with --last-run or --select; "
+            "drop one of them."
+        )
+    if args.explain is not None and not args.explain.strip():
+        raise DagsterLineageError("--explain needs an asset name, e.g. --explain fct_orders.")
     snap = load_location(args, LineageSnapshot.from_definitions)
     warn_cycle(snap.graph)
+    if args.explain is not None:
+        snap.graph.resolve(args.explain.strip())  # unknown asset: one line, before the instance
     home = args.dagster_home or os.environ.get("DAGSTER_HOME") or "DAGSTER_HOME"
     with _database_errors(home):
         instance = _instance(args.dagster_home)
@@ -157,18 +174,34 @@ def run(args: argparse.Namespace) -> int:
                 summary = last_successful_run(snap, instance, select=args.select)
                 _print_run(summary, args.format)
                 return 0
-            changes = changed_assets(snap, instance, select=args.select)
+            if args.explain is not None:
+                found = explain_change(snap, instance, args.explain.strip())
+                if args.format == "json":
+                    out = {"asset": found.asset, "changed": found.changed, "lines": list(found.lines)}
+                    print(json.dumps(out, indent=2))
+                else:
+                    print(found.text)
+                return 1 if (args.exit_code and found.changed) else 0
+            report = changed_report(snap, instance, select=args.select)
         finally:
             instance.dispose()
-    _print_changes(changes, args.format, len(snap.graph))
+    changes = list(report.changes)
+    _print_changes(changes, args.format, len(snap.graph), report.notices)
     return 1 if (changes and args.exit_code) else 0
 
 
-def _print_changes(changes: list[AssetChange], fmt: str, checked: int) -> None:
+def _print_changes(
+    changes: list[AssetChange], fmt: str, checked: int, notices: tuple[str, ...] = ()
+) -> None:
     rows = [_row(c) for c in changes]
     if fmt == "json":
-        print(json.dumps(rows, indent=2))
+        if notices:
+            print(json.dumps({"notices": list(notices), "changes": rows}, indent=2))
+        else:
+            print(json.dumps(rows, indent=2))
         return
+    for notice in notices:
+        print(f"Note: {notice}.", file=sys.stderr if fmt == "csv" else sys.stdout)
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["asset", "reasons", "last_success_run_id", "last_success_time", "details"])

@@ -13,7 +13,8 @@ import argparse
 import json
 
 from dagster_lineage.cli import non_negative_int
-from dagster_lineage.cli.loading import add_location_args, load_graph, warn_cycle
+from dagster_lineage.cli.loading import add_location_args, warn_cycle
+from dagster_lineage.cli.state import add_state_arg, graph_from_args
 from dagster_lineage.core.graph import Direction
 from dagster_lineage.core.model import ColumnRef, key_to_str
 from dagster_lineage.errors import UnknownAssetError
@@ -31,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--list", action="store_true", help="list every asset in the graph")
     add_location_args(p)
+    add_state_arg(p)
     p.set_defaults(func=run)
 
 
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``graph``."""
     if args.asset is not None and not args.asset.strip():
         raise UnknownAssetError("")  # `graph ""` is a mistake, not a request for the whole list
-    graph = load_graph(args)
+    graph = graph_from_args(args)
     warn_cycle(graph)
     if args.list or args.asset is None:
         keys = [key_to_str(k) for k in graph.keys]
@@ -66,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
                             "path": [s.display() for s in p.steps],
                             "kind": p.kind.value,
                             "clause": p.clause.value if p.clause else None,
+                            "indirect": p.indirect.value if p.indirect else None,
                         }
                         for d, p in paths
                     ],
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(ref.display())
             for d, p in paths:
-                how = p.clause.value if p.clause else p.kind.value
+                how = p.how
                 arrow = " <- " if d == "upstream" else " -> "
                 print(f"  {d:<10} {arrow.join(_step(s) for s in p.steps)}  ({how})")
         return 0

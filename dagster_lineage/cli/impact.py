@@ -48,6 +48,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_NO_ASSET = 0, 1, 2, 3
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``impact`` subcommand."""
     from dagster_lineage.cli.loading import add_location_args
+    from dagster_lineage.cli.state import add_state_arg
 
     p = sub.add_parser(
         "impact",
@@ -89,6 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="exit 1 at this severity or worse (default: breaking)",
     )
     add_location_args(p)
+    add_state_arg(p)
     p.set_defaults(func=run)
 
 
@@ -98,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dagster_lineage.cli.loading import load_graph, warn_cycle
+    from dagster_lineage.cli.loading import warn_cycle
+    from dagster_lineage.cli.state import graph_from_args
     from dagster_lineage.impact.analysis import analyze_changes
     from dagster_lineage.impact.migration import load_migration
     from dagster_lineage.impact.render import render_report
@@ -136,7 +139,7 @@ def _run(args: argparse.Namespace) -> int:
             "name the changed asset", hint="dagster-lineage impact raw_orders --drop c"
         )
 
-    graph = load_graph(args)  # stdout goes to stderr meanwhile: stdout stays the report's
+    graph = graph_from_args(args)  # stdout goes to stderr while loading: stdout stays the report's
     warn_cycle(graph)
     by_asset: dict[AssetKeyPath, list[SchemaChange]] = {}
     if asset is not None:

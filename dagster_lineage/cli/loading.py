@@ -22,13 +22,15 @@ import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dagster as dg
 import yaml
 
 from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.errors import DagsterLineageError, clip, redact
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 class CodeLocationError(DagsterLineageError):
@@ -116,6 +118,8 @@ def add_location_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _find_defs(module: Any, attribute: str | None, where: str) -> dg.Definitions:
+    import dagster as dg  # lazily: `--state` answers never import Dagster
+
     if attribute:
         obj = getattr(module, attribute, None)
         if obj is None:
@@ -124,7 +128,7 @@ def _find_defs(module: Any, attribute: str | None, where: str) -> dg.Definitions
             )
     else:
         obj = getattr(module, "defs", None)
-        if not isinstance(obj, dg.Definitions):
+        if not isinstance(obj, dg.Definitions) and not callable(obj):  # `@dg.definitions` (dg)
             found = [v for v in vars(module).values() if isinstance(v, dg.Definitions)]
             if len(found) != 1:
                 raise CodeLocationError(
@@ -134,7 +138,9 @@ def _find_defs(module: Any, attribute: str | None, where: str) -> dg.Definitions
     if callable(obj) and not isinstance(obj, dg.Definitions):
         obj = obj()
     if not isinstance(obj, dg.Definitions):
-        raise CodeLocationError(f"{where}: '{attribute}' is not a dagster Definitions object.")
+        raise CodeLocationError(
+            f"{where}: '{attribute or 'defs'}' is not a dagster Definitions object."
+        )
     return obj
 
 

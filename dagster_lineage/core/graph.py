@@ -120,18 +120,32 @@ class ColumnUsage(NamedTuple):
 class ColumnPath:
     """A path of column edges from a starting column to a downstream column (or read).
 
-    ``steps`` lists the columns visited (the start first). ``kind`` folds the edges' kinds;
-    ``clause`` is set when the last step is a read, not a selection.
+    ``steps`` lists the columns visited (the start first). ``kind`` folds the direct edges' kinds;
+    ``clause`` is set when the last step is a read, not a selection. ``indirect`` is set when the
+    path goes through an indirect edge (an upstream column shaping an output column through its
+    window, ...: ``AssetLineage.indirect_deps``): the clause of the first such edge.
 
     Examples:
         >>> p = ColumnPath((ColumnRef(("a",), "x"), ColumnRef(("b",), "x")), EdgeKind.IDENTITY, None)
-        >>> p.end.display(), p.assets
-        ('b.x', (('a',), ('b',)))
+        >>> p.end.display(), p.assets, p.how
+        ('b.x', (('a',), ('b',)), 'identity')
+        >>> ColumnPath(p.steps, EdgeKind.IDENTITY, indirect=Clause.WINDOW).how
+        'indirect window'
     """
 
     steps: tuple[ColumnRef, ...]
     kind: EdgeKind
     clause: Clause | None = None
+    indirect: Clause | None = None
+
+    @property
+    def how(self) -> str:
+        """The path's kind for humans: the read clause, ``indirect <clause>`` or the edge kind."""
+        if self.clause is not None:
+            return self.clause.value
+        if self.indirect is not None:
+            return f"indirect {self.indirect.value}"
+        return self.kind.value
 
     @property
     def end(self) -> ColumnRef:
@@ -146,7 +160,7 @@ class ColumnPath:
     @property
     def is_pass_through(self) -> bool:
         """True when every edge keeps the value unchanged and the end is selected, not read."""
-        return self.clause is None and self.kind.is_pass_through
+        return self.clause is None and self.indirect is None and self.kind.is_pass_through
 
 
 class LineageGraph:
@@ -169,6 +183,7 @@ class LineageGraph:
                 children.setdefault(up, set()).add(rec.key)
         self._children = {k: tuple(sorted(v)) for k, v in children.items()}
         self._consumers: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] | None = None
+        self._indirect_consumers: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] | None = None
 
     # --- construction ------------------------------------------------------------------------
 
@@ -462,11 +477,40 @@ class LineageGraph:
                 )
         return index
 
+    def column_indirect_consumers(self, ref: ColumnRef) -> list[ColumnUsage]:
+        """Every output column of a child asset that ``ref`` shapes indirectly, with the clause.
+
+        These come from ``AssetLineage.indirect_deps`` (window PARTITION BY / ORDER BY, MERGE ON,
+        ...): each usage has ``output_column`` and ``clause`` set and no ``kind``.
+
+        Examples:
+            >>> from dagster_lineage.core.model import AssetLineage, ColumnInfo, ColumnRead
+            >>> g = LineageGraph.from_records([
+            ...     AssetLineage(key=("a",), columns=(ColumnInfo("k"),)),
+            ...     AssetLineage(key=("b",), upstream=(("a",),), columns=(ColumnInfo("rn"),),
+            ...                  indirect_deps={"rn": (ColumnRead(ColumnRef(("a",), "k"), Clause.WINDOW),)}),
+            ... ])
+            >>> [(u.output_column, u.clause.value) for u in g.column_indirect_consumers(ColumnRef(("a",), "k"))]
+            [('rn', 'window')]
+        """
+        if self._indirect_consumers is None:
+            index: dict[tuple[AssetKeyPath, str], list[ColumnUsage]] = {}
+            for rec in self.records():
+                for out_col, shaping in rec.indirect_deps.items():
+                    for read in shaping:
+                        up = read.upstream
+                        index.setdefault((up.asset, up.column.lower()), []).append(
+                            ColumnUsage(rec.key, out_col, None, read.clause)
+                        )
+            self._indirect_consumers = index
+        return list(self._indirect_consumers.get((ref.asset, ref.column.lower()), ()))
+
     def column_downstream(self, ref: ColumnRef, depth: int | None = None) -> list[ColumnPath]:
         """Every path from ``ref`` to a downstream column or read, following column edges.
 
         A column reached by several paths is reported once per distinct path end and kind, keeping
-        the shortest path. Reads end a path (nothing derives from a filter).
+        the shortest path. Reads end a path (nothing derives from a filter). Indirect edges
+        (``indirect_deps``) continue it: the path's ``indirect`` names the first one's clause.
 
         Examples:
             >>> from dagster_lineage.core.model import AssetLineage, ColumnDep, ColumnInfo
@@ -479,25 +523,37 @@ class LineageGraph:
             ['b.y']
         """
         out: list[ColumnPath] = []
-        best: dict[tuple[ColumnRef, EdgeKind, Clause | None], int] = {}
+        best: dict[tuple[ColumnRef, EdgeKind, Clause | None, Clause | None], int] = {}
         queue: deque[ColumnPath] = deque([ColumnPath((ref,), EdgeKind.IDENTITY)])
         while queue:
             path = queue.popleft()
             if depth is not None and len(path.steps) - 1 >= depth:
                 continue
-            for use in self.column_consumers(path.end):
+            uses = self.column_consumers(path.end)
+            uses += self.column_indirect_consumers(path.end)
+            for use in uses:
                 if use.asset in path.assets:
                     continue  # a cycle; reported by find_cycle
                 if use.kind is not None and use.output_column is not None:
                     nxt = ColumnPath(
                         path.steps + (ColumnRef(use.asset, use.output_column),),
                         EdgeKind.combine(path.kind, use.kind),
+                        indirect=path.indirect,
+                    )
+                elif use.output_column is not None:  # an indirect edge
+                    nxt = ColumnPath(
+                        path.steps + (ColumnRef(use.asset, use.output_column),),
+                        path.kind,
+                        indirect=path.indirect or use.clause,
                     )
                 else:
                     nxt = ColumnPath(
-                        path.steps + (ColumnRef(use.asset, "*"),), path.kind, use.clause
+                        path.steps + (ColumnRef(use.asset, "*"),),
+                        path.kind,
+                        use.clause,
+                        path.indirect,
                     )
-                sig = (nxt.end, nxt.kind, nxt.clause)
+                sig = (nxt.end, nxt.kind, nxt.clause, nxt.indirect)
                 if sig in best:
                     continue
                 best[sig] = len(nxt.steps)
@@ -507,9 +563,23 @@ class LineageGraph:
         return out
 
     def column_upstream(self, ref: ColumnRef, depth: int | None = None) -> list[ColumnPath]:
-        """Every path from ``ref`` back to the upstream columns it derives from (steps end-first)."""
+        """Every path from ``ref`` back to the upstream columns it derives from (steps end-first).
+
+        Indirect inputs (``indirect_deps``: window PARTITION BY / ORDER BY, ...) are followed too;
+        a path through one has ``indirect`` set to the first one's clause.
+
+        Examples:
+            >>> from dagster_lineage.core.model import AssetLineage, ColumnInfo, ColumnRead
+            >>> g = LineageGraph.from_records([
+            ...     AssetLineage(key=("a",), columns=(ColumnInfo("k"),)),
+            ...     AssetLineage(key=("b",), upstream=(("a",),), columns=(ColumnInfo("rn"),),
+            ...                  indirect_deps={"rn": (ColumnRead(ColumnRef(("a",), "k"), Clause.WINDOW),)}),
+            ... ])
+            >>> [(p.end.display(), p.how) for p in g.column_upstream(ColumnRef(("b",), "rn"))]
+            [('a.k', 'indirect window')]
+        """
         out: list[ColumnPath] = []
-        seen: set[ColumnRef] = set()
+        seen: set[tuple[ColumnRef, Clause | None]] = set()
         queue: deque[ColumnPath] = deque([ColumnPath((ref,), EdgeKind.IDENTITY)])
         while queue:
             path = queue.popleft()
@@ -519,16 +589,18 @@ class LineageGraph:
             rec = self._records.get(cur.asset)
             if rec is None:
                 continue
-            deps = next(
-                (v for k, v in rec.column_deps.items() if k.lower() == cur.column.lower()), ()
-            )
-            for dep in deps:
-                if dep.upstream in seen:
+            low = cur.column.lower()
+            deps = next((v for k, v in rec.column_deps.items() if k.lower() == low), ())
+            shaping = next((v for k, v in rec.indirect_deps.items() if k.lower() == low), ())
+            steps: list[tuple[ColumnRef, EdgeKind, Clause | None]] = [
+                (dep.upstream, EdgeKind.combine(path.kind, dep.kind), path.indirect) for dep in deps
+            ]
+            steps += [(r.upstream, path.kind, path.indirect or r.clause) for r in shaping]
+            for upstream, kind, indirect in steps:
+                if (upstream, indirect) in seen:
                     continue
-                seen.add(dep.upstream)
-                nxt = ColumnPath(
-                    path.steps + (dep.upstream,), EdgeKind.combine(path.kind, dep.kind)
-                )
+                seen.add((upstream, indirect))
+                nxt = ColumnPath(path.steps + (upstream,), kind, indirect=indirect)
                 out.append(nxt)
                 queue.append(nxt)
         return out

@@ -336,6 +336,7 @@ class AssetLineage:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AssetLineage:
         """Inverse of :meth:`to_dict`."""
+        edge_kind, clause = _EDGE_KINDS.__getitem__, _CLAUSES.__getitem__
         return cls(
             key=tuple(data["key"]),
             asset_type=AssetType(data.get("asset_type", "asset")),
@@ -347,18 +348,18 @@ class AssetLineage:
             ),
             column_deps={
                 col: tuple(
-                    ColumnDep(ColumnRef(tuple(d["asset"]), d["column"]), EdgeKind(d["kind"]))
+                    ColumnDep(ColumnRef(tuple(d["asset"]), d["column"]), edge_kind(d["kind"]))
                     for d in deps
                 )
                 for col, deps in data.get("column_deps", {}).items()
             },
             reads=tuple(
-                ColumnRead(ColumnRef(tuple(r["asset"]), r["column"]), Clause(r["clause"]))
+                ColumnRead(ColumnRef(tuple(r["asset"]), r["column"]), clause(r["clause"]))
                 for r in data.get("reads", [])
             ),
             indirect_deps={
                 col: tuple(
-                    ColumnRead(ColumnRef(tuple(r["asset"]), r["column"]), Clause(r["clause"]))
+                    ColumnRead(ColumnRef(tuple(r["asset"]), r["column"]), clause(r["clause"]))
                     for r in reads
                 )
                 for col, reads in data.get("indirect_deps", {}).items()
@@ -384,6 +385,10 @@ class AssetLineage:
 
     def __hash__(self) -> int:
         return hash(self.to_json())
+
+
+_EDGE_KINDS = {k.value: k for k in EdgeKind}
+_CLAUSES = {c.value: c for c in Clause}
 
 
 def _unknown_key(u: Unknown) -> tuple[str, str]:

@@ -38,8 +38,17 @@ from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetKeyPath, key_to_str
 from dagster_lineage.defs.graph_loader import records_from_definitions
 from dagster_lineage.defs.metadata import record_from_metadata
+from dagster_lineage.defs.metadata_keys import CODE_PARTS_KEY
 from dagster_lineage.defs.recording import state_from_metadata, storage_guard
-from dagster_lineage.state.compare import AssetChange, MaterializationState, compare
+from dagster_lineage.state.checksums import explain_code_parts, unpack_code_parts
+from dagster_lineage.state.compare import (
+    AssetChange,
+    ChangeReason,
+    ChangeReport,
+    MaterializationState,
+    compare_report,
+    schema_diff,
+)
 
 _PAGE = 20
 _CHUNK = 500  # keys / run ids per batched query (stays under SQLite's bound-parameter limit)
@@ -273,6 +282,148 @@ def select_keys(graph: LineageGraph, select: Sequence[str] | str | None) -> list
     return sorted(out)
 
 
+def changed_report(
+    source: dg.Definitions | LineageSnapshot | LineageGraph,
+    instance: dg.DagsterInstance,
+    *,
+    select: Sequence[str] | str | None = None,
+    scan_limit: int = 200,
+) -> ChangeReport:
+    """:func:`changed_assets` with the one-line notices (e.g. *fingerprint scheme changed*).
+
+    Examples:
+        >>> import dagster as dg
+        >>> changed_report(dg.Definitions(), dg.DagsterInstance.ephemeral()).notices
+        ()
+    """
+    snap = _snapshot(source)
+    last = last_successful_materializations(instance, snap.graph.keys, scan_limit=scan_limit)
+    report = compare_report(snap.graph, last, materializable=snap.materializable)
+    if select:
+        wanted = set(select_keys(snap.graph, select))
+        report = ChangeReport(
+            tuple(c for c in report.changes if c.key in wanted), report.scheme_change
+        )
+    return report
+
+
+def _spec_code_parts(source: dg.Definitions | LineageSnapshot | LineageGraph) -> dict[Any, Any]:
+    if not isinstance(source, dg.Definitions):
+        return {}
+    out = {}
+    for spec in source.resolve_all_asset_specs():
+        value = (spec.metadata or {}).get(CODE_PARTS_KEY)
+        raw = value.value if isinstance(value, dg.MetadataValue) else value
+        if isinstance(raw, str):
+            out[tuple(spec.key.path)] = raw
+    return out
+
+
+def _row_count_with_data(
+    instance: dg.DagsterInstance, key: AssetKeyPath, data: str | None, runs: _RunCache
+) -> int | None:
+    """The row count of the latest materialization of ``key`` whose data checksum is ``data``."""
+    if data is None:
+        return None
+    with storage_guard(instance, f"reading materializations of {key_to_str(key)}"):
+        result = instance.fetch_materializations(dg.AssetKey(list(key)), limit=50)
+    for rec in result.records:
+        state = _state(key, rec, runs)
+        if state.data == data:
+            return state.row_count
+    return None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What :func:`explain_change` found for one asset.
+
+    Examples:
+        >>> Explanation("a", False, ("a: unchanged",)).text
+        'a: unchanged'
+    """
+
+    asset: str
+    changed: bool
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The lines, joined."""
+        return "\n".join(self.lines)
+
+
+def explain_change(
+    source: dg.Definitions | LineageSnapshot | LineageGraph,
+    instance: dg.DagsterInstance,
+    asset: str,
+    *,
+    scan_limit: int = 200,
+) -> Explanation:
+    """Lines explaining what changed for one asset since its last successful run, and where.
+
+    ``code``: which parts changed (the model file, a macro, the config...) with a short unified diff
+    of the normalised code (recorded with the last success, and on the current definition);
+    ``schema``: the columns added, removed and retyped; ``data``: the parent, its checksum and row
+    count before and after; ``upstream``: the parents that changed and why; ``unknown``: why the
+    fingerprint could not be compared.
+
+    Raises:
+        UnknownAssetError: ``asset`` is not in the code location.
+
+    Examples:
+        >>> import dagster as dg
+        >>> from dagster_lineage.core.model import AssetLineage
+        >>> from dagster_lineage.defs.metadata import lineage_metadata
+        >>> spec = dg.AssetSpec("a", metadata=lineage_metadata(AssetLineage(key=("a",), code_checksum="c1")))
+        >>> @dg.multi_asset(specs=[spec])
+        ... def a():
+        ...     return dg.MaterializeResult()
+        >>> explain_change(dg.Definitions(assets=[a]), dg.DagsterInstance.ephemeral(), "a").lines
+        ('a: never_materialized', '  - no successful materialization on record')
+    """
+    snap = _snapshot(source)
+    key = snap.graph.resolve(asset)
+    runs = _RunCache(instance)
+    last = _last_success_many(instance, snap.graph.keys, runs, scan_limit)
+    report = compare_report(snap.graph, last, materializable=snap.materializable)
+    change = next((c for c in report.changes if c.key == key), None)
+    name = key_to_str(key)
+    lines: list[str] = []
+    if report.scheme_change and key in report.scheme_change.keys:
+        lines.append(f"{name}: {report.scheme_change.describe()}")
+    if change is None:
+        mine = last.get(key)
+        when = f" (run {mine.run_id})" if mine is not None else ""
+        return Explanation(
+            name, False, tuple(lines or [f"{name}: unchanged since its last successful run{when}"])
+        )
+    lines.append(f"{name}: {', '.join(r.value for r in change.reasons)}")
+    lines.extend(f"  - {d}" for d in change.details)
+    mine = last.get(key)
+    rec = snap.graph.get(key)
+    if ChangeReason.CODE in change.reasons and mine is not None:
+        current = unpack_code_parts(_spec_code_parts(source).get(key))
+        recorded = unpack_code_parts(mine.code_parts)
+        lines.extend("    " + line for line in explain_code_parts(recorded, current))
+    if ChangeReason.SCHEMA in change.reasons and mine is not None:
+        diff = schema_diff(mine.columns, rec.columns)
+        lines.append(f"    columns: {diff.describe()}")
+    if ChangeReason.DATA in change.reasons and mine is not None:
+        for parent in snap.graph.parents(key):
+            seen = mine.parents.get(key_to_str(parent))
+            now = last.get(parent)
+            if seen is None or now is None or seen.data == now.data:
+                continue
+            before_rows = _row_count_with_data(instance, parent, seen.data, runs)
+            lines.append(
+                f"    {key_to_str(parent)}: data checksum {(seen.data or '?')[:12]} -> "
+                f"{(now.data or '?')[:12]}, rows {'?' if before_rows is None else before_rows} "
+                f"-> {'?' if now.row_count is None else now.row_count}"
+            )
+    return Explanation(name, True, tuple(lines))
+
+
 def changed_assets(
     source: dg.Definitions | LineageSnapshot | LineageGraph,
     instance: dg.DagsterInstance,
@@ -301,13 +452,7 @@ def changed_assets(
         >>> changed_assets(dg.Definitions(), dg.DagsterInstance.ephemeral())
         []
     """
-    snap = _snapshot(source)
-    last = last_successful_materializations(instance, snap.graph.keys, scan_limit=scan_limit)
-    changes = compare(snap.graph, last, materializable=snap.materializable)
-    if select:
-        wanted = set(select_keys(snap.graph, select))
-        changes = [c for c in changes if c.key in wanted]
-    return changes
+    return list(changed_report(source, instance, select=select, scan_limit=scan_limit).changes)
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,11 @@ from dagster_lineage.defs.metadata_keys import (
     ASSET_TYPE_KEY,
     CODE_CHECKSUM_KEY,
     COLUMN_LINEAGE_KEY,
+    COLUMN_LINEAGE_MD_KEY,
     COLUMN_SCHEMA_KEY,
+    EXPLORER_LINK_KEY,
+    EXPLORER_URL_ENV,
     LINEAGE_KEY,
-    READS_KEY,
     UNKNOWNS_KEY,
 )
 
@@ -73,22 +75,113 @@ def column_lineage(rec: AssetLineage) -> dg.TableColumnLineage:
     )
 
 
+def _md_cell(text: str) -> str:
+    if "|" in text or "\n" in text:
+        return text.replace("|", "\\|").replace("\n", " ")
+    return text
+
+
+def column_lineage_markdown(rec: AssetLineage) -> str | None:
+    """The Markdown "Column lineage" table that open-source Dagster renders on the definition.
+
+    One row per output column: its sources with the edge kind and the columns that only shape it
+    (filter, join, group, window); then the columns only read. (The types are in
+    ``dagster/column_schema``, which the UI shows as the Columns table.)
+
+    ``None`` when the record has no columns and no reads.
+
+    Examples:
+        >>> from dagster_lineage.core.model import AssetLineage, ColumnDep, ColumnInfo, ColumnRef, EdgeKind
+        >>> rec = AssetLineage(key=("b",), columns=(ColumnInfo("y", "integer"),),
+        ...     column_deps={"y": (ColumnDep(ColumnRef(("a",), "x"), EdgeKind.RENAME),)})
+        >>> print(column_lineage_markdown(rec))
+        | Column | From | Shaped by |
+        | --- | --- | --- |
+        | `y` | `a.x` (rename) | – |
+    """
+    if not rec.columns and not rec.reads:
+        return None
+    # plain tuples and one escape per cell: this runs for every asset at every definitions load
+    deps = {c.lower(): v for c, v in rec.column_deps.items() if v}
+    indirect = {c.lower(): v for c, v in rec.indirect_deps.items() if v}
+    lines = []
+    if rec.columns:
+        lines += ["| Column | From | Shaped by |", "| --- | --- | --- |"]
+        for c in rec.columns:
+            low = c.name.lower()
+            ds = deps.get(low)
+            src = (
+                ", ".join(
+                    f"`{a}.{col}` ({k})"
+                    for a, col, k in sorted(
+                        {("/".join(d.upstream.asset), d.upstream.column, d.kind.value) for d in ds}
+                    )
+                )
+                if ds
+                else "–"
+            )
+            rs = indirect.get(low)
+            shaped = (
+                ", ".join(
+                    f"`{a}.{col}` ({k})"
+                    for a, col, k in sorted(
+                        {("/".join(r.upstream.asset), r.upstream.column, r.clause.value) for r in rs}
+                    )
+                )
+                if rs
+                else "–"
+            )
+            lines.append(f"| `{_md_cell(c.name)}` | {_md_cell(src)} | {_md_cell(shaped)} |")
+    if rec.reads:
+        reads = ", ".join(
+            f"`{a}.{col}` ({k})"
+            for a, col, k in sorted(
+                {("/".join(r.upstream.asset), r.upstream.column, r.clause.value) for r in rec.reads}
+            )
+        )
+        lines += ["", f"Columns only read: {reads}"]
+    return "\n".join(lines)
+
+
+def explorer_link(key: AssetKeyPath) -> str | None:
+    """The asset's page in the lineage explorer, when ``$DAGSTER_LINEAGE_EXPLORER_URL`` is set.
+
+    Examples:
+        >>> import os
+        >>> os.environ["DAGSTER_LINEAGE_EXPLORER_URL"] = "http://127.0.0.1:8765"
+        >>> explorer_link(("analytics", "fct_orders"))
+        'http://127.0.0.1:8765/#asset=analytics%2Ffct_orders'
+        >>> del os.environ["DAGSTER_LINEAGE_EXPLORER_URL"]
+    """
+    import os
+    from urllib.parse import quote
+
+    base = os.environ.get(EXPLORER_URL_ENV)
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/#asset={quote(key_to_str(key), safe='')}"
+
+
 def lineage_metadata(rec: AssetLineage) -> dict[str, Any]:
-    """All metadata entries that carry ``rec`` on an asset spec."""
+    """All metadata entries that carry ``rec`` on an asset spec.
+
+    ``dagster/column_lineage`` is not among them: Dagster reads column lineage from the latest
+    materialization (which carries it, see
+    :func:`~dagster_lineage.defs.recording.checksum_metadata`), and open-source Dagster never shows
+    it; the definition carries the Markdown table open-source Dagster renders instead.
+    """
     md: dict[str, Any] = {
         ASSET_TYPE_KEY: rec.asset_type.value,
         LINEAGE_KEY: dg.MetadataValue.json(rec.to_dict()),
     }
     if rec.columns:
         md[COLUMN_SCHEMA_KEY] = column_schema(rec)
-    if any(rec.column_deps.values()):
-        md[COLUMN_LINEAGE_KEY] = column_lineage(rec)
-    if rec.reads:
-        md[READS_KEY] = dg.MetadataValue.md(
-            "\n".join(
-                f"- `{r.upstream.display()}` in {r.clause.value}" for r in sorted(set(rec.reads))
-            )
-        )
+    table = column_lineage_markdown(rec)
+    if table:
+        md[COLUMN_LINEAGE_MD_KEY] = dg.MetadataValue.md(table)
+    link = explorer_link(rec.key)
+    if link:
+        md[EXPLORER_LINK_KEY] = dg.MetadataValue.url(link)
     if rec.unknowns:
         md[UNKNOWNS_KEY] = dg.MetadataValue.md(
             "\n".join(

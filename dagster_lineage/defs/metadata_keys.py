@@ -27,6 +27,13 @@ ASSET_TYPE_KEY = "dagster_lineage/asset_type"
 UNKNOWNS_KEY = "dagster_lineage/unknowns"
 READS_KEY = "dagster_lineage/column_reads"
 LINEAGE_WARNING_KEY = "dagster_lineage/lineage_warning"
+COLUMN_LINEAGE_MD_KEY = "Column lineage"
+"""A Markdown table of the column lineage on the spec: what open-source Dagster shows (it hides
+``dagster/column_lineage``, whose graph is a Dagster+ feature; that goes on materializations)."""
+EXPLORER_LINK_KEY = "dagster_lineage/explorer"
+"""A link to the asset's page in the lineage explorer (when ``EXPLORER_URL_ENV`` is set)."""
+EXPLORER_URL_ENV = "DAGSTER_LINEAGE_EXPLORER_URL"
+"""Environment variable: base URL of a running ``dagster-lineage serve`` (or a hosted ``docs`` site)."""
 
 # --- checksums recorded on materializations -------------------------------------------------------
 CODE_CHECKSUM_KEY = "dagster_lineage/code_checksum"
@@ -37,6 +44,11 @@ SCHEMA_KEY = "dagster_lineage/schema"
 schema); still read from materializations recorded before."""
 DATA_CHECKSUM_KEY = "dagster_lineage/data_checksum"
 UPSTREAM_CHECKSUM_KEY = "dagster_lineage/upstream_checksum"
+CODE_SCHEME_KEY = "dagster_lineage/code_scheme"
+"""The fingerprint scheme of ``dagster_lineage/code_checksum`` (absent: scheme 1, or a checksum the
+user supplies)."""
+CODE_PARTS_KEY = "dagster_lineage/code_parts"
+"""The normalised code the fingerprint hashed, compressed (``changed --explain`` diffs it)."""
 PARENT_CHECKSUMS_KEY = "dagster_lineage/parent_checksums"
 
 # --- dbt ------------------------------------------------------------------------------------------

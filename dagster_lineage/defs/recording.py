@@ -19,8 +19,8 @@ Examples:
     >>> from dagster_lineage.defs.recording import checksum_metadata
     >>> md = checksum_metadata(AssetLineage(key=("a",), code_checksum="c1", columns=(ColumnInfo("x", "int"),)))
     >>> sorted(md)  # doctest: +NORMALIZE_WHITESPACE
-    ['dagster/column_schema', 'dagster_lineage/code_checksum', 'dagster_lineage/declared_schema_checksum',
-     'dagster_lineage/parent_checksums', 'dagster_lineage/schema_checksum', 'dagster_lineage/upstream_checksum']
+    ['dagster/column_lineage', 'dagster/column_schema', 'dagster_lineage/code_checksum',
+     'dagster_lineage/declared_schema_checksum', 'dagster_lineage/parent_checksums', 'dagster_lineage/schema_checksum', 'dagster_lineage/upstream_checksum']
 """
 
 from __future__ import annotations
@@ -34,8 +34,12 @@ from typing import Any
 import dagster as dg
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnInfo, key_to_str
+from dagster_lineage.defs.metadata import column_lineage
 from dagster_lineage.defs.metadata_keys import (
     CODE_CHECKSUM_KEY,
+    CODE_PARTS_KEY,
+    CODE_SCHEME_KEY,
+    COLUMN_LINEAGE_KEY,
     COLUMN_SCHEMA_KEY,
     DATA_CHECKSUM_KEY,
     DECLARED_SCHEMA_CHECKSUM_KEY,
@@ -48,7 +52,9 @@ from dagster_lineage.defs.metadata_keys import (
 from dagster_lineage.errors import StorageUnavailableError
 from dagster_lineage.state.checksums import (
     ParentState,
+    code_scheme_for,
     normalize_schema,
+    pack_code_parts,
     schema_checksum,
     upstream_checksum,
 )
@@ -294,6 +300,8 @@ def state_from_metadata(
         columns=_RecordedSchema(metadata),
         row_count=int(rows) if isinstance(rows, (int, float)) else None,
         run_end_time=run_end_time,
+        code_scheme=_str_or_none(metadata.get(CODE_SCHEME_KEY)),
+        code_parts=_str_or_none(metadata.get(CODE_PARTS_KEY)),
     )
 
 
@@ -327,6 +335,7 @@ def checksum_metadata(
     code_checksum: str | None = None,
     parent_states: Mapping[AssetKeyPath, ParentState | None] | None = None,
     instance: dg.DagsterInstance | None = None,
+    code_parts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Metadata entries (code, schema, data and upstream checksums) for one materialization.
 
@@ -342,6 +351,8 @@ def checksum_metadata(
         parent_states: the parents' checksums when the caller knows them (e.g. parents materialized
             earlier in the same step); others are read from the instance.
         instance: the instance to read parents from when there is no ``context``.
+        code_parts: the normalised code the fingerprint hashed (recorded compressed, for
+            ``changed --explain``).
 
     Returns:
         Metadata entries to add to the materialization.
@@ -361,6 +372,11 @@ def checksum_metadata(
     code = code_checksum or record.code_checksum
     if code:
         md[CODE_CHECKSUM_KEY] = code
+        scheme = code_scheme_for(record.asset_type.value)
+        if scheme is not None:
+            md[CODE_SCHEME_KEY] = scheme
+        if code_parts:
+            md[CODE_PARTS_KEY] = pack_code_parts(code_parts)
 
     columns: Sequence[ColumnInfo] | None = observed_columns
     if table is not None:
@@ -389,6 +405,10 @@ def checksum_metadata(
         )
     if record.columns:
         md[DECLARED_SCHEMA_CHECKSUM_KEY] = schema_checksum(record.columns)
+    if record.columns or any(record.column_deps.values()):
+        # Dagster reads column lineage from the latest materialization, not the definition (a
+        # source's columns have no upstream: its lineage is rightly empty)
+        md[COLUMN_LINEAGE_KEY] = column_lineage(record)
 
     inst = instance if instance is not None else getattr(context, "instance", None)
     given = dict(parent_states or {})

@@ -4,8 +4,9 @@
   successful materialization and everything downstream of them. A versioned JSON cursor remembers
   which code checksum was already requested, so a failed or slow run is not requested again in a
   loop; every request is logged with the reason.
-- :func:`build_schema_drift_checks`: one asset check per asset that compares the schema recorded by
-  its last two materializations and reports the columns added, removed and retyped.
+- :func:`build_schema_drift_checks`: Dagster's own ``build_column_schema_change_checks`` verdict
+  per asset (columns added, removed, retyped between its last two materializations), with the
+  typed difference and the downstream impact report added, and optionally blocking.
 
 Examples:
     >>> from dagster_lineage.defs.sensors import build_code_change_sensor, build_schema_drift_checks
@@ -17,6 +18,7 @@ Examples:
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -275,13 +277,23 @@ def schema_drift_between_last_two(
         >>> schema_drift_between_last_two(dg.DagsterInstance.ephemeral(), ("a",)) is None
         True
     """
+    found = _last_two_schemas(instance, key)
+    if found is None:
+        return None
+    old, new, prev_run = found
+    return schema_diff(old, new), prev_run
+
+
+def _last_two_schemas(
+    instance: dg.DagsterInstance, key: AssetKeyPath
+) -> tuple[dict[str, str | None], dict[str, str | None], str | None] | None:
     with storage_guard(instance, f"reading materializations of {key_to_str(key)}"):
         result = instance.fetch_materializations(dg.AssetKey(list(key)), limit=10)
     schemas = [(r.run_id, s) for r in result.records if (s := _schema_of(r)) is not None]
     if len(schemas) < 2:
         return None
     (_, new), (prev_run, old) = schemas[0], schemas[1]
-    return schema_diff(old, new), prev_run
+    return old, new, prev_run
 
 
 def build_schema_drift_checks(
@@ -291,11 +303,16 @@ def build_schema_drift_checks(
     severity: dg.AssetCheckSeverity | None = None,
     name: str | None = None,
 ) -> list[dg.AssetChecksDefinition]:
-    """One asset check per asset flagging schema drift between consecutive materializations.
+    """Dagster's ``build_column_schema_change_checks`` per asset, plus our impact report.
 
-    The check reads the schema recorded by :func:`~dagster_lineage.defs.recording.checksum_metadata`
-    on the asset's last two materializations and fails (``WARN`` by default) listing the columns
-    added, removed and retyped.
+    The verdict is Dagster's own ``column_schema_change`` check (columns added, removed or retyped
+    between the asset's last two materializations' ``dagster/column_schema``), evaluated inside
+    this check. On a change, the result adds what dagster-lineage knows: the typed difference
+    (``added``, ``removed``, ``retyped``, ``previous_run_id``; types normalised, so ``DECIMAL(10,2)``
+    and ``decimal(10,2)`` are the same type) and the impact analysis of that change on the
+    downstream assets (``impact_report`` Markdown, ``risk_level``, ``breaking``, ``warnings``).
+    Unlike Dagster's factory, the check can be ``blocking``. Where Dagster cannot compare (a
+    materialization without a column schema) the check passes and its description says so.
 
     Args:
         assets: asset keys (``a/b`` strings, key paths or ``AssetKey``).
@@ -321,39 +338,102 @@ def build_schema_drift_checks(
     return out
 
 
+def _dagster_verdict(
+    checks: Sequence[dg.AssetChecksDefinition], instance: dg.DagsterInstance
+) -> dg.AssetCheckResult:
+    """Run Dagster's ``column_schema_change`` check (direct invocation) against ``instance``."""
+    context = dg.build_asset_check_context(instance=instance)
+    results = []
+    for check in checks:
+        produced: Any = check(context)
+        results += [r for r in produced or () if isinstance(r, dg.AssetCheckResult)]
+    if len(results) != 1:  # pragma: no cover - Dagster's factory returns one check per asset
+        raise dg.DagsterInvariantViolationError(
+            f"expected one column_schema_change result, got {len(results)}"
+        )
+    return results[0]
+
+
+def _impact_metadata(
+    context: dg.AssetCheckExecutionContext,
+    key: AssetKeyPath,
+    old: dict[str, str | None],
+    new: dict[str, str | None],
+) -> dict[str, Any]:
+    """The impact report of the schema change on the downstream assets (empty when unknown)."""
+    from dagster_lineage.defs.impact import report_metadata, resolve_graph
+    from dagster_lineage.impact.analysis import analyze_impact
+    from dagster_lineage.impact.schema_diff import diff_schemas
+
+    changes = diff_schemas(list(old.items()), list(new.items()))
+    if not changes:
+        return {}
+    try:
+        graph = resolve_graph(None, context)  # the code location's graph, else the job's
+    except Exception as e:  # in-process runs may have no code location: say so, keep the check
+        return {"impact_report": f"not analysed: no lineage graph in this run ({e})"}
+    if key not in graph:
+        return {"impact_report": f"not analysed: {key_to_str(key)} is not in the lineage graph"}
+    return report_metadata(analyze_impact(graph, key, changes))
+
+
 def _drift_check(
     key: AssetKeyPath, check_name: str, blocking: bool, severity: dg.AssetCheckSeverity
 ) -> dg.AssetChecksDefinition:
+    with warnings.catch_warnings():  # Dagster marks the factory beta; its result is pinned by tests
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        dagster_checks = dg.build_column_schema_change_checks(
+            assets=[dg.AssetKey(list(key))], severity=severity
+        )
+
     @dg.asset_check(
         asset=dg.AssetKey(list(key)),
         name=check_name,
         blocking=blocking,
-        description="Columns added, removed or retyped since the previous materialization "
-        "(dagster-lineage).",
+        description="Dagster's column_schema_change check (columns added, removed or retyped "
+        "since the previous materialization) with dagster-lineage's impact report.",
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        found = schema_drift_between_last_two(context.instance, key)
-        if found is None:
+        verdict = _dagster_verdict(dagster_checks, context.instance)
+        base_md: dict[str, Any] = {"dagster_check": "column_schema_change"}
+        if verdict.passed:
+            return dg.AssetCheckResult(
+                passed=True, description=verdict.description, metadata=base_md
+            )
+        found = _last_two_schemas(context.instance, key)
+        if found is None:  # Dagster could not compare: a materialization records no schema
             return dg.AssetCheckResult(
                 passed=True,
-                description="fewer than two materializations with a recorded schema",
+                description=f"not compared: {verdict.description}",
+                metadata=base_md,
             )
-        diff, prev_run = found
-        if diff:
-            context.log.warning(
-                f"dagster-lineage: schema drift on {key_to_str(key)} since run {prev_run}: "
-                f"{diff.describe()}"
+        old, new, prev_run = found
+        diff = schema_diff(old, new)
+        if not diff:  # only the spelling of types differs (normalised, they are equal)
+            return dg.AssetCheckResult(
+                passed=True,
+                description="no schema change once types are normalised; Dagster's "
+                f"column_schema_change reports: {verdict.description}",
+                metadata=base_md,
             )
+        context.log.warning(
+            f"dagster-lineage: schema drift on {key_to_str(key)} since run {prev_run}: "
+            f"{diff.describe()}"
+        )
+        md: dict[str, Any] = {
+            **base_md,
+            "added": dg.MetadataValue.json(list(diff.added)),
+            "removed": dg.MetadataValue.json(list(diff.removed)),
+            "retyped": dg.MetadataValue.json(diff.to_dict()["retyped"]),
+            "previous_run_id": prev_run or "",
+            "dagster_description": verdict.description or "",
+        }
+        try:
+            md.update(_impact_metadata(context, key, old, new))
+        except Exception as e:  # the report is enrichment: the verdict stands without it
+            md["impact_report"] = f"not analysed: {type(e).__name__}: {e}"
         return dg.AssetCheckResult(
-            passed=not diff,
-            severity=severity,
-            description=diff.describe(),
-            metadata={
-                "added": dg.MetadataValue.json(list(diff.added)),
-                "removed": dg.MetadataValue.json(list(diff.removed)),
-                "retyped": dg.MetadataValue.json(diff.to_dict()["retyped"]),
-                "previous_run_id": prev_run or "",
-            },
+            passed=False, severity=severity, description=diff.describe(), metadata=md
         )
 
     return _check

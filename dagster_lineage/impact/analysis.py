@@ -95,6 +95,8 @@ from dagster_lineage.impact.schema_changes import (
     ColumnDropped,
     ColumnRenamed,
     ColumnTypeChanged,
+    ColumnValuesChanged,
+    RowsChanged,
     SchemaChange,
     Severity,
     TableDropped,  # noqa: F401  (used in doctests)
@@ -292,19 +294,35 @@ class _Walker:
         elif isinstance(change, TableRenamed):
             self.table_level(change)
             self.stale(change)
+        elif isinstance(change, (ColumnValuesChanged, RowsChanged)):
+            # values change, names stay: every consumer is warned, nothing breaks by name
+            if isinstance(change, ColumnValuesChanged):
+                starts = [ColumnRef(root, change.column)]
+            else:
+                starts = sorted(self._root_columns())
+            self.changed_assets[root] = (
+                (starts[0],) if len(starts) == 1 else (ColumnRef(root, "*"),)
+            )
+            if starts:
+                self.columns(change, [(s, (s,)) for s in starts], initial=_TAINTED)
+            self.incomplete(change)
         else:
             self.changed_assets[root] = (ColumnRef(root, "*"),)
             self.table_level(change)
-            starts = {ColumnRef(root, c.name) for c in self.graph.get(root).columns}
-            for child in self.graph.children(root):
-                starts.update(
-                    r
-                    for r in self.graph.get(child).referenced_upstream_columns()
-                    if r.asset == root
-                )
-            if starts:
-                self.columns(change, [(s, (s,)) for s in sorted(starts)])
+            dropped = self._root_columns()
+            if dropped:
+                self.columns(change, [(s, (s,)) for s in sorted(dropped)])
             self.incomplete(change)
+
+    def _root_columns(self) -> set[ColumnRef]:
+        """The root's output columns plus every column of it that a consumer refers to."""
+        root = self.root
+        starts = {ColumnRef(root, c.name) for c in self.graph.get(root).columns}
+        for child in self.graph.children(root):
+            starts.update(
+                r for r in self.graph.get(child).referenced_upstream_columns() if r.asset == root
+            )
+        return starts
 
     # -- table rename / drop: every direct consumer refers to the table by name --
 
@@ -359,7 +377,10 @@ class _Walker:
     # -- column rename / drop / type change --
 
     def columns(
-        self, change: SchemaChange, starts: Sequence[tuple[ColumnRef, tuple[ColumnRef, ...]]]
+        self,
+        change: SchemaChange,
+        starts: Sequence[tuple[ColumnRef, tuple[ColumnRef, ...]]],
+        initial: int = _DOOMED,
     ) -> None:
         graph = self.graph
         consumers_of = graph.consumers_of
@@ -372,8 +393,8 @@ class _Walker:
         queue: deque[tuple[ColumnRef, tuple[ColumnRef, ...], int]] = deque()
         tainted_queue: deque[tuple[ColumnRef, tuple[ColumnRef, ...], int]] = deque()
         for ref, path in starts:
-            state[(ref.asset, ref.column.lower())] = _DOOMED
-            queue.append((ref, path, _DOOMED))
+            state[(ref.asset, ref.column.lower())] = initial
+            (queue if initial == _DOOMED else tainted_queue).append((ref, path, initial))
         hits = self.hits
         changed_assets = self.changed_assets
         cid = id(change)

@@ -385,7 +385,7 @@ class Cause(str, Enum):
     )
     STAR_SHAPE = ("star_shape", "consumes select * from {table}, whose shape changes ({change})")
     ADD_STAR = ("add_star", "consumes select * from {table}: its output would gain column {out}")
-    DERIVED = ("derived", "{derives}, which derives from {origin} ({change})")
+    DERIVED = ("derived", "{derives}{derived_from} ({change})")
     TYPE_DERIVED = ("type_derived", "{out} is a {kind} of {col}, whose type changes to {dtype}")
     TYPE_READ = ("type_read", "reads {col} in {usage}; its type changes to {dtype}")
     CONTRACT = (
@@ -415,6 +415,7 @@ class Cause(str, Enum):
         """The sentence for reference ``r``."""
         change = r.change
         col = r.column.display()
+        origin = r.path[0].display() if r.path[0].column != "*" else key_to_str(r.path[0].asset)
         where = f"into {r.output_column} ({r.kind.value})" if r.kind else f"in {r.usage.value}"
         return self.template.format(
             verb="selects" if r.output_column else "reads",
@@ -425,11 +426,12 @@ class Cause(str, Enum):
             table=key_to_str(r.column.asset),
             change=change.describe(),
             out=r.output_column,
-            origin=r.path[0].display() if r.path[0].column != "*" else key_to_str(r.path[0].asset),
+            origin=origin,
             root=key_to_str(r.path[0].asset),
             derives=f"{r.output_column} derives from {col}"
             if r.output_column
             else f"reads {col} in {where[3:]}",
+            derived_from="" if col == origin else f", which derives from {origin}",
             kind=r.kind.value if r.kind else "use",
             dtype=change.data_type if isinstance(change, ColumnTypeChanged) else "",
             usage=r.usage.value,

@@ -253,8 +253,81 @@ class TableDropped:
         return {"type": self.type}
 
 
+@dataclass(frozen=True)
+class ColumnValuesChanged:
+    """The values of column ``column`` change (its expression or its sources); name and type stay.
+
+    Inferred by ``dagster-lineage diff`` from two lineage states; consumers of the column get a
+    warning (nothing refers to a name that disappears).
+
+    Examples:
+        >>> ColumnValuesChanged("net_revenue", "sources changed").describe()
+        'values of net_revenue change (sources changed)'
+    """
+
+    column: str
+    reason: str | None = None
+
+    type: ClassVar[str] = "column_values_change"
+    destructive: ClassVar[bool] = False
+
+    @property
+    def removed_column(self) -> str | None:
+        """No name stops existing."""
+        return None
+
+    def describe(self) -> str:
+        """One line for humans."""
+        return f"values of {self.column} change" + (f" ({self.reason})" if self.reason else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (inverse of :func:`change_from_dict`)."""
+        out: dict[str, Any] = {"type": self.type, "column": self.column}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True)
+class RowsChanged:
+    """Any row of the table may change (its filter, join or group-by changed): every column's values.
+
+    Examples:
+        >>> RowsChanged("filter changed").describe()
+        'rows change (filter changed)'
+    """
+
+    reason: str | None = None
+
+    type: ClassVar[str] = "rows_change"
+    destructive: ClassVar[bool] = False
+
+    @property
+    def removed_column(self) -> str | None:
+        """Not a column change."""
+        return None
+
+    def describe(self) -> str:
+        """One line for humans."""
+        return "rows change" + (f" ({self.reason})" if self.reason else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (inverse of :func:`change_from_dict`)."""
+        out: dict[str, Any] = {"type": self.type}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
 SchemaChange = (
-    ColumnRenamed | ColumnDropped | ColumnTypeChanged | ColumnAdded | TableRenamed | TableDropped
+    ColumnRenamed
+    | ColumnDropped
+    | ColumnTypeChanged
+    | ColumnAdded
+    | TableRenamed
+    | TableDropped
+    | ColumnValuesChanged
+    | RowsChanged
 )
 """Any one proposed change."""
 
@@ -267,6 +340,8 @@ CHANGE_TYPES: dict[str, type] = {
         ColumnAdded,
         TableRenamed,
         TableDropped,
+        ColumnValuesChanged,
+        RowsChanged,
     )
 }
 """Change classes by their ``type`` string."""
@@ -278,6 +353,8 @@ _EXAMPLES = {
     "column_add": '{"type": "column_add", "column": "c", "data_type": "varchar"}',
     "table_rename": '{"type": "table_rename", "to": "new_name"}',
     "table_drop": '{"type": "table_drop"}',
+    "column_values_change": '{"type": "column_values_change", "column": "c"}',
+    "rows_change": '{"type": "rows_change", "reason": "filter changed"}',
 }
 
 
@@ -322,6 +399,8 @@ def change_from_dict(data: Mapping[str, Any]) -> SchemaChange:
         "column_add": {"type", "column", "data_type"},
         "table_rename": {"type", "to"},
         "table_drop": {"type"},
+        "column_values_change": {"type", "column", "reason"},
+        "rows_change": {"type", "reason"},
     }[kind]
     extra = sorted(set(data) - known)
     if extra:
@@ -348,6 +427,12 @@ def change_from_dict(data: Mapping[str, Any]) -> SchemaChange:
         )
     if kind == "table_rename":
         return TableRenamed(str(_text(data, "to", kind)))
+    if kind == "column_values_change":
+        return ColumnValuesChanged(
+            str(_text(data, "column", kind)), _text(data, "reason", kind, required=False)
+        )
+    if kind == "rows_change":
+        return RowsChanged(_text(data, "reason", kind, required=False))
     return TableDropped()
 
 

@@ -6,7 +6,10 @@ Examples:
     ('a',)
 """
 
+from dagster_lineage.sql.compose import ScriptLineage as ScriptLineage
+from dagster_lineage.sql.compose import compose_statements as compose_statements
 from dagster_lineage.sql.lineage import SchemaMapping as SchemaMapping
+from dagster_lineage.sql.lineage import script_lineage as script_lineage
 from dagster_lineage.sql.lineage import statement_lineage as statement_lineage
 from dagster_lineage.sql.naming import match_table_name as match_table_name
 from dagster_lineage.sql.naming import normalize_table_name as normalize_table_name

@@ -31,7 +31,15 @@ from sqlglot.schema import MappingSchema, normalize_name
 from dagster_lineage.core.model import Clause, EdgeKind, Unknown
 from dagster_lineage.errors import SqlParseError
 from dagster_lineage.sql.naming import PAD, identifier_name, parse_table, parts_match, table_name
-from dagster_lineage.sql.statement import FROM_ARG, split_statement
+from dagster_lineage.sql.statement import (
+    DML_CONSTANT as _DML_CONSTANT,
+)
+from dagster_lineage.sql.statement import (
+    FROM_ARG,
+    POSITION,
+    dml_query,
+    split_statement,
+)
 from dagster_lineage.sql.types import (
     OutputColumn,
     SchemaMapping,
@@ -45,6 +53,7 @@ _PASS, _POSITIONAL, _TRANS, _AGG = 0, 1, 2, 3
 # name comes from the first branch (SourceColumn.by_position)
 _Base = tuple[str, str]
 _Deps = dict[_Base, int]
+_Read = tuple[str, str, Clause]
 _NESTED = (exp.Query, exp.Subquery)
 _SKIPS_UNUSED_CTES = frozenset({"duckdb"})
 """Dialects whose engine never binds a CTE that nothing references (see ``_unbound_ctes``)."""
@@ -52,6 +61,12 @@ _MARK = "dl_orig"
 _STARS = "dl_stars"
 _POSITIONS = ("line", "col", "start", "end")
 _GENERATED_NAME = re.compile(r"_col_\d+")
+# sqlglot's qualify error when a name may be an alias or a column of a table without schema
+_ALIAS_OR_COLUMN = re.compile(r"Cannot resolve '(.+)' due to missing source schemas")
+# dialects where a select-list alias can be used later in the same list (a "lateral" alias)
+_LATERAL_ALIAS_DIALECTS = frozenset(
+    {"duckdb", "snowflake", "spark", "spark2", "databricks", "redshift", "teradata", "clickhouse"}
+)
 
 
 def analyse(
@@ -313,6 +328,10 @@ class _Analysis:
         self.tables: set[str] = set()
         self._out: dict[int, list[tuple[str, _Deps]]] = {}
         self._out_index: dict[int, dict[str, _Deps]] = {}
+        # per scope, aligned with its outputs: the (table, column, clause) that shape each column
+        self._indirect: dict[int, list[set[_Read]]] = {}
+        self._collect: set[_Read] | None = None
+        self._star_at: dict[int, int] = {}  # per scope, how many outputs precede its open `*`
         self._busy: set[int] = set()
         self._open_stars: dict[int, list[str]] = {}
         self._star_memo: dict[int, set[str]] = {}
@@ -399,10 +418,19 @@ class _Analysis:
 
     # run ---------------------------------------------------------------------------------------
 
+    def _split(self) -> tuple[exp.Query | None, exp.Table | None, tuple[str, ...]]:
+        """The statement's query, target and target columns (MERGE/UPDATE/DELETE rewritten)."""
+        if isinstance(self.statement, (exp.Update, exp.Merge, exp.Delete)):
+            dml = dml_query(self.statement, self.d)
+            if dml is not None:
+                query, target, cols, notes = dml
+                self.unknowns.update(notes)
+                return query, target, cols
+        return split_statement(self.statement, self.d, copy=self._reparse is None)
+
     def run(self) -> StatementLineage:
-        query, target, target_cols = split_statement(
-            self.statement, self.d, copy=self._reparse is None
-        )
+        dml = isinstance(self.statement, (exp.Update, exp.Merge, exp.Delete))
+        query, target, target_cols = self._split()
         target_name = None
         if target is not None:
             normalize_identifiers(target, dialect=self.d)
@@ -427,10 +455,33 @@ class _Analysis:
             # whose query was copied) and only qualify tables; columns are then resolved by
             # name, scope by scope.
             detail = str(e).splitlines()[0] if str(e) else type(e).__name__
-            self.unknowns.add(Unknown(f"could not qualify the query's columns ({detail})"))
+            alias_or_column = _ALIAS_OR_COLUMN.fullmatch(detail)
+            if alias_or_column is not None:
+                name = alias_or_column.group(1).lower()
+                aliases = {
+                    p.alias.lower()
+                    for sel in query.find_all(exp.Select)
+                    for p in sel.expressions
+                    if isinstance(p, exp.Alias)
+                }
+                if name not in aliases:  # a correlated name: inner or outer table, unknown
+                    alias_or_column = None
+            if alias_or_column is None:
+                self.unknowns.add(Unknown(f"could not qualify the query's columns ({detail})"))
+            elif self.d.__class__.__name__.lower() in _LATERAL_ALIAS_DIALECTS:
+                # the dialect lets a select-list alias be referenced later in the list
+                self.unknowns.add(
+                    Unknown(
+                        f"column '{name}' may be a column of a table without schema or the "
+                        "alias of an earlier output column; it was read as the table's column "
+                        "(pass the table's columns in `schema` to be sure)"
+                    )
+                )
+            # else: the dialect has no lateral aliases, so the name is a table column: resolved
+            # by name below, scope by scope
             if self._reparse is not None:
                 self.statement = self._reparse()
-            retry = split_statement(self.statement, self.d, copy=self._reparse is None)[0]
+            retry = self._split()[0]
             assert retry is not None
             query = normalize_identifiers(retry, dialect=self.d)
             self._prepare(query)
@@ -471,6 +522,7 @@ class _Analysis:
         types = self._types(query)
         columns = []
         sourced: set[_Base] = set()
+        shaping = self._indirect.get(id(self._canon(root)), [])
         for i, ((_, deps), name) in enumerate(zip(outputs, names)):
             sources = tuple(
                 sorted(
@@ -479,7 +531,14 @@ class _Analysis:
                 )
             )
             sourced.update(deps)
-            columns.append(OutputColumn(name, sources, types[i] if i < len(types) else None))
+            indirect = tuple(
+                sorted(
+                    TableColumnRead(t, c, k) for t, c, k in (shaping[i] if i < len(shaping) else ())
+                )
+            )
+            columns.append(
+                OutputColumn(name, sources, types[i] if i < len(types) else None, indirect)
+            )
         unbound = self._unbound_ctes(root)
         for sc in scopes:
             if id(sc) not in unbound:
@@ -491,6 +550,10 @@ class _Analysis:
             self.reads.add((base[0], base[1], Clause.SELECT))
         star_tables = sorted(self._star_through(root))
         self.tables.discard("")
+        if dml:
+            columns = self._dml_columns(columns, target)
+            if isinstance(self.statement, exp.Delete):
+                target_name = None  # it writes no column: its table is read
         return StatementLineage(
             columns=tuple(columns),
             reads=tuple(sorted(TableColumnRead(t, c, k) for t, c, k in self.reads)),
@@ -499,6 +562,70 @@ class _Analysis:
             target=target_name,
             unknowns=self._final_unknowns(),
         )
+
+    def _dml_columns(
+        self, columns: list[OutputColumn], target: exp.Table | None
+    ) -> list[OutputColumn]:
+        """A MERGE/UPDATE's target columns: each written value merged per column.
+
+        Columns known by position (MERGE ... INSERT VALUES without a list) take the target's
+        schema names; the ON and WHERE columns shape every written column (indirect).
+        """
+        key = self._match(target) if target is not None else None
+        tcols = self._schema_cols.get(key, []) if key is not None else []
+        shaping = tuple(
+            sorted(
+                TableColumnRead(t, c, k)
+                for t, c, k in self.reads
+                if k in (Clause.JOIN, Clause.FILTER)
+            )
+        )
+        merged: dict[str, tuple[set[SourceColumn], str | None]] = {}
+        own: dict[str, set[TableColumnRead]] = {}
+        for col in columns:
+            name = col.name
+            if name.startswith(_DML_CONSTANT):
+                continue
+            if name.startswith(POSITION):
+                pos = int(name[len(POSITION) :])
+                if pos >= len(tcols):
+                    self.unknowns.add(
+                        Unknown(
+                            f"MERGE ... INSERT VALUES without a column list: value {pos + 1} "
+                            "has no target column in the schema; its lineage is left out"
+                        )
+                    )
+                    continue
+                name = tcols[pos]
+                col = OutputColumn(
+                    name,
+                    tuple(
+                        SourceColumn(s.table, s.column, _repass(s.kind, name, s.column))
+                        for s in col.sources
+                    ),
+                    col.data_type,
+                    col.indirect,
+                )
+            srcs, dtype = merged.setdefault(name, (set(), col.data_type))
+            srcs.update(col.sources)
+            own.setdefault(name, set()).update(col.indirect)
+        out = []
+        for name, (srcs, dtype) in merged.items():
+            strongest: dict[tuple[str, str], EdgeKind] = {}
+            for src in srcs:
+                have = strongest.get((src.table, src.column))
+                strongest[(src.table, src.column)] = (
+                    src.kind if have is None else EdgeKind.combine(have, src.kind)
+                )
+            out.append(
+                OutputColumn(
+                    name,
+                    tuple(sorted(SourceColumn(t, c, k) for (t, c), k in strongest.items())),
+                    dtype,
+                    tuple(sorted(set(shaping) | own.get(name, set()))),
+                )
+            )
+        return out
 
     def _unbound_ctes(self, root: Scope) -> set[int]:
         """Scopes of CTEs nothing references, when the dialect's engine never binds those.
@@ -596,9 +723,18 @@ class _Analysis:
         if target is not None and isinstance(self.statement, exp.Insert):
             key = self._match(target)
             if key is not None:
-                tcols = self._schema_cols[key]
-                if len(tcols) == len(names):
-                    return tcols
+                # by position into the target's columns, static partition columns excluded
+                # (Spark's PARTITION (dt='2020')); fewer columns fill the first ones (PostgreSQL)
+                static = _static_partition_columns(target, self.d)
+                tcols = [c for c in self._schema_cols[key] if c not in static]
+                if len(names) <= len(tcols):
+                    return tcols[: len(names)]
+                self.unknowns.add(
+                    Unknown(
+                        f"the query returns {len(names)} columns but table "
+                        f"'{'.'.join(key)}' has {len(tcols)}; the query's names are used"
+                    )
+                )
         return names
 
     def _types(self, query: exp.Query) -> list[str | None]:
@@ -669,20 +805,47 @@ class _Analysis:
                     # a later branch feeds the column by position, under the first branch's name
                     for base, rank in odeps.items():
                         mdeps[base] = max(mdeps.get(base, _POSITIONAL), rank)
+            shaping: list[set[_Read]] = [set() for _ in merged]
+            for sub in scope.set_operation_scopes:
+                for i, ind in enumerate(
+                    self._indirect.get(id(self._canon(sub)), [])[: len(merged)]
+                ):
+                    shaping[i] |= ind
+            self._indirect[id(scope)] = shaping
             return merged
         if isinstance(expr, exp.Select):
             result = []
+            shaping = self._indirect[id(scope)] = []
+            aggregated: list[int] = []
             for proj in expr.expressions:
                 if _is_star(proj):
-                    self._open_stars.setdefault(id(scope), []).append(
-                        proj.table if isinstance(proj, exp.Column) else ""
-                    )
+                    qualifier = proj.table if isinstance(proj, exp.Column) else ""
+                    if id(scope) not in self._open_stars:
+                        # the columns of a derived table known before its own unexpanded `*`
+                        for name, deps, ind in self._known_through_star(scope, qualifier):
+                            result.append((name, deps))
+                            shaping.append(ind)
+                    self._open_stars.setdefault(id(scope), []).append(qualifier)
+                    self._star_at.setdefault(id(scope), len(result))
                     continue
                 name = identifier_name(_proj_ident(proj), self.d)
                 body = proj.this if isinstance(proj, exp.Alias) else proj
                 self._ctx = name if scope is self._root else None
-                result.append((name, self._expr_deps(scope, body)))
+                saved, self._collect = self._collect, set()
+                try:
+                    result.append((name, self._expr_deps(scope, body)))
+                    self._window_indirect(scope, expr, body)
+                    shaping.append(self._collect)
+                finally:
+                    self._collect = saved
                 self._ctx = None
+                if _has_aggregate(body):
+                    aggregated.append(len(result) - 1)
+            if aggregated and expr.args.get("group") is not None:
+                # the GROUP BY keys shape every aggregate of the select list (count(*) too)
+                keys = self._group_keys(scope, expr.args["group"], result)
+                for i in aggregated:
+                    shaping[i] |= keys
             return result
         alias = expr.args.get("alias")
         renames = [identifier_name(c, self.d) for c in (alias.columns if alias else [])]
@@ -698,6 +861,87 @@ class _Analysis:
         if not names and alias is not None and alias.this:
             names = [identifier_name(alias.this, self.d)]
         return [(n, dict(self._udtf_deps(scope))) for n in names]
+
+    def _known_through_star(
+        self, scope: Scope, qualifier: str
+    ) -> list[tuple[str, _Deps, set[_Read]]]:
+        """Output columns an unexpanded ``*`` of ``scope`` certainly starts with.
+
+        ``SELECT * FROM (SELECT f1, * FROM t) s`` without a schema for ``t`` starts with ``f1``:
+        when the star reads one derived table, its columns before that table's own open ``*``.
+        """
+        aliases = [qualifier] if qualifier else self._selected(scope)[0]
+        if len(aliases) != 1:
+            return []
+        src = scope.sources.get(aliases[0])
+        if not isinstance(src, Scope) or not isinstance(self._canon(src).expression, exp.Select):
+            return []
+        src = self._canon(src)
+        outs = self._outputs(src)
+        known = self._star_at.get(id(src), len(outs))
+        shaping = self._indirect.get(id(src), [])
+        return [
+            (name, dict(deps), set(shaping[i]) if i < len(shaping) else set())
+            for i, (name, deps) in enumerate(outs[:known])
+        ]
+
+    def _group_keys(
+        self, scope: Scope, group: exp.Expr, outputs: list[tuple[str, _Deps]]
+    ) -> set[_Read]:
+        """The base columns of a GROUP BY (positions read from the select list)."""
+        saved, self._collect = self._collect, None
+        keys: set[_Read] = set()
+        try:
+            for node in _walk_local(group):
+                if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+                    keys.update((t, c, Clause.GROUP) for t, c in self._resolve(scope, node))
+                elif isinstance(node, exp.Literal) and node.is_int and node.parent is group:
+                    pos = int(node.name) - 1
+                    if 0 <= pos < len(outputs):
+                        keys.update((t, c, Clause.GROUP) for t, c in outputs[pos][1])
+        finally:
+            self._collect = saved
+        return keys
+
+    def _indirect_of(self, scope: Scope, name: str) -> set[_Read]:
+        """What shapes ``scope``'s output column ``name`` indirectly (its window specs, ...)."""
+        scope = self._canon(scope)
+        shaping = self._indirect.get(id(scope), [])
+        for (out_name, _), ind in zip(self._outputs(scope), shaping):
+            if out_name == name:
+                return ind
+        return set()
+
+    def _window_indirect(self, scope: Scope, select: exp.Select, body: exp.Expr) -> None:
+        """Add the PARTITION BY / ORDER BY columns of ``body``'s windows to the collector."""
+        named = {
+            identifier_name(w.this, self.d): w
+            for w in select.args.get("windows") or []
+            if isinstance(w.this, exp.Identifier)
+        }
+        assert self._collect is not None
+        for node in _walk_local(body):
+            if not isinstance(node, exp.Window):
+                continue
+            specs = [node]
+            ref = node.args.get("alias")
+            seen: set[str] = set()
+            while isinstance(ref, exp.Identifier) and identifier_name(ref, self.d) in named:
+                ref_name = identifier_name(ref, self.d)
+                if ref_name in seen:
+                    break
+                seen.add(ref_name)
+                specs.append(named[ref_name])
+                ref = named[ref_name].args.get("alias")
+            for spec in specs:
+                parts = [*(spec.args.get("partition_by") or [])]
+                if spec.args.get("order") is not None:
+                    parts.append(spec.args["order"])
+                for part in parts:
+                    for col in _walk_local(part):
+                        if isinstance(col, exp.Column) and not isinstance(col.this, exp.Star):
+                            for t, c in self._resolve(scope, col):
+                                self._collect.add((t, c, Clause.WINDOW))
 
     def _udtf_deps(self, scope: Scope) -> _Deps:
         """Every column a table function's call references (its outputs derive from them)."""
@@ -717,6 +961,8 @@ class _Analysis:
             child = self._child(body)
             if child is not None:
                 outs = self._outputs(child)
+                if outs and self._collect is not None:
+                    self._collect |= self._indirect_of(child, outs[0][0])
                 return dict(outs[0][1]) if outs else {}
         deps: _Deps = {}
         if self._is_using_coalesce(body):
@@ -849,6 +1095,8 @@ class _Analysis:
             return {}
         found = self._output(src, name)
         if found is not None:
+            if self._collect is not None:
+                self._collect |= self._indirect_of(src, name)
             return found
         through = self._through_star(src, name)
         if through is not None:
@@ -995,6 +1243,9 @@ class _Analysis:
         scopes = _branches(root)
         for sc in scopes:
             for qualifier in self._open_stars.get(id(sc), []):
+                if qualifier and self._find_source(sc, qualifier) is None:
+                    yield self._hidden_star(sc, qualifier)
+                    continue
                 aliases = [qualifier] if qualifier else self._selected(sc)[0]
                 tables: set[str] = set()
                 for alias in aliases:
@@ -1012,10 +1263,54 @@ class _Analysis:
                     "pass its columns in `schema` to list the output columns"
                 )
 
+    def _hidden_star(self, scope: Scope, qualifier: str) -> Unknown:
+        """The unknown of ``q.*`` where ``q`` names no source (or a table behind an alias)."""
+        hiding = sorted(
+            alias
+            for alias, src in scope.sources.items()
+            if isinstance(src, exp.Table) and src.name == qualifier and alias != qualifier
+        )
+        if hiding:
+            return Unknown(
+                f"SELECT {qualifier}.* names table '{qualifier}', which the query calls "
+                f"'{hiding[0]}' (an alias hides the table name): write {hiding[0]}.*"
+            )
+        return Unknown(
+            f"SELECT {qualifier}.* cannot be expanded: the query has no table or alias "
+            f"'{qualifier}'"
+        )
+
 
 def _table_key(table: exp.Table, d: Dialect) -> tuple[str, ...]:
     parts = tuple(identifier_name(p, d) for p in table.parts if isinstance(p, exp.Identifier))
     return tuple(p for p in parts if p != PAD)
+
+
+def _repass(kind: EdgeKind, out_name: str, column: str) -> EdgeKind:
+    """An edge kind recomputed for a new output name (identity and rename swap by name)."""
+    if kind.is_pass_through:
+        return EdgeKind.IDENTITY if out_name == column else EdgeKind.RENAME
+    return kind
+
+
+def _has_aggregate(body: exp.Expr) -> bool:
+    """Whether an expression aggregates (an aggregate not used as a window function)."""
+    return any(
+        isinstance(n, exp.AggFunc) and not isinstance(n.parent, exp.Window)
+        for n in _walk_local(body)
+    )
+
+
+def _static_partition_columns(target: exp.Table, d: Dialect) -> set[str]:
+    """Columns given a constant in the target's ``PARTITION (dt='2020')`` (not query columns)."""
+    partition = target.args.get("partition")
+    if not isinstance(partition, exp.Partition):
+        return set()
+    return {
+        identifier_name(e.this.this, d)
+        for e in partition.expressions
+        if isinstance(e, exp.EQ) and isinstance(e.this, exp.Column)
+    }
 
 
 def _table_args(padded: list[exp.Identifier]) -> dict[str, exp.Identifier]:

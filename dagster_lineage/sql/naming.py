@@ -59,7 +59,8 @@ def table_parts(table: exp.Table, dialect: DialectType = None) -> tuple[str, ...
     return tuple(
         identifier_name(p, dialect)
         for p in table.parts
-        if isinstance(p, exp.Identifier) and p.name != PAD
+        # upper-casing dialects (Snowflake, Oracle) normalise the padding to upper case
+        if isinstance(p, exp.Identifier) and p.name.lower() != PAD
     )
 
 

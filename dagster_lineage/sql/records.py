@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from dagster_lineage.core.model import (
     AssetKeyPath,
     AssetLineage,
+    Clause,
     ColumnDep,
     ColumnInfo,
     ColumnRead,
@@ -40,6 +41,21 @@ from dagster_lineage.sql.types import StatementLineage
 
 TableResolver = Callable[[str], AssetKeyPath | None]
 """Maps a normalised table name (``main.raw_orders``) to an asset key, or ``None``."""
+
+
+def unknown_table(name: str, detail: str | None = None) -> Unknown:
+    """The one unknown for a table that maps to no asset (every integration reports it so).
+
+    Examples:
+        >>> unknown_table("fx").reason
+        "table 'fx' is not a known asset: its columns are left out of the lineage"
+        >>> unknown_table("orders", "it matches main.orders and sales.orders").reason
+        "table 'orders' is not a known asset (it matches main.orders and sales.orders): its columns are left out of the lineage"
+    """
+    why = f" ({detail})" if detail else ""
+    return Unknown(
+        f"table '{name}' is not a known asset{why}: its columns are left out of the lineage"
+    )
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,7 @@ class LineageParts:
     columns: tuple[ColumnInfo, ...] = ()
     column_deps: Mapping[str, tuple[ColumnDep, ...]] = field(default_factory=dict)
     reads: tuple[ColumnRead, ...] = ()
+    indirect_deps: Mapping[str, tuple[ColumnRead, ...]] = field(default_factory=dict)
     star_upstreams: tuple[AssetKeyPath, ...] = ()
     unknowns: tuple[Unknown, ...] = ()
 
@@ -73,6 +90,7 @@ class LineageParts:
             "columns": self.columns,
             "column_deps": dict(self.column_deps),
             "reads": self.reads,
+            "indirect_deps": dict(self.indirect_deps),
             "star_upstreams": self.star_upstreams,
             "unknowns": self.unknowns,
         }
@@ -83,17 +101,20 @@ def lineage_parts(
     resolve_table: TableResolver,
     *,
     self_key: AssetKeyPath | None = None,
+    explain: Callable[[str], str | None] | None = None,
 ) -> LineageParts:
     """Map a statement's tables to asset keys and build the record's lineage fields.
 
     Tables that resolve to no asset are reported once each in ``unknowns`` (their edges and reads
-    are left out); a table resolving to ``self_key`` (e.g. an incremental model reading itself) is
-    not an upstream.
+    are left out; ``explain`` may add why, e.g. the ambiguous candidates); a table resolving to
+    ``self_key`` (an incremental model or a job reading its own previous output) is not an
+    upstream and not an unknown.
 
     Args:
         lineage: the result of :func:`~dagster_lineage.sql.lineage.statement_lineage`.
         resolve_table: table name -> asset key (or ``None`` when it is no known asset).
         self_key: the key of the asset being described.
+        explain: table name -> a detail for the unknown of an unresolved table.
 
     Examples:
         >>> from dagster_lineage.sql.types import OutputColumn, SourceColumn, StatementLineage
@@ -109,48 +130,65 @@ def lineage_parts(
     keys: dict[str, AssetKeyPath | None] = {}
     unknowns: list[Unknown] = list(lineage.unknowns)
     names = set(lineage.tables) | set(lineage.star_tables)
-    names |= {s.table for c in lineage.columns for s in c.sources}
-    names |= {r.table for r in lineage.reads}
+    for col in lineage.columns:
+        names.update(s.table for s in col.sources)
+        names.update(r.table for r in col.indirect)
+    names.update(r.table for r in lineage.reads)
     for name in sorted(names):
         key = resolve_table(name)
         keys[name] = key
         if key is None:
-            unknowns.append(
-                Unknown(
-                    f"table '{name}' is not a known asset: its columns are left out of the lineage"
-                )
-            )
+            unknowns.append(unknown_table(name, explain(name) if explain else None))
 
-    def ref(table: str, column: str) -> ColumnRef | None:
+    # de-duplicated and sorted as plain tuples (the dataclasses' own order), one ColumnRef each
+    refs: dict[tuple[AssetKeyPath, str], ColumnRef] = {}
+
+    def ref(key: AssetKeyPath, column: str) -> ColumnRef:
+        found = refs.get((key, column))
+        if found is None:
+            found = refs[(key, column)] = ColumnRef(key, column)
+        return found
+
+    def kept(table: str) -> AssetKeyPath | None:
         key = keys.get(table)
-        if key is None or key == self_key:
-            return None
-        return ColumnRef(key, column)
+        return None if key is None or key == self_key else key
 
     column_deps: dict[str, tuple[ColumnDep, ...]] = {}
+    indirect_deps: dict[str, tuple[ColumnRead, ...]] = {}
     for col in lineage.columns:
-        deps = set()
+        deps: dict[tuple[AssetKeyPath, str, EdgeKind], None] = {}
         for src in col.sources:
-            r = ref(src.table, src.column)
-            if r is not None:
+            k = kept(src.table)
+            if k is not None:
                 # a later UNION branch's column feeds the output under the first branch's name:
                 # its name's fate does not follow (a rename edge for the impact analysis)
                 kind = EdgeKind.RENAME if src.by_position else src.kind
-                deps.add(ColumnDep(r, kind))
-        column_deps[col.name] = tuple(sorted(deps))
-    reads = set()
+                deps[(k, src.column, kind)] = None
+        column_deps[col.name] = tuple([ColumnDep(ref(k, c), kd) for k, c, kd in sorted(deps)])
+        if col.indirect:
+            shaping: dict[tuple[AssetKeyPath, str, Clause], None] = {}
+            for read in col.indirect:
+                k = kept(read.table)
+                if k is not None:
+                    shaping[(k, read.column, read.clause)] = None
+            if shaping:
+                indirect_deps[col.name] = tuple(
+                    [ColumnRead(ref(k, c), cl) for k, c, cl in sorted(shaping)]
+                )
+    read_keys: dict[tuple[AssetKeyPath, str, Clause], None] = {}
     for read in lineage.reads:
-        r = ref(read.table, read.column)
-        if r is not None:
-            reads.add(ColumnRead(r, read.clause))
+        k = kept(read.table)
+        if k is not None:
+            read_keys[(k, read.column, read.clause)] = None
     upstream = {k for k in keys.values() if k is not None and k != self_key}
-    stars = {keys[t] for t in lineage.star_tables if keys.get(t) is not None}
+    stars = {k for k in (kept(t) for t in lineage.star_tables) if k is not None}
     return LineageParts(
         upstream=tuple(sorted(upstream)),
-        columns=tuple(ColumnInfo(c.name, c.data_type) for c in lineage.columns),
+        columns=tuple([ColumnInfo(c.name, c.data_type) for c in lineage.columns]),
         column_deps=column_deps,
-        reads=tuple(sorted(reads)),
-        star_upstreams=tuple(sorted(k for k in stars if k is not None and k != self_key)),
+        reads=tuple([ColumnRead(ref(k, c), cl) for k, c, cl in sorted(read_keys)]),
+        indirect_deps=indirect_deps,
+        star_upstreams=tuple(sorted(stars)),
         unknowns=tuple(dict.fromkeys(unknowns)),
     )
 

@@ -37,15 +37,6 @@ class SourceColumn:
     by_position: bool = False
 
 
-@dataclass(frozen=True)
-class OutputColumn:
-    """An output column of a statement with its sources (empty for constants)."""
-
-    name: str
-    sources: tuple[SourceColumn, ...] = ()
-    data_type: str | None = None
-
-
 @dataclass(frozen=True, order=True)
 class TableColumnRead:
     """An upstream column only read, in ``clause`` (filter, join, group, having, order, window, qualify).
@@ -57,6 +48,27 @@ class TableColumnRead:
     table: str
     column: str
     clause: Clause
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """An output column of a statement with its sources (empty for constants).
+
+    ``indirect`` lists the upstream columns that shape the column without flowing into it, by
+    clause (OpenLineage's INDIRECT edges): the PARTITION BY / ORDER BY columns of its window
+    (``window``), and for a column written by MERGE/UPDATE the ON/WHERE columns (``join`` /
+    ``filter``).
+
+    Examples:
+        >>> from dagster_lineage.core.model import Clause
+        >>> OutputColumn("rnk", indirect=(TableColumnRead("t", "k", Clause.WINDOW),)).indirect[0].clause
+        <Clause.WINDOW: 'window'>
+    """
+
+    name: str
+    sources: tuple[SourceColumn, ...] = ()
+    data_type: str | None = None
+    indirect: tuple[TableColumnRead, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,14 @@ from typing import Any
 from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetKeyPath, key_to_str
 from dagster_lineage.state.checksums import (
+    LEGACY_SCHEME,
     ColumnLike,
     ParentState,
+    code_scheme_for,
+    is_unknown_checksum,
     normalize_schema,
     schema_checksum,
+    unknown_reason,
 )
 
 
@@ -45,6 +49,8 @@ class ChangeReason(str, Enum):
     ``SCHEMA``: its declared schema differs. ``DATA``: a parent was re-materialized since, with the
     same code and schema but other data. ``UPSTREAM``: something upstream changed (code, schema, or
     never materialized). ``NEVER_MATERIALIZED``: no successful materialization on record.
+    ``UNKNOWN``: its code fingerprint (now or at its last success) could not be computed the usual
+    way (e.g. ``dbt compile`` failed), so it was not compared: not a change, and not propagated.
 
     Examples:
         >>> ChangeReason("code").is_direct, ChangeReason("upstream").is_direct
@@ -56,6 +62,7 @@ class ChangeReason(str, Enum):
     DATA = "data"
     UPSTREAM = "upstream"
     NEVER_MATERIALIZED = "never_materialized"
+    UNKNOWN = "unknown"
 
     @property
     def is_direct(self) -> bool:
@@ -79,6 +86,8 @@ class MaterializationState:
         columns: the recorded schema as ``{name: type}``.
         row_count: rows, when known.
         run_end_time: when the run finished (UNIX seconds), when known.
+        code_scheme: the fingerprint scheme the code checksum was computed with (``None``: not
+            recorded, i.e. scheme ``1`` for the asset types whose fingerprint the library computes).
 
     Examples:
         >>> MaterializationState(key=("a",), run_id="r", timestamp=1.0, storage_id=7).parent_state.code is None
@@ -98,6 +107,8 @@ class MaterializationState:
     columns: Mapping[str, str | None] = field(default_factory=dict)
     row_count: int | None = None
     run_end_time: float | None = None
+    code_scheme: str | None = None
+    code_parts: str | None = None
 
     @property
     def parent_state(self) -> ParentState:
@@ -233,12 +244,113 @@ class AssetChange:
 _REASON_ORDER = list(ChangeReason)
 
 
+@dataclass(frozen=True)
+class SchemeChange:
+    """Assets whose last success recorded a code checksum of another fingerprint scheme.
+
+    Their code is not compared (every checksum would differ): reported once, as one line.
+
+    Examples:
+        >>> SchemeChange(((("a",)),), ("1 -> dbt/2",)).describe()
+        'fingerprint scheme changed (1 -> dbt/2) for 1 asset: code changes since its last run are not detected until it is materialized again'
+    """
+
+    keys: tuple[AssetKeyPath, ...]
+    transitions: tuple[str, ...]
+
+    def describe(self) -> str:
+        """One line for the report."""
+        n = len(self.keys)
+        one = n == 1
+        return (
+            f"fingerprint scheme changed ({', '.join(self.transitions)}) for {n} "
+            + ("asset" if one else "assets")
+            + ": code changes since "
+            + ("its" if one else "their")
+            + " last run are not detected until "
+            + ("it is" if one else "they are")
+            + " materialized again"
+        )
+
+
+@dataclass(frozen=True)
+class ChangeReport:
+    """What :func:`compare_report` found: the changes, and the scheme change notice if any.
+
+    Examples:
+        >>> ChangeReport().notices
+        ()
+    """
+
+    changes: tuple[AssetChange, ...] = ()
+    scheme_change: SchemeChange | None = None
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """Lines to print once above the changes."""
+        return (self.scheme_change.describe(),) if self.scheme_change else ()
+
+
 def compare(
     graph: LineageGraph,
     last_success: Mapping[AssetKeyPath, MaterializationState | None],
     *,
     materializable: Iterable[AssetKeyPath] | None = None,
 ) -> list[AssetChange]:
+    """The changes of :func:`compare_report` (without the scheme notice).
+
+    Examples:
+        >>> from dagster_lineage.core.model import AssetLineage
+        >>> g = LineageGraph.from_records([AssetLineage(key=("a",), code_checksum="1")])
+        >>> [c.reasons[0].value for c in compare(g, {})]
+        ['never_materialized']
+    """
+    return list(compare_report(graph, last_success, materializable=materializable).changes)
+
+
+def _code_reasons(
+    rec_checksum: str | None,
+    rec_scheme: str | None,
+    last: MaterializationState,
+    reasons: set[ChangeReason],
+    details: list[str],
+    scheme_changes: dict[str, None],
+) -> bool:
+    """Compare the code checksums; returns False when the asset went to the scheme notice."""
+    if rec_checksum is None:
+        return True
+    if is_unknown_checksum(rec_checksum):
+        reasons.add(ChangeReason.UNKNOWN)
+        details.append(f"code fingerprint unknown: {unknown_reason(rec_checksum)}")
+        return True
+    if is_unknown_checksum(last.code):
+        reasons.add(ChangeReason.UNKNOWN)
+        details.append(
+            "the last success recorded no usable code fingerprint "
+            f"({unknown_reason(last.code or '')}); materialize it to compare again"
+        )
+        return True
+    if rec_scheme is not None and last.code is not None:
+        recorded = last.code_scheme or LEGACY_SCHEME
+        if recorded != rec_scheme:
+            scheme_changes[f"{recorded} -> {rec_scheme}"] = None
+            return False
+    if rec_checksum != last.code:
+        reasons.add(ChangeReason.CODE)
+        details.append(
+            "code checksum "
+            + (f"{last.code[:12]}" if last.code else "(not recorded)")
+            + f" -> {rec_checksum[:12]}"
+        )
+    return True
+
+
+def compare_report(
+    graph: LineageGraph,
+    last_success: Mapping[AssetKeyPath, MaterializationState | None],
+    *,
+    materializable: Iterable[AssetKeyPath] | None = None,
+) -> ChangeReport:
     """The assets of ``graph`` that changed since their last successful materialization.
 
     Args:
@@ -248,20 +360,30 @@ def compare(
             ``last_success`` or a code checksum). Others (external assets, dbt exposures) are listed
             only when something upstream of them changed.
 
+    A code checksum is compared only with one of the same fingerprint scheme: across schemes
+    (after an upgrade) the asset goes to the report's one-line scheme notice instead; an
+    ``unknown:`` checksum on either side gives reason ``unknown`` (never a change, never
+    propagated downstream).
+
     Returns:
-        Changes in topological order (parents first), then by key.
+        Changes in topological order (parents first), then by key, and the scheme notice.
 
     Examples:
-        >>> from dagster_lineage.core.model import AssetLineage
-        >>> g = LineageGraph.from_records([AssetLineage(key=("a",), code_checksum="1")])
-        >>> [c.reasons[0].value for c in compare(g, {})]
-        ['never_materialized']
+        >>> from dagster_lineage.core.model import AssetLineage, AssetType
+        >>> g = LineageGraph.from_records([
+        ...     AssetLineage(key=("a",), asset_type=AssetType.DBT_MODEL, code_checksum="n")])
+        >>> old = MaterializationState(key=("a",), run_id="r", timestamp=0.0, storage_id=1, code="o")
+        >>> report = compare_report(g, {("a",): old})
+        >>> report.changes, report.notices[0][:40]
+        ((), 'fingerprint scheme changed (1 -> dbt/2) ')
     """
     if materializable is None:
         can = {k for k in graph.keys if k in last_success or graph.get(k).code_checksum is not None}
     else:
         can = set(materializable)
     changed: dict[AssetKeyPath, AssetChange] = {}
+    scheme_keys: list[AssetKeyPath] = []
+    transitions: dict[str, None] = {}
     for key in graph.topological_order():
         rec = graph.get(key)
         last = last_success.get(key)
@@ -272,13 +394,9 @@ def compare(
             reasons.add(ChangeReason.NEVER_MATERIALIZED)
             details.append("no successful materialization on record")
         if last is not None:
-            if rec.code_checksum is not None and rec.code_checksum != last.code:
-                reasons.add(ChangeReason.CODE)
-                details.append(
-                    "code checksum "
-                    + (f"{last.code[:12]}" if last.code else "(not recorded)")
-                    + f" -> {rec.code_checksum[:12]}"
-                )
+            scheme = code_scheme_for(rec.asset_type.value)
+            if not _code_reasons(rec.code_checksum, scheme, last, reasons, details, transitions):
+                scheme_keys.append(key)
             if rec.columns and last.declared_schema is not None:
                 if schema_checksum(rec.columns) != last.declared_schema:
                     reasons.add(ChangeReason.SCHEMA)
@@ -292,7 +410,7 @@ def compare(
             if is_mat and last is None:
                 break  # never materialized: that is the whole story
             pchange = changed.get(parent)
-            if pchange is not None:
+            if pchange is not None and set(pchange.reasons) != {ChangeReason.UNKNOWN}:
                 reasons.add(ChangeReason.UPSTREAM)
                 why = ", ".join(r.value for r in pchange.reasons)
                 details.append(f"upstream {key_to_str(parent)} changed ({why})")
@@ -331,4 +449,7 @@ def compare(
                 materializable=is_mat,
             )
     order = {k: i for i, k in enumerate(graph.topological_order())}
-    return sorted(changed.values(), key=lambda c: (order[c.key], c.key))
+    return ChangeReport(
+        tuple(sorted(changed.values(), key=lambda c: (order[c.key], c.key))),
+        SchemeChange(tuple(scheme_keys), tuple(transitions)) if scheme_keys else None,
+    )

@@ -1,9 +1,35 @@
 """Warehouse statistics for the data checksum: row count, order-independent content hash, schema.
 
 Talks to DuckDB and PostgreSQL directly (``duckdb`` / ``psycopg2``), no Dagster import. The content
-hash sums a per-row md5 of the row as JSON, so it does not depend on row order and counts duplicate
-rows; it is computed in the warehouse in one scan. For very large tables turn it off
+hash sums a per-row md5 of the row's **canonical text**, so it does not depend on row order and counts
+duplicate rows; it is computed in the warehouse in one scan. For very large tables turn it off
 (``data_checksum=False``) or cap it (``max_rows_for_checksum``): the row count is still recorded.
+
+The canonical text does not depend on the session's time zone, locale or output settings
+(``TimeZone``, ``DateStyle``, ``IntervalStyle``, ``extra_float_digits``, ``bytea_output``), so the same
+rows give the same checksum on every machine. A row is the concatenation, in column order, of each
+value as ``s<length>:<text>``, or ``n`` for NULL (so NULL and ``''`` differ and no separator can be
+forged). Each value's text by type:
+
+==========================  ====================================================================
+type                        canonical text
+==========================  ====================================================================
+timestamp with time zone    UTC, ISO 8601 with microseconds and ``Z``: ``2024-03-10T07:30:00.000000Z``
+timestamp (no time zone)    ISO 8601 with microseconds, no zone: ``2024-03-10T02:30:00.000000``
+date                        ``YYYY-MM-DD``
+time                        ``HH:MM:SS.ffffff``
+decimal / numeric           the value without trailing-zero noise: ``1.50`` -> ``1.5``, ``2.00`` -> ``2``
+float / double / real       shortest round-trip decimal (DuckDB's text, as Python's ``repr``;
+                            PostgreSQL's with ``extra_float_digits = 1``)
+boolean                     ``true`` / ``false``
+bytes (blob / bytea)        lower-case hex
+interval                    PostgreSQL: ISO 8601 (``IntervalStyle = iso_8601``); DuckDB: its text
+other (text, integers,      the warehouse's text, read with the session's ``TimeZone`` set to UTC
+uuid, json, nested...)      (nested values holding timestamps are thus in UTC too)
+==========================  ====================================================================
+
+Settings are changed only for the statistics query: on a connection this module opens, or inside a
+savepoint (PostgreSQL) / restored afterwards (DuckDB) on a connection the caller passes.
 
 Examples:
     >>> import duckdb
@@ -177,6 +203,66 @@ class TableStats:
         return _data_checksum(self.row_count, self.content_hash)
 
 
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duckdb_text(column: str, data_type: str) -> str:
+    """DuckDB expression: the canonical text of one column (see the module docstring)."""
+    c = _ident(column)
+    t = data_type.upper().strip()
+    if "[" in t or t.startswith(("STRUCT", "MAP", "UNION")):
+        return f"{c}::VARCHAR"  # nested: the session time zone is UTC while hashing
+    if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        return f"strftime(({c}) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')"
+    if t in ("TIMESTAMP", "DATETIME", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"):
+        return f"strftime({c}::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%f')"
+    if t == "DATE":
+        return f"strftime({c}, '%Y-%m-%d')"
+    if t == "TIME":
+        return f"strftime(DATE '2000-01-01' + {c}, '%H:%M:%S.%f')"
+    if t.startswith(("DECIMAL", "NUMERIC")):
+        return _trim_zeros(f"{c}::VARCHAR", "strpos")
+    if t in ("BLOB", "BYTEA", "VARBINARY"):
+        return f"lower(hex({c}))"
+    if t == "BOOLEAN":
+        return f"CASE WHEN {c} THEN 'true' WHEN NOT {c} THEN 'false' END"
+    return f"{c}::VARCHAR"
+
+
+def _pg_text(column: str, data_type: str) -> str:
+    """PostgreSQL expression: the canonical text of one column (see the module docstring)."""
+    c = _ident(column)
+    t = data_type.lower()
+    if t == "timestamp with time zone":
+        return f"to_char(({c}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    if t == "timestamp without time zone":
+        return f"to_char({c}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+    if t == "date":
+        return f"to_char({c}, 'YYYY-MM-DD')"
+    if t == "time without time zone":
+        return f"to_char(TIMESTAMP '2000-01-01' + {c}, 'HH24:MI:SS.US')"
+    if t.startswith("numeric"):
+        return _trim_zeros(f"{c}::text", "strpos")
+    if t == "bytea":
+        return f"encode({c}, 'hex')"
+    if t == "boolean":
+        return f"CASE WHEN {c} THEN 'true' WHEN NOT {c} THEN 'false' END"
+    return f"{c}::text"
+
+
+def _trim_zeros(text: str, strpos: str) -> str:
+    return (
+        f"CASE WHEN {strpos}({text}, '.') > 0 THEN rtrim(rtrim({text}, '0'), '.') ELSE {text} END"
+    )
+
+
+def _row_text(exprs: list[str]) -> str:
+    """One row's canonical text: ``s<len>:<text>`` per value, ``n`` for NULL, concatenated."""
+    parts = [f"coalesce('s' || length({e})::VARCHAR || ':' || {e}, 'n')" for e in exprs]
+    return " || ".join(parts) if parts else "''"
+
+
 def _duckdb_stats(handle: TableHandle) -> TableStats:
     import duckdb
 
@@ -199,10 +285,17 @@ def _duckdb_stats(handle: TableHandle) -> TableStats:
         rows = int(con.execute(f"select count(*) from {q}").fetchone()[0])
         content: str | None = None
         if _want_hash(handle, rows):
-            res = con.execute(
-                "select coalesce(sum(md5_number_lower(to_json(t)::varchar)::hugeint), 0)::varchar "
-                f"from {q} as t"
-            ).fetchone()
+            row = _row_text([_duckdb_text(c, t) for c, t in cols])
+            saved = con.execute("select current_setting('TimeZone')").fetchone()[0]
+            con.execute("SET TimeZone = 'UTC'")
+            try:
+                res = con.execute(
+                    f"select coalesce(sum(md5_number_lower({row})::hugeint), 0)::varchar "
+                    f"from {q} as t"
+                ).fetchone()
+            finally:
+                quoted = str(saved).replace("'", "''")
+                con.execute(f"SET TimeZone = '{quoted}'")
             content = str(res[0])
         return TableStats(rows, content, tuple(ColumnInfo(c, t) for c, t in cols))
     finally:
@@ -244,16 +337,50 @@ def _pg_stats(handle: TableHandle) -> TableStats:
             content: str | None = None
             if _want_hash(handle, rows):
                 cur.execute(
-                    "select coalesce(sum(('x' || substr(md5(row_to_json(t)::text), 1, 16))"
-                    f"::bit(64)::bigint::numeric), 0)::text from {q} as t"
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = %s and table_name = %s order by ordinal_position",
+                    (schema, name),
                 )
-                content = str(cur.fetchone()[0])
+                row = _row_text([_pg_text(c, t) for c, t in cur.fetchall()]).replace(
+                    "::VARCHAR", "::text"
+                )
+                content = _pg_content(con, cur, row, q)
         if own:
             con.rollback()
         return TableStats(rows, content, tuple(ColumnInfo(c, t) for c, t in cols))
     finally:
         if own:
             con.close()
+
+
+_PG_SETTINGS = (
+    ("TimeZone", "UTC"),
+    ("DateStyle", "ISO, YMD"),
+    ("IntervalStyle", "iso_8601"),
+    ("extra_float_digits", "1"),
+    ("bytea_output", "hex"),
+)
+
+
+def _pg_content(con: Any, cur: Any, row: str, table: str) -> str:
+    """The content hash, with the output settings pinned for this statement only."""
+    query = (
+        "select coalesce(sum(('x' || substr(md5(" + row + "), 1, 16))"
+        f"::bit(64)::bigint::numeric), 0)::text from {table} as t"
+    )
+    autocommit = bool(getattr(con, "autocommit", False))
+    cur.execute("BEGIN" if autocommit else "SAVEPOINT dagster_lineage_stats")
+    try:
+        for name, value in _PG_SETTINGS:
+            cur.execute("select set_config(%s, %s, true)", (name, value))
+        cur.execute(query)
+        return str(cur.fetchone()[0])
+    finally:
+        if autocommit:
+            cur.execute("ROLLBACK")
+        else:
+            cur.execute("ROLLBACK TO SAVEPOINT dagster_lineage_stats")
+            cur.execute("RELEASE SAVEPOINT dagster_lineage_stats")
 
 
 def _want_hash(handle: TableHandle, rows: int) -> bool:

@@ -9,7 +9,7 @@ import textwrap
 
 import dagster_lineage
 
-PURE = ("core", "sql", "impact", "state")
+PURE = ("core", "sql", "impact", "state", "exports", "explorer")
 
 
 def _pure_modules() -> list[str]:

@@ -292,6 +292,7 @@ def add_checksums_to_events(
         []
     """
     records = translator.records_by_key(manifest, project)
+    fingerprints = translator.get_lineage_analysis(manifest, project).fingerprints
     by_key_node = _nodes_by_key(manifest, translator)
     observed = _ObservedColumns(manifest, resources or {}, translator, project)
     for event in events:
@@ -303,8 +304,13 @@ def add_checksums_to_events(
                 continue
             node = by_key_node.get(tuple(key.path))
             columns, table = observed.for_node(node, event)
+            fp = fingerprints.get(str(node.get("unique_id"))) if node is not None else None
             extra = checksum_metadata(
-                record, context=context, observed_columns=columns, table=table
+                record,
+                context=context,
+                observed_columns=columns,
+                table=table,
+                code_parts=fp.explain_parts if fp is not None else None,
             )
             yield _with_metadata(event, extra) if extra else event
         except StorageUnavailableError:

@@ -21,19 +21,53 @@ import logging
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from dagster_lineage.core.hashing import canonical_json
 from dagster_lineage.errors import IntegrationError
-from dagster_lineage.integrations.dbt.fingerprint import project_fingerprint
+from dagster_lineage.integrations.dbt.fingerprint import PREPARED_STAMP_FILE, project_fingerprint
 
 if TYPE_CHECKING:
     from dagster_dbt import DbtProject
 
 logger = logging.getLogger("dagster_lineage.dbt")
 
-STAMP_FILE = "dagster_lineage_prepared.json"
+STAMP_FILE = PREPARED_STAMP_FILE
+
+
+@dataclass(frozen=True)
+class _Invocation:
+    """What one compile is given besides the project files: vars, target, profiles folder."""
+
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    target: str | None = None
+    profiles_dir: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        project: DbtProject,
+        vars: Mapping[str, Any] | None,
+        target: str | None,
+        profiles_dir: str | os.PathLike[str] | None,
+    ) -> _Invocation:
+        prof = profiles_dir if profiles_dir is not None else project.profiles_dir
+        return cls(
+            dict(vars or {}),
+            target if target is not None else project.target,
+            str(Path(prof).resolve()) if prof is not None else None,
+        )
+
+    def args(self, project: DbtProject) -> list[str]:
+        out = ["--profiles-dir", str(self.profiles_dir or project.project_dir)]
+        if self.target:
+            out += ["--target", self.target]
+        if self.vars:
+            out += ["--vars", canonical_json(self.vars)]
+        return out
 
 
 @contextlib.contextmanager
@@ -52,22 +86,26 @@ def _lock(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _fingerprint(project: DbtProject, command: Sequence[str]) -> str:
+def _fingerprint(
+    project: DbtProject, command: Sequence[str], invocation: _Invocation | None = None
+) -> str:
     from dagster_dbt.version import __version__ as dagster_dbt_version
 
     try:
         from dbt.version import __version__ as dbt_version
     except ImportError:  # pragma: no cover
         dbt_version = "unknown"
+    inv = invocation or _Invocation.of(project, None, None, None)
     target_dir = Path(project.manifest_path).parent
     return project_fingerprint(
         project.project_dir,
-        profiles_dir=project.profiles_dir,
+        profiles_dir=inv.profiles_dir or project.profiles_dir,
         exclude_dirs=(target_dir,),
         extra={
             "command": list(command),
-            "target": project.target,
+            "target": inv.target,
             "profile": project.profile,
+            "vars": canonical_json(inv.vars),
             "target_dir": target_dir.as_posix(),
             "dbt": str(dbt_version),
             "dagster_dbt": dagster_dbt_version,
@@ -75,8 +113,19 @@ def _fingerprint(project: DbtProject, command: Sequence[str]) -> str:
     )
 
 
-def manifest_is_current(project: DbtProject, *, command: Sequence[str] = ("compile",)) -> bool:
+def manifest_is_current(
+    project: DbtProject,
+    *,
+    command: Sequence[str] = ("compile",),
+    vars: Mapping[str, Any] | None = None,
+    target: str | None = None,
+    profiles_dir: str | os.PathLike[str] | None = None,
+) -> bool:
     """Whether ``project``'s manifest exists and was written from its current sources.
+
+    Current means: the same project files (``dbt_packages/``, ``packages.yml``,
+    ``package-lock.yml``, ``selectors.yml`` included), profiles, env vars read, and the same
+    ``vars``, ``target`` and profiles folder as this call.
 
     Examples:
         >>> callable(manifest_is_current)
@@ -89,7 +138,8 @@ def manifest_is_current(project: DbtProject, *, command: Sequence[str] = ("compi
         saved = json.loads(stamp.read_text())
     except (OSError, ValueError):
         return False
-    return saved.get("fingerprint") == _fingerprint(project, command)
+    inv = _Invocation.of(project, vars, target, profiles_dir)
+    return saved.get("fingerprint") == _fingerprint(project, command, inv)
 
 
 def default_dbt_executable() -> str:
@@ -106,10 +156,13 @@ def default_dbt_executable() -> str:
     return str(sibling) if sibling.is_file() else "dbt"
 
 
-def _run_dbt(project: DbtProject, args: Sequence[str]) -> None:
+def _run_dbt(
+    project: DbtProject, args: Sequence[str], invocation: _Invocation | None = None
+) -> None:
     """Run one dbt command for ``project`` in a subprocess (no in-process adapter: fast)."""
     import subprocess
 
+    inv = invocation or _Invocation.of(project, None, None, None)
     target_dir = Path(project.manifest_path).parent
     cmd = [
         default_dbt_executable(),
@@ -118,8 +171,7 @@ def _run_dbt(project: DbtProject, args: Sequence[str]) -> None:
         "--quiet",
         "--project-dir",
         str(project.project_dir),
-        "--profiles-dir",
-        str(project.profiles_dir),
+        *inv.args(project),
         "--target-path",
         str(target_dir),
         "--log-path",
@@ -127,8 +179,6 @@ def _run_dbt(project: DbtProject, args: Sequence[str]) -> None:
     ]
     if project.profile:
         cmd += ["--profile", project.profile]
-    if project.target:
-        cmd += ["--target", project.target]
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     proc = subprocess.run(
         cmd, cwd=str(project.project_dir), env=env, capture_output=True, text=True, check=False
@@ -143,6 +193,9 @@ def prepare_dbt_project(
     *,
     compile_sql: bool = True,
     force: bool = False,
+    vars: Mapping[str, Any] | None = None,
+    target: str | None = None,
+    profiles_dir: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Make sure ``project.manifest_path`` is a current (compiled) manifest; return its path.
 
@@ -151,6 +204,11 @@ def prepare_dbt_project(
         compile_sql: run ``dbt compile`` (compiled SQL, for column lineage) rather than
             ``dbt parse``.
         force: re-run even when the manifest is current.
+        vars: dbt vars (``--vars``); recorded next to the manifest, where the code fingerprints
+            read them (see :func:`~dagster_lineage.integrations.dbt.fingerprint.project_vars`).
+        target: the dbt target (``--target``; default: the project's).
+        profiles_dir: the folder of ``profiles.yml`` (``--profiles-dir``; default: the
+            project's).
 
     Raises:
         IntegrationError: when dbt cannot even parse the project and no manifest exists.
@@ -162,12 +220,19 @@ def prepare_dbt_project(
     command = ("compile",) if compile_sql else ("parse",)
     manifest = Path(project.manifest_path)
     target_dir = manifest.parent
+    inv = _Invocation.of(project, vars, target, profiles_dir)
     with _lock(target_dir):
-        if not force and manifest_is_current(project, command=command):
+        if not force and manifest_is_current(
+            project,
+            command=command,
+            vars=inv.vars,
+            target=inv.target,
+            profiles_dir=inv.profiles_dir,
+        ):
             return manifest
         stamp = target_dir / STAMP_FILE
         try:
-            _run_dbt(project, command)
+            _run_dbt(project, command, inv)
         except Exception as e:
             if not compile_sql:
                 if manifest.is_file():
@@ -184,7 +249,7 @@ def prepare_dbt_project(
             )
             stamp.unlink(missing_ok=True)
             try:
-                _run_dbt(project, ("parse",))
+                _run_dbt(project, ("parse",), inv)
             except Exception as e2:
                 if manifest.is_file():
                     logger.warning("dbt parse failed too, using the previous manifest: %s", e2)
@@ -195,5 +260,7 @@ def prepare_dbt_project(
                     fix="Run `dbt parse` in the project folder to see the error.",
                 ) from None
             return manifest
-        stamp.write_text(json.dumps({"fingerprint": _fingerprint(project, command)}))
+        stamp.write_text(
+            json.dumps({"fingerprint": _fingerprint(project, command, inv), "vars": dict(inv.vars)})
+        )
         return manifest

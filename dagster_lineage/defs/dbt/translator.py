@@ -21,6 +21,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage
 from dagster_lineage.defs.metadata import lineage_metadata
 from dagster_lineage.defs.metadata_keys import (
+    CODE_PARTS_KEY,
     DBT_RESOURCE_TYPE_TAG,
     DBT_UNIQUE_ID_KEY,
     EXPOSURE_MATURITY_KEY,
@@ -33,9 +34,11 @@ from dagster_lineage.integrations.dbt.analysis import (
     default_dbt_owners,
 )
 from dagster_lineage.integrations.dbt.cache import CacheStats, LineageCache
-from dagster_lineage.integrations.dbt.checksum import code_checksum_for_dbt_node
+from dagster_lineage.integrations.dbt.checksum import DbtFingerprinter, code_checksum_for_dbt_node
+from dagster_lineage.integrations.dbt.fingerprint import project_vars
 from dagster_lineage.integrations.dbt.manifest import load_json_artifact
 from dagster_lineage.integrations.dbt.settings import DbtLineageSettings
+from dagster_lineage.state.checksums import pack_code_parts
 
 if TYPE_CHECKING:
     from dagster_dbt import DbtProject
@@ -181,6 +184,7 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
             owners_fn=lambda props: tuple(self.get_owners(props) or ()),
             settings=settings,
             cache=cache,
+            fingerprinter=self.get_fingerprinter(manifest, project, cache),
         )
         self._analyses[id(manifest)] = (manifest, analysis)
         # the analysis has checksummed every node: get_code_version reuses it for that node
@@ -191,6 +195,29 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
                 if rec is not None and rec.code_checksum:
                     checksums[uid] = (props, rec.code_checksum)
         return analysis
+
+    def get_fingerprinter(
+        self,
+        manifest: Mapping[str, Any],
+        project: DbtProject | None = None,
+        cache: LineageCache | None = None,
+    ) -> DbtFingerprinter:
+        """The code fingerprinter of ``manifest`` (override to pass more vars or another root).
+
+        It gets the project folder (paths under it are hashed project-relative) and the vars of
+        ``dbt_project.yml`` with those ``prepare_dbt_project`` compiled with.
+        """
+        root = Path(project.project_dir).resolve() if project is not None else None
+        target = self.get_target_dir(manifest, project)
+        return DbtFingerprinter(
+            manifest,
+            root=root,
+            vars=project_vars(
+                project.project_dir if project is not None else None,
+                stamp_dir=target,
+            ),
+            sql_memo=cache if cache is not None and cache.directory is not None else None,
+        )
 
     def _known_checksums(self) -> dict[str, tuple[Mapping[str, Any], str]]:
         if not hasattr(self, "_checksums"):
@@ -222,7 +249,11 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
     ) -> Mapping[str, Any]:
         """Metadata entries carrying ``record`` (column schema, column lineage, warnings)."""
         md = dict(lineage_metadata(record))
-        warning = self.get_lineage_analysis(manifest).warning_for(unique_id)
+        analysis = self.get_lineage_analysis(manifest)
+        fp = analysis.fingerprints.get(unique_id)
+        if fp is not None and fp.parts:
+            md[CODE_PARTS_KEY] = pack_code_parts(fp.explain_parts)
+        warning = analysis.warning_for(unique_id)
         if warning is not None:
             md[LINEAGE_WARNING_KEY] = dg.MetadataValue.text(warning.render())
         return md

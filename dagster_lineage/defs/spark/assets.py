@@ -171,10 +171,15 @@ def _static(
     if settings.include_local_imports_in_code_version:
         checksum = job_code_checksum(path, entry=job.entry)
     else:
-        from dagster_lineage.state.checksums import code_checksum, file_digest
+        from dagster_lineage.state.checksums import code_checksum, python_file_digest
 
         checksum = code_checksum(
-            {"spark_job": path.name, "entry": job.entry, "file": file_digest(path)}
+            {
+                "spark_job": path.name,
+                "entry": job.entry,
+                "scheme": "spark/2",
+                "file": python_file_digest(path),
+            }
         )
     lineage: SparkJobLineage | None = None
     if settings.enable_static_lineage:
@@ -371,7 +376,8 @@ def run_spark_job(
         from dagster_lineage.defs.metadata import column_schema
 
         metadata[COLUMN_SCHEMA_KEY] = column_schema(replace(record, columns=tuple(observed)))
-    metadata.update(checksum_metadata(record, context=context, observed_columns=observed))
+    recorded = checksum_metadata(record, context=context, observed_columns=observed)
+    metadata.update({k: v for k, v in recorded.items() if k not in metadata})  # runtime lineage wins
     return dg.MaterializeResult(asset_key=dg.AssetKey(list(record.key)), metadata=metadata)
 
 

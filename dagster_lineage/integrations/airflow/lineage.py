@@ -23,7 +23,6 @@ Examples:
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,22 +33,18 @@ from dagster_lineage.core.model import (
     AssetLineage,
     AssetType,
     Clause,
-    ColumnDep,
-    ColumnInfo,
     ColumnRead,
     ColumnRef,
-    EdgeKind,
     Unknown,
 )
 from dagster_lineage.integrations.airflow.model import DagInfo, TaskInfo, TaskKind
 from dagster_lineage.integrations.airflow.templates import render_sql, template_searchpath
 from dagster_lineage.integrations.airflow.translator import AirflowLineageTranslator
+from dagster_lineage.sql.compose import compose_statements
+from dagster_lineage.sql.records import build_schema, lineage_parts, unknown_table
 from dagster_lineage.sql.types import StatementLineage
 
 SchemaMapping = Mapping[str, Mapping[str, str | None]]
-
-# (table, column, kind)
-_Src = tuple[str, str, EdgeKind]
 
 
 @dataclass(frozen=True)
@@ -168,6 +163,8 @@ def analyse_task(
     from dagster_lineage.sql.lineage import statement_lineage
 
     params = {**dict(dag.params), **dict(task.params)}
+    # tables the task's earlier statements write are known to its later ones (``*`` expands)
+    known: dict[str, Mapping[str, str | None]] = dict(schema or {})
     searchpath = template_searchpath(str(Path(dag.fileloc).parent), dag.template_searchpath)
     source = f"{dag.fileloc} (task {task.task_id})"
     out: list[AnalysedStatement] = []
@@ -186,7 +183,7 @@ def analyse_task(
             continue
         for i, stmt in enumerate(statements):
             try:
-                lin = statement_lineage(stmt, dialect=dialect, schema=schema, source=source)
+                lin = statement_lineage(stmt, dialect=dialect, schema=known or None, source=source)
             except DagsterLineageError as e:
                 out.append(AnalysedStatement(task.task_id, stmt, None, (*notes, str(e))))
             except Exception as e:  # lineage is enrichment: never fail the code location
@@ -202,11 +199,16 @@ def analyse_task(
                 out.append(
                     AnalysedStatement(task.task_id, stmt, lin, tuple(notes) if i == 0 else ())
                 )
+                if lin.target and lin.columns and lin.target not in known:
+                    known[lin.target] = {c.name: c.data_type for c in lin.columns}
     return out
 
 
 def code_checksum_of(dag: DagInfo) -> str:
-    """Checksum of a DAG's code: its file's bytes and the text of every task's SQL templates.
+    """Checksum of a DAG's code: its file's Python AST and every task's SQL, normalised.
+
+    The SQL templates are normalised through sqlglot (comments and formatting do not count; code
+    that does not parse enters exactly).
 
     Both readers give the same value (``.sql`` files enter through their text).
 
@@ -220,19 +222,14 @@ def code_checksum_of(dag: DagInfo) -> str:
         >>> a != b, len(a)
         (True, 64)
     """
-    from dagster_lineage.state.checksums import code_checksum
+    from dagster_lineage.state.checksums import code_checksum, normalise_sql, python_file_digest
 
     try:
-        data = Path(dag.fileloc).read_bytes().replace(b"\r\n", b"\n")
-        file_hash = hashlib.sha256(data).hexdigest()
+        file_hash: str | None = python_file_digest(dag.fileloc)
     except OSError:
         file_hash = None
-    sql_hashes = sorted(
-        hashlib.sha256(s.replace("\r\n", "\n").encode()).hexdigest()
-        for t in dag.tasks
-        for s in t.sql
-    )
-    return code_checksum({"airflow_dag_file": file_hash, "sql": sql_hashes})
+    sql_hashes = sorted(normalise_sql(s).digest for t in dag.tasks for s in t.sql)
+    return code_checksum({"scheme": "airflow/2", "airflow_dag_file": file_hash, "sql": sql_hashes})
 
 
 # --------------------------------------------------------------------------- units
@@ -296,10 +293,6 @@ def _plan(
     return drafts
 
 
-def _combine(kind: EdgeKind, inner: EdgeKind) -> EdgeKind:
-    return EdgeKind.combine(inner, kind)
-
-
 def _build_unit(
     draft: _Draft,
     translator: AirflowLineageTranslator,
@@ -311,50 +304,23 @@ def _build_unit(
     dag = draft.dag
     unknowns: list[Unknown] = [Unknown(n) for n in dag.notes]
     upstream: set[AssetKeyPath] = set()
-    stars: set[AssetKeyPath] = set()
     reads: set[ColumnRead] = set()
-    internal: dict[str, dict[str, set[_Src]]] = {}  # table -> column -> external sources
-    internal_reads: dict[str, set[tuple[str, str, Clause]]] = {}
-    read_later: set[str] = set()
-    written_order: list[str] = []
     unknown_tables: set[str] = set()
+    statements: list[StatementLineage] = []
     self_tables = {
         _norm(t)
         for task in draft.tasks
         for t in _targets(analysed.get((dag.dag_id, task.task_id), []))
     }
 
-    def resolve_external(table: str) -> AssetKeyPath | None:
+    def resolve(table: str) -> AssetKeyPath | None:
+        """A table's asset: this asset's own tables, another asset's, else the translator's."""
         if _find(table, self_tables) is not None:
-            return None
+            return draft.key
         owner = _find(table, table_owner)
         if owner is not None:
-            key = table_owner[owner]
-            return None if key == draft.key else key
+            return table_owner[owner]
         return translator.get_table_asset_key(table)
-
-    def expand(src: _Src) -> set[_Src]:
-        """Sources of a column, traced through tables written earlier in this asset."""
-        table, column, kind = src
-        inner = _find(table, internal)
-        if inner is None:
-            return {src}
-        cols = internal[inner]
-        match = next((c for c in cols if c.lower() == column.lower()), None)
-        if match is None:
-            return {(inner, "*", kind)}  # column of an intermediate table we cannot trace
-        return {(t, c, _combine(kind, k)) for (t, c, k) in cols[match]}
-
-    def to_ref(table: str, column: str) -> ColumnRef | None:
-        if column == "*":
-            return None
-        key = resolve_external(table)
-        if key is None:
-            if _find(table, table_owner) is None and _find(table, self_tables) is None:
-                unknown_tables.add(table)
-            return None
-        upstream.add(key)
-        return ColumnRef(key, column)
 
     outlets: list[str] = []
     for task in draft.tasks:
@@ -376,85 +342,27 @@ def _build_unit(
             upstream.add(outlet_owner.get(inlet.uri) or translator.get_airflow_asset_key(inlet))
         outlets.extend(o.uri for o in task.outlets)
         if task.kind is TaskKind.CHECK and task.table:
-            key = resolve_external(task.table)
-            if key is not None:
+            key = resolve(task.table)
+            if key is None:
+                unknown_tables.add(task.table)
+            elif key != draft.key:
                 upstream.add(key)
                 reads.update(
                     ColumnRead(ColumnRef(key, c), Clause.SELECT) for c in task.check_columns
                 )
-            elif _find(task.table, self_tables) is None:
-                unknown_tables.add(task.table)
         for st in analysed.get((dag.dag_id, task.task_id), []):
             unknowns.extend(Unknown(n) for n in st.notes)
-            lin = st.lineage
-            if lin is None:
-                continue
-            unknowns.extend(lin.unknowns)
-            for t in lin.tables:
-                if _find(t, internal) is not None:
-                    read_later.add(_find(t, internal) or t)
-                else:
-                    key = resolve_external(t)
-                    if key is not None:
-                        upstream.add(key)
-                    elif _find(t, table_owner) is None and _find(t, self_tables) is None:
-                        unknown_tables.add(t)
-            for t in lin.star_tables:
-                if _find(t, internal) is None:
-                    key = resolve_external(t)
-                    if key is not None:
-                        stars.add(key)
-            # reads in other clauses
-            for r in lin.reads:
-                for table, column, _kind in expand((r.table, r.column, EdgeKind.IDENTITY)):
-                    ref = to_ref(table, column)
-                    if ref is not None:
-                        reads.add(ColumnRead(ref, r.clause))
-            # output columns
-            out_cols: dict[str, set[_Src]] = {}
-            for out_col in lin.columns:
-                srcs: set[_Src] = set()
-                for s in out_col.sources:
-                    srcs |= expand((s.table, s.column, s.kind))
-                out_cols[out_col.name] = srcs
-            if lin.target:
-                tname = _find(lin.target, internal) or _norm(lin.target)
-                merged = internal.setdefault(tname, {})
-                for c, srcs in out_cols.items():
-                    merged.setdefault(c, set()).update(srcs)
-                internal_reads.setdefault(tname, set())
-                if tname in written_order:
-                    written_order.remove(tname)
-                written_order.append(tname)
-            else:  # a query whose result leaves the warehouse: what it selects is read
-                for srcs in out_cols.values():
-                    for table, column, _k in srcs:
-                        ref = to_ref(table, column)
-                        if ref is not None:
-                            reads.add(ColumnRead(ref, Clause.SELECT))
-    finals = [t for t in written_order if t not in read_later]
-    if draft.table is not None:
-        finals = [t for t in finals if _same_table(t, draft.table)] or finals
-    output = finals[-1] if len(finals) == 1 else None
-    columns: tuple[ColumnInfo, ...] = ()
-    column_deps: dict[str, tuple[ColumnDep, ...]] = {}
-    for t in finals:
-        for col, srcs in internal[t].items():
-            deps = set()
-            for table, column, kind in srcs:
-                ref = to_ref(table, column)
-                if ref is not None:
-                    deps.add(ColumnDep(ref, kind))
-            if t == output:
-                column_deps[col] = tuple(sorted(deps))
-            else:  # several outputs: their columns' sources are what the asset reads
-                reads.update(ColumnRead(d.upstream, Clause.SELECT) for d in deps)
-    if output is not None:
-        columns = tuple(ColumnInfo(c) for c in internal[output])
-    for t in sorted(unknown_tables):
-        unknowns.append(
-            Unknown(f"table '{t}' is not a known asset: its columns are left out of the lineage")
-        )
+            if st.lineage is not None:
+                statements.append(st.lineage)
+    # the statements of all its tasks, composed: tables written and read again are traced through
+    script = compose_statements(statements, output=draft.table)
+    parts = lineage_parts(script.lineage, resolve, self_key=draft.key)
+    upstream.update(parts.upstream)
+    reads.update(parts.reads)
+    unknowns.extend(parts.unknowns)
+    unknowns.extend(unknown_table(t) for t in sorted(unknown_tables))
+    finals = list(script.outputs)
+    output = script.lineage.target
     upstream.discard(draft.key)
     for sched in draft.dag.schedule_assets:
         key = outlet_owner.get(sched.uri) or translator.get_airflow_asset_key(sched)
@@ -466,10 +374,11 @@ def _build_unit(
         asset_type=AssetType.DAG,
         source_ref=dag.dag_id if one_task is None else f"{dag.dag_id}.{one_task.task_id}",
         upstream=tuple(sorted(upstream)),
-        columns=columns,
-        column_deps=column_deps,
+        columns=parts.columns,
+        column_deps=dict(parts.column_deps),
         reads=tuple(sorted(reads)),
-        star_upstreams=tuple(sorted(stars)),
+        indirect_deps=dict(parts.indirect_deps),
+        star_upstreams=parts.star_upstreams,
         unknowns=tuple(dict.fromkeys(unknowns)),
         code_checksum=checksum,
         owners=translator.get_owners(dag),
@@ -484,21 +393,6 @@ def _build_unit(
         output_tables=tuple(finals),
         outlets=tuple(sorted(set(outlets))),
     )
-
-
-def schema_from_records(records: Iterable[AssetLineage]) -> dict[str, dict[str, str | None]]:
-    """A ``statement_lineage`` schema from known records: table name = the key's last part.
-
-    Examples:
-        >>> from dagster_lineage.core.model import ColumnInfo
-        >>> schema_from_records([AssetLineage(("fct_orders",), columns=(ColumnInfo("id", "int"),))])
-        {'fct_orders': {'id': 'int'}}
-    """
-    out: dict[str, dict[str, str | None]] = {}
-    for rec in records:
-        if rec.columns:
-            out[rec.key[-1]] = {c.name: c.data_type for c in rec.columns}
-    return out
 
 
 def dag_records(
@@ -524,7 +418,7 @@ def dag_records(
     translator = translator or AirflowLineageTranslator()
     schema: dict[str, Mapping[str, str | None]] = {}
     if known_records is not None:
-        schema.update(schema_from_records(known_records))
+        schema.update(build_schema(known_records, lambda rec: rec.key[-1]))
     schema.update(upstream_schemas or {})
     selected = translator.filter_dags(sorted(dags, key=lambda d: d.dag_id))
     analysed: dict[tuple[str, str], list[AnalysedStatement]] = {}

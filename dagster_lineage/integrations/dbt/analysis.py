@@ -38,12 +38,9 @@ from dagster_lineage.core.model import (
     AssetKeyPath,
     AssetLineage,
     AssetType,
-    Clause,
     ColumnDep,
     ColumnInfo,
     ColumnRead,
-    ColumnRef,
-    EdgeKind,
     Unknown,
 )
 from dagster_lineage.integrations.dbt.cache import (
@@ -52,21 +49,27 @@ from dagster_lineage.integrations.dbt.cache import (
     LineageCache,
     lineage_cache_key,
     lineage_entry,
+    statement_from_entry,
+    structural_sql_digest,
 )
-from dagster_lineage.integrations.dbt.checksum import code_checksum_for_dbt_node
+from dagster_lineage.integrations.dbt.checksum import DbtFingerprint, DbtFingerprinter
 from dagster_lineage.integrations.dbt.manifest import (
+    RelationIndex,
     adapter_type,
+    asset_parents,
     catalog_columns,
     catalog_entry,
     declared_columns,
     depends_on_nodes,
     exposures,
+    is_ephemeral,
     lineage_nodes,
     node_relation_parts,
     normalise_type,
     topological_order,
 )
 from dagster_lineage.integrations.dbt.settings import DbtLineageSettings
+from dagster_lineage.sql.records import lineage_parts
 from dagster_lineage.sql.types import StatementLineage
 
 logger = logging.getLogger("dagster_lineage.dbt")
@@ -81,9 +84,6 @@ _ASSET_TYPES = {
     "source": AssetType.DBT_SOURCE,
     "exposure": AssetType.DBT_EXPOSURE,
 }
-
-_EDGE_KINDS = {k.value: k for k in EdgeKind}
-_CLAUSES = {c.value: c for c in Clause}
 
 _SNAPSHOT_META_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
 
@@ -115,6 +115,7 @@ class DbtLineageAnalysis:
         warnings: nodes whose SQL could not be analysed (their records carry an unknown).
         cache_stats: cache hits, misses and writes of this analysis (one lookup per analysed model).
         analysed: unique_ids whose SQL was parsed in this analysis (cache misses).
+        fingerprints: each node's code fingerprint (its record's ``code_checksum``), by unique_id.
 
     Examples:
         >>> DbtLineageAnalysis().records
@@ -125,6 +126,7 @@ class DbtLineageAnalysis:
     warnings: tuple[LineageWarning, ...] = ()
     cache_stats: CacheStats = CacheStats()
     analysed: tuple[str, ...] = ()
+    fingerprints: Mapping[str, DbtFingerprint] = field(default_factory=dict)
 
     def warning_for(self, unique_id: str) -> LineageWarning | None:
         """The warning of one node, if it has one."""
@@ -210,6 +212,7 @@ def analyse_dbt_manifest(
     owners_fn: OwnersFn | None = None,
     settings: DbtLineageSettings | None = None,
     cache: LineageCache | None = None,
+    fingerprinter: DbtFingerprinter | None = None,
 ) -> DbtLineageAnalysis:
     """Build the lineage record of every model, seed, snapshot, source and exposure.
 
@@ -220,6 +223,8 @@ def analyse_dbt_manifest(
         owners_fn: a node's owners (default: :func:`default_dbt_owners`).
         settings: feature flags (default: :class:`DbtLineageSettings`).
         cache: where analysed SQL lineage is kept (default: nothing kept).
+        fingerprinter: computes the code fingerprints (default: one over ``manifest``, without
+            project folder or vars, memoising normalised SQL in ``cache``).
 
     Returns:
         The records by unique_id, the warnings and the cache statistics.
@@ -232,6 +237,11 @@ def analyse_dbt_manifest(
         catalog = None
     dialect = adapter_type(manifest)
     stats_before = cache.stats()
+    if fingerprinter is None:
+        fingerprinter = DbtFingerprinter(
+            manifest, sql_memo=cache if cache.directory is not None else None
+        )
+    fingerprints: dict[str, DbtFingerprint] = {}
 
     nodes = {n["unique_id"]: n for n in lineage_nodes(manifest)}
     keys = {uid: tuple(key_fn(n)) for uid, n in nodes.items()}
@@ -239,10 +249,16 @@ def analyse_dbt_manifest(
     records: dict[str, AssetLineage] = {}
     warnings: list[LineageWarning] = []
     analysed: list[str] = []
+    # ephemeral models are inlined into their consumers: no asset, their parents are the upstream
+    ephemeral = {uid for uid, n in nodes.items() if is_ephemeral(n)}
+    parents_of = asset_parents(nodes)
+    index = RelationIndex({u: r for u, r in relations.items() if u not in ephemeral and r})
 
     for uid in topological_order(nodes):
+        if uid in ephemeral:
+            continue
         node = nodes[uid]
-        parents = [p for p in depends_on_nodes(node) if p in nodes]
+        parents = list(parents_of[uid])
         declared = {c[0].lower(): c for c in declared_columns(node)}
         cat_cols = catalog_columns(catalog_entry(catalog, node))
         cat_types = {name.lower(): t for name, t in cat_cols}
@@ -254,11 +270,41 @@ def analyse_dbt_manifest(
         star: list[AssetKeyPath] = []
         lineage: dict[str, Any] | None = None  # the cache entry form (see lineage_entry)
 
-        checksum = code_checksum_for_dbt_node(node)
+        fp = fingerprinter.fingerprint(node)
+        fingerprints[uid] = fp
+        checksum = fp.checksum
+        by_name: dict[str, str] = {}  # table read without ref() -> the one node it names
+        own_cols = [(n, t) for n, t in cat_cols] or [(c[0], c[1]) for c in declared.values()]
         if rtype in ("model", "snapshot"):
+            # the lineage cache key: the fingerprint, plus the compiled SQL's structure when the
+            # fingerprint does not cover the compiled SQL (run-time values: their literals vary)
+            lineage_key = checksum
+            if fp.basis != "compiled":
+                lineage_key = checksum + structural_sql_digest(
+                    str(node.get("compiled_code") or ""), dialect
+                )
+            schema = _schema_of([(relations[p], _columns_of(p, records)) for p in parents])
             lineage, problem, was_analysed = _analyse_sql(
-                node, checksum, parents, records, relations, dialect, settings, cache
+                node, lineage_key, schema, dialect, settings, cache
             )
+            if lineage is not None:
+                # relations read by name and the model itself ({{ this }}): known once read
+                extra = _read_by_name(
+                    uid, statement_from_entry(lineage), parents, relations, index, by_name
+                )
+                if extra:
+                    known = [(relations[p], _columns_of(p, records)) for p in parents]
+                    for other in extra:
+                        cols = _columns_of(other, records) or _node_columns(nodes[other], catalog)
+                        if other == uid:
+                            cols = own_cols or [(c[0], c[1]) for c in lineage["columns"]]
+                        known.append((relations[other], cols))
+                    again, problem2, parsed = _analyse_sql(
+                        node, lineage_key, _schema_of(known), dialect, settings, cache
+                    )
+                    was_analysed = was_analysed or parsed
+                    if again is not None:
+                        lineage, problem = again, problem2
             if was_analysed:
                 analysed.append(uid)
             if problem is not None:
@@ -296,59 +342,26 @@ def analyse_dbt_manifest(
             for name in names
         )
 
+        indirect: Mapping[str, tuple[ColumnRead, ...]] = {}
         if lineage is not None:
-            table_to_uid = _table_lookup(parents, relations)
-            unmapped: set[str] = set()
+            statement = statement_from_entry(lineage)
+            assert isinstance(statement, StatementLineage)
+            table_to_uid = _table_lookup([*parents, uid], relations)
+            table_to_uid.update((t.lower(), u) for t, u in by_name.items())
 
-            def to_key(
-                table: str,
-                _lookup: dict[str, str] = table_to_uid,
-                _unmapped: set[str] = unmapped,
-            ) -> AssetKeyPath | None:
+            def to_key(table: str, _lookup: dict[str, str] = table_to_uid) -> AssetKeyPath | None:
                 found = _lookup.get(table.lower())
-                if found is None:
-                    _unmapped.add(table)
-                    return None
-                return keys[found]
+                return None if found is None else keys[found]
 
-            # De-duplicate and sort on plain tuples (the dataclasses' own order, without their
-            # Python-level __hash__/__lt__), and build each ColumnRef once per node.
-            refs: dict[tuple[AssetKeyPath, str], ColumnRef] = {}
-            for name, _type, sources in lineage["columns"]:
-                dep_keys: dict[tuple[AssetKeyPath, str, str], None] = {}
-                for table, column, kind in sources:
-                    k = to_key(table)
-                    if k is not None:
-                        dep_keys[(k, column, kind)] = None
-                column_deps[name] = tuple(
-                    [
-                        ColumnDep(
-                            refs.get((k, c)) or refs.setdefault((k, c), ColumnRef(k, c)),
-                            _EDGE_KINDS[kd],
-                        )
-                        for k, c, kd in sorted(dep_keys)
-                    ]
-                )
-            read_keys: dict[tuple[AssetKeyPath, str, str], None] = {}
-            for table, column, clause in lineage["reads"]:
-                k = to_key(table)
-                if k is not None:
-                    read_keys[(k, column, clause)] = None
-            reads = [
-                ColumnRead(
-                    refs.get((k, c)) or refs.setdefault((k, c), ColumnRef(k, c)), _CLAUSES[cl]
-                )
-                for k, c, cl in sorted(read_keys)
-            ]
-            for t in lineage["star_tables"]:
-                k = to_key(t)
-                if k is not None:
-                    star.append(k)
-            unknowns.extend(Unknown(reason, column) for reason, column in lineage["unknowns"])
-            for t in sorted(unmapped):
-                unknowns.append(
-                    Unknown(f"reads table {t}, which is neither a dbt ref nor a dbt source")
-                )
+            def explain(table: str, _uid: str = uid) -> str:
+                return _why_unresolved(table, _uid, index, ephemeral)
+
+            parts = lineage_parts(statement, to_key, self_key=keys[uid], explain=explain)
+            column_deps = dict(parts.column_deps)
+            reads = list(parts.reads)
+            indirect = parts.indirect_deps
+            star = list(parts.star_upstreams)
+            unknowns.extend(parts.unknowns)
         elif rtype in ("model", "snapshot") and node.get("language", "sql") == "sql":
             pass  # the reason is already in unknowns
 
@@ -356,15 +369,18 @@ def analyse_dbt_manifest(
             key=keys[uid],
             asset_type=_ASSET_TYPES.get(str(rtype), AssetType.ASSET),
             source_ref=_source_ref(node, relations[uid]),
-            upstream=tuple(sorted({keys[p] for p in parents})),
+            upstream=tuple(
+                sorted({keys[p] for p in [*parents, *by_name.values()] if keys[p] != keys[uid]})
+            ),
             columns=columns,
             column_deps=column_deps,
             reads=tuple(reads),  # sorted and unique (built from sorted unique tuples)
+            indirect_deps=indirect,
             star_upstreams=tuple(sorted(set(star))),
             unknowns=tuple(unknowns),
             code_checksum=checksum,
             owners=owners_fn(node),
-            tags=record_tags(node),
+            tags={**record_tags(node), **_by_name_tag(by_name)},
             contract_enforced=bool(
                 ((node.get("config") or {}).get("contract") or {}).get("enforced")
             ),
@@ -378,7 +394,16 @@ def analyse_dbt_manifest(
                 key=tuple(key_fn(exp_node)),
                 asset_type=AssetType.DBT_EXPOSURE,
                 source_ref=str(exp_node.get("original_file_path") or uid),
-                upstream=tuple(sorted({keys[p] for p in depends_on_nodes(exp_node) if p in keys})),
+                upstream=tuple(
+                    sorted(
+                        {
+                            keys[q]
+                            for p in depends_on_nodes(exp_node)
+                            if p in keys
+                            for q in (parents_of[p] if p in ephemeral else (p,))
+                        }
+                    )
+                ),
                 owners=owners_fn(exp_node),
                 tags=record_tags(exp_node),
                 description=exp_node.get("description") or None,
@@ -395,6 +420,7 @@ def analyse_dbt_manifest(
             writes=after.writes - stats_before.writes,
         ),
         analysed=tuple(analysed),
+        fingerprints=fingerprints,
     )
 
 
@@ -422,28 +448,95 @@ def _table_lookup(parents: list[str], relations: Mapping[str, tuple[str, ...]]) 
     return out
 
 
-def _schema_for(
-    parents: list[str],
-    records: Mapping[str, AssetLineage],
-    relations: Mapping[str, tuple[str, ...]],
+BY_NAME_TAG = "dagster_lineage/relations_by_name"
+"""Record tag listing the relations a model reads by name (no ``ref()``) and the node each is."""
+
+
+def _schema_of(
+    known: list[tuple[tuple[str, ...], list[tuple[str, str | None]]]],
 ) -> dict[str, dict[str, str | None]]:
-    """The upstream schema mapping: parent relation -> {column: type}, one nesting depth."""
-    known = [(relations[p], records[p]) for p in parents if p in records and records[p].columns]
+    """The schema mapping of relations with columns: relation -> {column: type}, one depth."""
+    known = [(parts, cols) for parts, cols in known if cols and parts]
     if not known:
         return {}
     depth = min(len(parts) for parts, _ in known)
     return {
-        ".".join(parts[-depth:]): {c.name: c.data_type for c in rec.columns}
-        for parts, rec in sorted(known, key=lambda x: x[0])
+        ".".join(parts[-depth:]): dict(cols) for parts, cols in sorted(known, key=lambda x: x[0])
     }
+
+
+def _columns_of(uid: str, records: Mapping[str, AssetLineage]) -> list[tuple[str, str | None]]:
+    rec = records.get(uid)
+    return [(c.name, c.data_type) for c in rec.columns] if rec is not None else []
+
+
+def _node_columns(
+    node: Mapping[str, Any], catalog: Mapping[str, Any] | None
+) -> list[tuple[str, str | None]]:
+    """A node's columns before it is analysed: catalog.json's, else its YAML's."""
+    return catalog_columns(catalog_entry(catalog, node)) or [
+        (c[0], c[1]) for c in declared_columns(node)
+    ]
+
+
+def _read_by_name(
+    uid: str,
+    statement: StatementLineage | CachedFailure,
+    parents: list[str],
+    relations: Mapping[str, tuple[str, ...]],
+    index: RelationIndex,
+    by_name: dict[str, str],
+) -> list[str]:
+    """Nodes the SQL reads without ``ref()`` whose columns the analysis lacked.
+
+    Fills ``by_name`` (table -> the one node whose relation it names, the way dbt names
+    relations: database/schema/alias). The model's own relation (``{{ this }}`` of an incremental
+    model) is returned when read: its previous schema qualifies the query.
+    """
+    if not isinstance(statement, StatementLineage):
+        return []
+    lookup = _table_lookup(parents, relations)
+    own = {".".join(relations[uid][i:]).lower() for i in range(len(relations[uid]))}
+    extra: dict[str, None] = {}
+    for table in sorted(set(statement.tables) | set(statement.star_tables)):
+        low = table.lower()
+        if low in lookup:
+            continue
+        if low in own:
+            extra[uid] = None
+            continue
+        cands = [c for c in index.candidates(table) if c != uid]
+        if len(cands) == 1:
+            by_name[table] = cands[0]
+            extra[cands[0]] = None
+    return list(extra)
+
+
+def _why_unresolved(table: str, uid: str, index: RelationIndex, ephemeral: set[str]) -> str:
+    """Why a table a model reads maps to no asset (the detail of its unknown)."""
+    cands = [c for c in index.candidates(table) if c != uid]
+    if len(cands) > 1:
+        return f"it is no ref() or source() and names several dbt relations: {', '.join(cands)}"
+    if "(" in table:  # named by its SQL text: a table function, not a relation
+        return "it is a table function, not a dbt relation"
+    if table.lower().startswith("__dbt__cte__"):
+        name = table[len("__dbt__cte__") :]
+        found = sorted(e for e in ephemeral if e.rsplit(".", 1)[-1] == name)
+        what = f"ephemeral model {found[0]}" if found else f"ephemeral model '{name}'"
+        return f"the CTE of {what} is missing from the compiled SQL"
+    return "it is no ref() or source() of this model and no dbt relation has that name"
+
+
+def _by_name_tag(by_name: Mapping[str, str]) -> dict[str, str]:
+    if not by_name:
+        return {}
+    return {BY_NAME_TAG: "; ".join(f"{t} -> {u}" for t, u in sorted(by_name.items()))}
 
 
 def _analyse_sql(
     node: Mapping[str, Any],
     checksum: str,
-    parents: list[str],
-    records: Mapping[str, AssetLineage],
-    relations: Mapping[str, tuple[str, ...]],
+    schema: dict[str, dict[str, str | None]],
     dialect: str | None,
     settings: DbtLineageSettings,
     cache: LineageCache,
@@ -462,7 +555,6 @@ def _analyse_sql(
             "column lineage",
             False,
         )
-    schema = _schema_for(parents, records, relations)
     key = lineage_cache_key(code_checksum=checksum, schema=schema, dialect=dialect)
     entry = cache.get_entry(key)
     parsed_now = False

@@ -234,7 +234,7 @@ class LineageCache:
     def get(self, key: str) -> StatementLineage | CachedFailure | None:
         """The cached result for ``key``, or ``None`` (a miss)."""
         entry = self.get_entry(key)
-        return None if entry is None else _from_dict(entry)
+        return None if entry is None else statement_from_entry(entry)
 
     def get_entry(self, key: str) -> dict[str, Any] | None:
         """The cached result for ``key`` in its stored JSON form (see :func:`lineage_entry`).
@@ -257,6 +257,37 @@ class LineageCache:
         self._hits += 1
         self._used.add(key)
         return data  # type: ignore[no-any-return]
+
+    def get_fingerprint(self, key: str) -> tuple[str, str | None, str | None] | None:
+        """A memoised normalised SQL: (digest, note, canonical text), or ``None``.
+
+        See ``DbtFingerprinter``; not counted in :meth:`stats` (which counts lineage lookups).
+
+        Examples:
+            >>> import tempfile
+            >>> cache = LineageCache(tempfile.mkdtemp())
+            >>> cache.put_fingerprint("k", ("d", None, "SELECT 1"))
+            >>> cache.get_fingerprint("k"), cache.get_fingerprint("x")
+            (('d', None, 'SELECT 1'), None)
+        """
+        data = self._load().get("fp:" + key)
+        if not isinstance(data, dict) or not isinstance(data.get("fp"), list):
+            return None
+        fp = list(data["fp"]) + [None, None]
+        self._used.add("fp:" + key)
+        return (
+            str(fp[0]),
+            str(fp[1]) if fp[1] is not None else None,
+            str(fp[2]) if fp[2] is not None else None,
+        )
+
+    def put_fingerprint(self, key: str, value: tuple[str, str | None, str | None]) -> None:
+        """Keep a normalised SQL (digest, note, text) under ``key`` (written by :meth:`flush`)."""
+        if self.directory is None:
+            return
+        entry = {"fp": list(value)}
+        self._load()["fp:" + key] = entry
+        self._pending["fp:" + key] = entry
 
     def put(self, key: str, value: StatementLineage | CachedFailure) -> None:
         """Store ``value`` under ``key`` (kept in memory until :meth:`flush`)."""
@@ -314,13 +345,50 @@ class LineageCache:
         self._loaded_version = (st.st_mtime_ns, st.st_size)
 
 
+def structural_sql_digest(sql: str, dialect: str | None) -> str:
+    """sha256 of the SQL's tokens with literal VALUES blanked (token kinds kept).
+
+    Column lineage does not depend on literal values, so this is the lineage cache key of a model
+    whose compiled SQL embeds run-time values (``run_started_at``...): a recompile an hour later
+    hits the cache. Falls back to the exact text when the SQL cannot be tokenised.
+
+    Examples:
+        >>> a = structural_sql_digest("select '2024-01-01' as t, x from a", "duckdb")
+        >>> a == structural_sql_digest("select '2025-06-30' as t, x  from a -- c", "duckdb")
+        True
+        >>> a == structural_sql_digest("select '2024-01-01' as t, y from a", "duckdb")
+        False
+    """
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = Dialect.get_or_raise(dialect).tokenize(sql)
+    except Exception:  # noqa: BLE001 - TokenError and friends
+        return hashlib.sha256(sql.encode("utf-8")).hexdigest()
+    blank = (
+        TokenType.STRING,
+        TokenType.NUMBER,
+        TokenType.NATIONAL_STRING,
+        TokenType.BIT_STRING,
+        TokenType.HEX_STRING,
+        TokenType.BYTE_STRING,
+        TokenType.RAW_STRING,
+    )
+    text = "\x1f".join(
+        t.token_type.name if t.token_type in blank else f"{t.token_type.name}:{t.text}"
+        for t in tokens
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _valid_entry(data: Any) -> bool:
     if not isinstance(data, dict):
         return False
     if "failure" in data:
         return isinstance(data["failure"], str)
     try:
-        return all(len(c) == 3 and isinstance(c[2], list) for c in data["columns"]) and all(
+        return all(len(c) in (3, 4) and isinstance(c[2], list) for c in data["columns"]) and all(
             k in data for k in ("reads", "tables", "star_tables", "unknowns")
         )
     except (KeyError, TypeError):
@@ -331,7 +399,8 @@ def lineage_entry(value: StatementLineage | CachedFailure) -> dict[str, Any]:
     """The JSON form of one analysis result, as stored in the cache file.
 
     ``{"failure": message}`` for a failure; else ``columns`` as ``[name, data_type,
-    [[table, column, edge kind], ...]]``, ``reads`` as ``[table, column, clause]``, ``tables``,
+    [[table, column, edge kind], ...]]`` (plus ``[[table, column, clause], ...]`` of its indirect
+    inputs when it has some), ``reads`` as ``[table, column, clause]``, ``tables``,
     ``star_tables``, ``target`` and ``unknowns`` as ``[reason, column]``.
 
     Examples:
@@ -345,6 +414,7 @@ def lineage_entry(value: StatementLineage | CachedFailure) -> dict[str, Any]:
     return {
         "columns": [
             [c.name, c.data_type, [[s.table, s.column, _edge(s)] for s in c.sources]]
+            + ([[[r.table, r.column, r.clause.value] for r in c.indirect]] if c.indirect else [])
             for c in value.columns
         ],
         "reads": [[r.table, r.column, r.clause.value] for r in value.reads],
@@ -360,14 +430,27 @@ def _edge(source: SourceColumn) -> str:
     return EdgeKind.RENAME.value if source.by_position else source.kind.value
 
 
-def _from_dict(data: Mapping[str, Any]) -> StatementLineage | CachedFailure:
+def statement_from_entry(data: Mapping[str, Any]) -> StatementLineage | CachedFailure:
+    """The analysis result stored as ``data`` (the inverse of :func:`lineage_entry`).
+
+    Examples:
+        >>> statement_from_entry(lineage_entry(StatementLineage(columns=(OutputColumn("x"),))))
+        StatementLineage(columns=(OutputColumn(name='x', sources=(), data_type=None, indirect=()),), reads=(), tables=(), star_tables=(), target=None, unknowns=())
+    """
     if "failure" in data:
         return CachedFailure(str(data["failure"]))
     kinds = _EDGE_KINDS
     return StatementLineage(
         columns=tuple(
-            OutputColumn(name, tuple([SourceColumn(t, col, kinds[k]) for t, col, k in srcs]), dt)
-            for name, dt, srcs in data["columns"]
+            OutputColumn(
+                c[0],
+                tuple([SourceColumn(t, col, kinds[k]) for t, col, k in c[2]]),
+                c[1],
+                tuple([TableColumnRead(t, col, _CLAUSES[k]) for t, col, k in c[3]])
+                if len(c) > 3
+                else (),
+            )
+            for c in data["columns"]
         ),
         reads=tuple([TableColumnRead(t, c, _CLAUSES[k]) for t, c, k in data["reads"]]),
         tables=tuple(data["tables"]),

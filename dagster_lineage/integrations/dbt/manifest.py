@@ -260,3 +260,82 @@ def normalise_type(data_type: Any) -> str | None:
         return None
     text = " ".join(str(data_type).split()).lower().replace(", ", ",")
     return text or None
+
+
+def is_ephemeral(node: Mapping[str, Any]) -> bool:
+    """Whether a node is an ephemeral model: inlined into its consumers as a CTE, no relation.
+
+    Examples:
+        >>> is_ephemeral({"resource_type": "model", "config": {"materialized": "ephemeral"}})
+        True
+        >>> is_ephemeral({"resource_type": "model", "config": {"materialized": "view"}})
+        False
+    """
+    return (
+        node.get("resource_type") == "model"
+        and (node.get("config") or {}).get("materialized") == "ephemeral"
+    )
+
+
+def asset_parents(
+    nodes: Mapping[str, Mapping[str, Any]],
+) -> dict[str, tuple[str, ...]]:
+    """Per node, its parents with every ephemeral parent replaced by that one's parents.
+
+    dbt inlines an ephemeral model into its consumers (a ``__dbt__cte__<name>`` CTE), so the
+    consumer's SQL reads the ephemeral model's own parents: those are its real upstream assets.
+
+    Examples:
+        >>> nodes = {
+        ...     "source.p.s": {"resource_type": "source"},
+        ...     "model.p.e": {"resource_type": "model", "config": {"materialized": "ephemeral"},
+        ...                   "depends_on": {"nodes": ["source.p.s"]}},
+        ...     "model.p.m": {"resource_type": "model", "depends_on": {"nodes": ["model.p.e"]}},
+        ... }
+        >>> asset_parents(nodes)["model.p.m"]
+        ('source.p.s',)
+    """
+    out: dict[str, tuple[str, ...]] = {}
+
+    def expand(uid: str, seen: frozenset[str]) -> tuple[str, ...]:
+        if uid in out:
+            return out[uid]
+        found: dict[str, None] = {}
+        for p in depends_on_nodes(nodes[uid]):
+            if p not in nodes or p in seen:
+                continue
+            if is_ephemeral(nodes[p]):
+                found.update(dict.fromkeys(expand(p, seen | {p})))
+            else:
+                found[p] = None
+        out[uid] = tuple(found)
+        return out[uid]
+
+    for uid in nodes:
+        expand(uid, frozenset({uid}))
+    return out
+
+
+class RelationIndex:
+    """Every dbt relation (models, seeds, snapshots, sources) by each spelling of its name.
+
+    A SQL table name matches a relation when its parts are a suffix of the relation's
+    ``database.schema.identifier`` (the way dbt names relations; case-insensitive), so a model
+    reading ``main.orders`` by name, without ``ref()``, can still be resolved.
+
+    Examples:
+        >>> index = RelationIndex({"model.p.a": ("db", "main", "orders"),
+        ...                        "model.q.a": ("db", "other", "orders")})
+        >>> index.candidates("main.orders"), index.candidates("orders")
+        (('model.p.a',), ('model.p.a', 'model.q.a'))
+    """
+
+    def __init__(self, relations: Mapping[str, tuple[str, ...]]) -> None:
+        self._by_name: dict[str, list[str]] = {}
+        for uid, parts in sorted(relations.items()):
+            for i in range(len(parts)):
+                self._by_name.setdefault(".".join(parts[i:]).lower(), []).append(uid)
+
+    def candidates(self, table: str) -> tuple[str, ...]:
+        """The unique_ids whose relation ``table`` names (empty: none, several: ambiguous)."""
+        return tuple(self._by_name.get(table.lower(), ()))

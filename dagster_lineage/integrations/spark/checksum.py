@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from dagster_lineage.state.checksums import code_checksum, file_digest
+from dagster_lineage.state.checksums import code_checksum, python_file_digest
 
 
 def project_root(job_file: str | Path) -> Path:
@@ -132,6 +132,9 @@ def job_code_files(job_file: str | Path) -> dict[str, Path]:
 def job_code_checksum(job_file: str | Path, *, entry: str | None = None) -> str:
     r"""Checksum of the job file, its project-local imports and the entry function's name.
 
+    Each file enters through its normalised code (the Python AST: comments and formatting do not
+    count; a file that does not parse enters exactly), by its path relative to the project root.
+
     Examples:
         >>> import tempfile, pathlib
         >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -144,6 +147,7 @@ def job_code_checksum(job_file: str | Path, *, entry: str | None = None) -> str:
         {
             "spark_job": Path(job_file).name,
             "entry": entry,
-            "files": {rel: file_digest(p) for rel, p in files.items()},
+            "scheme": "spark/2",
+            "files": {rel: python_file_digest(p) for rel, p in files.items()},
         }
     )

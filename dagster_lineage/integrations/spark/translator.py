@@ -21,13 +21,10 @@ from dagster_lineage.core.model import (
     AssetKeyPath,
     AssetLineage,
     AssetType,
-    ColumnDep,
-    ColumnInfo,
-    ColumnRead,
-    ColumnRef,
     Unknown,
 )
 from dagster_lineage.integrations.spark.types import SparkJobLineage, SparkSource
+from dagster_lineage.sql.records import LineageParts, lineage_parts
 
 
 @dataclass(frozen=True)
@@ -169,46 +166,26 @@ def job_lineage_record(
 
     out = lineage.output
     unknowns = list(lineage.unknowns)
-    columns: tuple[ColumnInfo, ...] = ()
-    column_deps: dict[str, tuple[ColumnDep, ...]] = {}
-    reads: list[ColumnRead] = []
-    stars: list[AssetKeyPath] = []
     upstream = {src_key(s.name) for s in lineage.sources}
+    parts = LineageParts()
     if out is None:
         unknowns.append(
             Unknown("the job neither returns nor writes a DataFrame that was recognised")
         )
     else:
-        columns = tuple(ColumnInfo(c.name, c.data_type) for c in out.lineage.columns)
-        for c in out.lineage.columns:
-            column_deps[c.name] = tuple(
-                sorted(
-                    {
-                        ColumnDep(ColumnRef(src_key(s.table), s.column), s.kind)
-                        for s in c.sources
-                        if src_key(s.table) != key
-                    }
-                )
-            )
-        reads = sorted(
-            {
-                ColumnRead(ColumnRef(src_key(r.table), r.column), r.clause)
-                for r in out.lineage.reads
-                if src_key(r.table) != key
-            }
-        )
-        stars = sorted({src_key(t) for t in out.lineage.star_tables} - {key})
-        upstream |= {src_key(t) for t in out.lineage.tables}
-        unknowns.extend(out.lineage.unknowns)
+        parts = lineage_parts(out.lineage, src_key, self_key=key)
+        upstream |= set(parts.upstream)
+        unknowns.extend(parts.unknowns)
     return AssetLineage(
         key=key,
         asset_type=AssetType.SPARK_JOB,
         source_ref=source_ref,
         upstream=tuple(sorted(upstream - {key})),
-        columns=columns,
-        column_deps=column_deps,
-        reads=tuple(reads),
-        star_upstreams=tuple(stars),
+        columns=parts.columns,
+        column_deps=dict(parts.column_deps),
+        reads=parts.reads,
+        indirect_deps=dict(parts.indirect_deps),
+        star_upstreams=parts.star_upstreams,
         unknowns=tuple(dict.fromkeys(unknowns)),
         code_checksum=code_checksum,
         owners=owners,

@@ -89,3 +89,82 @@ def test_missing_location_is_explained(tmp_path: Path) -> None:
     assert "workspace.yaml" in out.stderr and "Traceback" not in out.stderr
     out = run(tmp_path, "graph", "x", "-m", "no_such_module")
     assert out.returncode == 2 and "Cannot import module 'no_such_module'" in out.stderr
+
+
+WINDOW_DEFS = textwrap.dedent(
+    """
+    import dagster as dg
+    from dagster_lineage import lineage_metadata
+    from dagster_lineage.integrations.dbt.analysis import analyse_dbt_manifest
+
+    def node(name, sql, deps, columns=()):
+        return {
+            "unique_id": f"model.p.{name}", "resource_type": "model", "name": name,
+            "alias": name, "schema": "main", "database": "db", "config": {},
+            "depends_on": {"nodes": deps}, "compiled_code": sql,
+            "columns": {c: {"name": c, "data_type": "integer"} for c in columns},
+        }
+
+    manifest = {
+        "metadata": {"adapter_type": "duckdb"},
+        "nodes": {
+            "model.p.orders": node("orders", "select 1 as id, 2 as customer_id, 3 as ordered_at", [],
+                                   ("id", "customer_id", "ordered_at")),
+            "model.p.ranked": node(
+                "ranked",
+                "select id, row_number() over (partition by customer_id order by ordered_at) "
+                "as order_seq from db.main.orders",
+                ["model.p.orders"],
+            ),
+        },
+        "sources": {}, "exposures": {},
+    }
+    records = analyse_dbt_manifest(manifest).records
+    defs = dg.Definitions(assets=[
+        dg.AssetSpec(dg.AssetKey(r.key), metadata=lineage_metadata(r),
+                     deps=[dg.AssetKey(k) for k in r.upstream])
+        for r in records.values()
+    ])
+    """
+)
+
+
+def test_column_trace_shows_indirect_window_edges(tmp_path: Path) -> None:
+    """A window column traced up shows its PARTITION BY / ORDER BY inputs as indirect edges."""
+    (tmp_path / "win_defs.py").write_text(WINDOW_DEFS)
+    out = run(
+        tmp_path,
+        "graph",
+        "ranked",
+        "--column",
+        "order_seq",
+        "--direction",
+        "upstream",
+        "-m",
+        "win_defs",
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "ranked.order_seq",
+        "  upstream   ranked.order_seq <- orders.customer_id  (indirect window)",
+        "  upstream   ranked.order_seq <- orders.ordered_at  (indirect window)",
+    ]
+    down = run(
+        tmp_path,
+        "graph",
+        "orders",
+        "--column",
+        "customer_id",
+        "--direction",
+        "downstream",
+        "--format",
+        "json",
+        "-m",
+        "win_defs",
+    )
+    assert down.returncode == 0, down.stderr
+    paths = {(tuple(p["path"]), p["clause"], p["indirect"]) for p in json.loads(down.stdout)}
+    assert paths == {
+        (("orders.customer_id", "ranked.*"), "window", None),
+        (("orders.customer_id", "ranked.order_seq"), None, "window"),
+    }

@@ -43,6 +43,9 @@ for key in ("raw_orders", "stg_orders", "fct_orders"):
         raw = getattr(value, "value", value)
         if isinstance(raw, dg.TableSchema):
             raw = [[c.name, c.type] for c in raw.columns]
+        if isinstance(raw, dg.TableColumnLineage):
+            raw = {c: sorted([d.asset_key.to_user_string(), d.column_name] for d in deps)
+                   for c, deps in raw.deps_by_column.items()}
         md[name] = raw if isinstance(raw, (str, int, float, bool, list, dict)) else str(raw)
     mats[key] = md
 out["materializations"] = mats

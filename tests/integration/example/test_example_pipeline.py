@@ -144,6 +144,25 @@ def test_materializations_carry_checksums_and_the_observed_schema(example_run):
     assert example_run.materializations["fct_orders"]["dagster/row_count"] == fct_rows
 
 
+def test_every_materialization_carries_column_lineage_and_schema(example_run):
+    # Dagster reads both from the latest materialization (not from the definition)
+    for key in (RAW, STG, FCT):
+        md = example_run.materializations[key[0]]
+        assert [name for name, _ in md["dagster/column_schema"]] == list(
+            example_run.records[key].column_names
+        )
+        expected = {
+            col: sorted({("/".join(d.upstream.asset), d.upstream.column) for d in deps})
+            for col, deps in example_run.records[key].column_deps.items()
+            if deps
+        }
+        got = {c: sorted({tuple(d) for d in deps}) for c, deps in md["dagster/column_lineage"].items()}
+        assert got == expected
+    assert example_run.materializations["raw_orders"]["dagster/column_lineage"] == {}
+    fct = example_run.materializations["fct_orders"]["dagster/column_lineage"]
+    assert fct["order_total"] == [["stg_orders", "order_total"]]
+
+
 def test_reloading_the_location_parses_no_sql(example_run):
     # the dump process loaded the location after the materialize process: all cache hits
     assert example_run.cache == {"hits": 2, "misses": 0}

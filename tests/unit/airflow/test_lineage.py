@@ -163,9 +163,22 @@ def test_code_checksum_covers_sql_files(static_folder: DagFolder, tmp_path: Path
     changed = DagInfo(
         dag.dag_id,
         dag.fileloc,
-        tasks=(TaskInfo("load", "X", TaskKind.SQL, sql=(dag.task("load").sql[0] + " -- v2",)),),
+        tasks=(TaskInfo("load", "X", TaskKind.SQL, sql=(dag.task("load").sql[0] + " limit 2",)),),
     )
     assert code_checksum_of(changed) != base
+    # a comment is not a change of what the task computes (the SQL is normalised)
+    commented = DagInfo(
+        dag.dag_id,
+        dag.fileloc,
+        tasks=(TaskInfo("load", "X", TaskKind.SQL, sql=(dag.task("load").sql[0] + " -- v2",)),),
+    )
+    assert code_checksum_of(commented) == code_checksum_of(
+        DagInfo(
+            dag.dag_id,
+            dag.fileloc,
+            tasks=(TaskInfo("load", "X", TaskKind.SQL, sql=dag.task("load").sql),),
+        )
+    )
     assert code_checksum_of(dag) == base
 
 
