@@ -11,9 +11,8 @@ compiled SQL is bound (``DESCRIBE``) in dependency order:
   renamed column or table gets its new name; a dropped column becomes ``NULL`` and a projection
   of it alone is removed), and takes the fixed model's schema, so its consumers are judged too.
 
-Ephemeral models are bound as relations of their own (their consumers' inlined
-``__dbt__cte__<name>`` CTEs are replaced by a reference to that relation), so fixing one fixes
-what inlines it.
+Ephemeral models are bound as dbt runs them: inlined into each consumer's compiled SQL (they are
+no assets of their own).
 """
 
 from __future__ import annotations
@@ -186,35 +185,10 @@ class Engine:
         return None
 
     def sql_of(self, uid: str, sql: str) -> str:
-        """The compiled SQL with inlined ephemeral CTEs pointing at their own relation."""
-        tree = sqlglot.parse_one(sql, read="duckdb")
-        with_ = tree.args.get("with_") or tree.args.get("with")
-        ephemeral: dict[str, str] = {}
-        if with_ is not None:
-            for cte in list(with_.expressions):
-                name = cte.alias_or_name
-                if name.startswith("__dbt__cte__"):
-                    target = next(
-                        (
-                            u
-                            for u, r in self.project.relations.items()
-                            if r.ephemeral and r.parts[2] == name[len("__dbt__cte__") :]
-                        ),
-                        None,
-                    )
-                    if target is not None:
-                        ephemeral[name] = target
-                        cte.pop()
-            if not with_.expressions:
-                tree.set("with_", None)
-                tree.set("with", None)
-        for table in tree.find_all(exp.Table):
-            if table.name in ephemeral and not table.args.get("db"):
-                db, schema, ident = self.names[ephemeral[table.name]]
-                table.set("this", exp.to_identifier(ident, quoted=True))
-                table.set("db", exp.to_identifier(schema, quoted=True))
-                table.set("catalog", exp.to_identifier(db, quoted=True))
-        return tree.sql(dialect="duckdb")
+        """The SQL bound for a model: its compiled code as dbt runs it (an ephemeral model's SQL
+        inlined as a ``__dbt__cte__<name>`` CTE, so a broken ephemeral model breaks, and is fixed
+        in, every consumer)."""
+        return sql
 
 
 @dataclass(frozen=True)
