@@ -31,6 +31,7 @@ test: bootstrap lint
 lint:
 	$(BIN)/ruff check dagster_lineage tests example_project benchmarks
 	$(BIN)/mypy
+	$(BIN)/vulture dagster_lineage vulture_whitelist.py --min-confidence 60
 
 clean:
 	rm -rf $(STATE) .pytest_cache

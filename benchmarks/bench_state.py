@@ -26,10 +26,10 @@ def write(manifest: str, project: str, cache_dir: str, out: str) -> dict[str, ob
     t0 = time.perf_counter()
     import defs_ours
 
-    from dagster_lineage.core.graph import LineageGraph
+    from dagster_lineage.defs.graph import graph_from_definitions
     from dagster_lineage.state.lineage_state import LineageState, write_state
 
-    graph = LineageGraph.from_definitions(defs_ours.defs)
+    graph = graph_from_definitions(defs_ours.defs)
     load_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     state = LineageState.from_records(graph.records(), project="benchmarks/defs_ours.py")

@@ -13,7 +13,8 @@ command line.
 
 import dagster as dg
 
-from dagster_lineage.defs.sensors import build_code_change_sensor, build_schema_drift_checks
+from dagster_lineage.defs.schema_drift import build_schema_drift_checks
+from dagster_lineage.defs.sensors import build_code_change_sensor
 from example_project import part_airflow, part_dbt, part_raw, part_spark
 
 

@@ -16,13 +16,11 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from dagster_lineage.cli.exit_codes import EXIT_ERROR
 from dagster_lineage.errors import DagsterLineageError, clip, redact
 
 _SUBCOMMANDS = ("graph", "changed", "impact", "snapshot", "diff", "openlineage", "serve")
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:

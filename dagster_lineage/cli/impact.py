@@ -36,14 +36,12 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from dagster_lineage.cli.exit_codes import EXIT_NO_ASSET
 from dagster_lineage.errors import AmbiguousAssetError, ChangeSpecError, UnknownAssetError
 
 if TYPE_CHECKING:
     from dagster_lineage.core.graph import LineageGraph
     from dagster_lineage.core.model import AssetKeyPath
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_NO_ASSET = 0, 1, 2, 3
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``impact`` subcommand."""

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from dagster_lineage.core.graph import LineageGraph
+from dagster_lineage.defs.graph import graph_from_definitions
 from dagster_lineage.errors import DagsterLineageError, clip, redact
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ def load_location(args: argparse.Namespace, build: Any = None) -> Any:
 
 def load_graph(args: argparse.Namespace) -> LineageGraph:
     """Load the code location and build its :class:`LineageGraph`."""
-    graph: LineageGraph = load_location(args, LineageGraph.from_definitions)
+    graph: LineageGraph = load_location(args, graph_from_definitions)
     return graph
 
 

@@ -1,5 +1,8 @@
 """``dagster-lineage openlineage``: the lineage graph as OpenLineage dataset and job events.
 
+The graph comes from a code location (``-m/-f/-w``) or a state file (``--state FILE``, written by
+``dagster-lineage snapshot``).
+
 Writes one JSON file per event into ``-o DIR``, or posts them to ``--url URL`` through the official
 client's HTTP transport (``--url`` is the server's base URL, e.g. Marquez's ``http://host:5000``;
 the client appends ``/api/v1/lineage``).
@@ -17,6 +20,7 @@ import argparse
 from pathlib import Path
 
 from dagster_lineage.cli.loading import add_location_args, load_definitions
+from dagster_lineage.cli.state import add_state_arg
 from dagster_lineage.errors import DagsterLineageError
 
 
@@ -44,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--job-namespace", help="the jobs' namespace (default: OPENLINEAGE_NAMESPACE or 'default')"
     )
     add_location_args(p)
+    add_state_arg(p)
     p.set_defaults(func=run)
 
 
@@ -51,9 +56,10 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``openlineage``."""
     import os
 
-    from dagster_lineage.core.graph import LineageGraph
+    from dagster_lineage.defs.graph import graph_from_definitions
     from dagster_lineage.defs.openlineage import naming_from_definitions
     from dagster_lineage.exports.openlineage import (
+        OpenLineageNaming,
         build_openlineage_events,
         event_file_name,
         event_to_json,
@@ -68,15 +74,25 @@ def run(args: argparse.Namespace) -> int:
             f"--url {args.url!r} is not an http(s) URL: pass the server's base URL, "
             "e.g. --url http://localhost:5000."
         )
-    defs = load_definitions(args)
-    naming = naming_from_definitions(
-        defs,
-        dataset_namespace=args.dataset_namespace,
-        database=args.database,
-        schema=args.schema,
-        job_namespace=args.job_namespace,
-    )
-    graph = LineageGraph.from_definitions(defs)
+    overrides = {
+        "dataset_namespace": args.dataset_namespace,
+        "database": args.database,
+        "schema": args.schema,
+    }
+    if args.state:
+        # a state file holds the records only: tables are named from their records (sources'
+        # ``source_ref``), other assets by their asset key
+        from dagster_lineage.state.lineage_state import read_state
+
+        graph = read_state(args.state).graph()
+        naming = OpenLineageNaming(
+            **overrides,  # type: ignore[arg-type]
+            **({"job_namespace": args.job_namespace} if args.job_namespace else {}),
+        )
+    else:
+        defs = load_definitions(args)
+        naming = naming_from_definitions(defs, **overrides, job_namespace=args.job_namespace)
+        graph = graph_from_definitions(defs)
     events = build_openlineage_events(graph.records(), naming=naming)
     if args.output:
         folder = Path(args.output)
@@ -104,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     for i, event in enumerate(events):
         try:
             client.emit(event)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - any transport error becomes one CLI error line
             raise OpenLineageCliError(
                 f"sending event {i + 1}/{len(events)} to {args.url} failed: "
                 f"{type(e).__name__}: {str(e)[:200]}. Check that the server is up and --url."

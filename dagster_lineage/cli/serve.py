@@ -1,6 +1,7 @@
 """``dagster-lineage serve`` and ``dagster-lineage docs``: the lineage explorer, live or as static files.
 
-``serve`` loads the code location once and answers the explorer page and its JSON API (see
+``serve`` loads the code location once (or reads a lineage state file, ``--state``; with
+``--base`` another state, the page also shows the diff between the two) and answers the explorer page and its JSON API (see
 :mod:`dagster_lineage.explorer.server`) on 127.0.0.1 until stopped. ``docs -o DIR`` writes the
 same explorer as a static site (see :mod:`dagster_lineage.explorer.site`), like
 ``dbt docs generate``.
@@ -71,6 +72,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
+        "--state",
+        metavar="FILE",
+        help="explore a lineage state file (`dagster-lineage snapshot -o FILE`) instead of "
+        "loading the code location",
+    )
+    p.add_argument(
+        "--base",
+        metavar="FILE",
+        help="with --state: a base state file; the page shows the diff (as `dagster-lineage diff`)",
+    )
+    p.add_argument(
         "--dagster-url",
         default=None,
         metavar="URL",
@@ -87,14 +99,14 @@ def explorer_from_definitions(defs: dg.Definitions, *, dagster_url: str | None =
         >>> explorer_from_definitions(defs).index()["assets"][0]["kinds"]
         ['dbt']
     """
-    from dagster_lineage.core.graph import LineageGraph
+    from dagster_lineage.defs.graph import graph_from_definitions
     from dagster_lineage.explorer.api import Explorer
 
     specs = list(defs.resolve_all_asset_specs())
     kinds = {tuple(s.key.path): tuple(s.kinds or ()) for s in specs}
     groups = {tuple(s.key.path): s.group_name for s in specs if s.group_name}
     return Explorer(
-        LineageGraph.from_definitions(defs), kinds=kinds, groups=groups, dagster_url=dagster_url
+        graph_from_definitions(defs), kinds=kinds, groups=groups, dagster_url=dagster_url
     )
 
 
@@ -112,11 +124,39 @@ def _load(args: argparse.Namespace) -> Explorer:
     from dagster_lineage.cli.loading import load_location
 
     url = _dagster_url(args)
+    if args.base and not args.state:
+        raise ExplorerOptionError("--base needs --state HEAD.json (the state to compare with it)")
+    if args.state:
+        return _from_state(args, url)
     # stdout to stderr meanwhile (dbt compile, Airflow log), every load error as one line
     explorer: Explorer = load_location(
         args, lambda defs: explorer_from_definitions(defs, dagster_url=url)
     )
     return explorer
+
+
+def _from_state(args: argparse.Namespace, url: str | None) -> Explorer:
+    """The explorer of a state file, with the diff against ``--base`` when given."""
+    from dagster_lineage.explorer.api import Explorer
+    from dagster_lineage.state.lineage_state import read_state
+
+    head = read_state(args.state)
+    diff = None
+    if args.base:
+        import json
+
+        from dagster_lineage.impact.diff import diff_states
+        from dagster_lineage.impact.diff_render import render_diff
+
+        base = read_state(args.base)
+        if base.project != head.project:
+            raise ExplorerOptionError(
+                f"--base {args.base} is a state of project '{base.project}' and --state "
+                f"{args.state} of '{head.project}': compare two states of one code location"
+            )
+        result = diff_states(base, head, base_label=args.base, head_label=args.state)
+        diff = {**json.loads(render_diff(result, "json")), "text": render_diff(result, "text")}
+    return Explorer(head.graph(), dagster_url=url, diff=diff)
 
 
 def run_serve(args: argparse.Namespace) -> int:

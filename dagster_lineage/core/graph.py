@@ -1,8 +1,8 @@
 """The lineage graph: every asset's :class:`AssetLineage` joined into one immutable graph.
 
 Pure data: traversal up, down or both with a depth limit, column-level paths, cycle detection.
-:meth:`LineageGraph.from_definitions` builds it from a ``dagster.Definitions`` (Dagster is imported
-lazily there, so this module stays Dagster-free).
+No Dagster import: :func:`dagster_lineage.defs.graph.graph_from_definitions` builds it from a
+``dagster.Definitions``.
 
 Examples:
     >>> from dagster_lineage.core.graph import LineageGraph
@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from dagster_lineage.core.model import (
     AssetKeyPath,
@@ -42,9 +42,6 @@ from dagster_lineage.errors import (
     UnknownAssetError,
     UnknownColumnError,
 )
-
-if TYPE_CHECKING:
-    from dagster import Definitions
 
 
 class Direction(str, Enum):
@@ -166,7 +163,8 @@ class ColumnPath:
 class LineageGraph:
     """An immutable lineage graph of assets and their columns.
 
-    Build it with :meth:`from_records` or :meth:`from_definitions`; never mutate it.
+    Build it with :meth:`from_records` (or :func:`dagster_lineage.defs.graph.graph_from_definitions`);
+    never mutate it.
 
     Examples:
         >>> from dagster_lineage.core.model import AssetLineage
@@ -202,20 +200,6 @@ class LineageGraph:
                 if up not in by_key:
                     by_key[up] = AssetLineage(key=up)
         return cls(by_key)
-
-    @classmethod
-    def from_definitions(cls, defs: Definitions) -> LineageGraph:
-        """Build the graph from a ``dagster.Definitions`` object's asset specs.
-
-        Examples:
-            >>> import dagster as dg
-            >>> defs = dg.Definitions(assets=[dg.AssetSpec("a"), dg.AssetSpec("b", deps=["a"])])
-            >>> LineageGraph.from_definitions(defs).downstream_keys(("a",))
-            [('b',)]
-        """
-        from dagster_lineage.defs.graph_loader import records_from_definitions
-
-        return cls.from_records(records_from_definitions(defs))
 
     # --- lookup ------------------------------------------------------------------------------
 

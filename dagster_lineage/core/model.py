@@ -21,7 +21,7 @@ Examples:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -395,18 +395,3 @@ def _unknown_key(u: Unknown) -> tuple[str, str]:
     return (u.column or "", u.reason)
 
 
-def merge_column_deps(
-    *maps: Mapping[str, Iterable[ColumnDep]],
-) -> dict[str, tuple[ColumnDep, ...]]:
-    """Union several column-dependency maps, de-duplicated and sorted.
-
-    Examples:
-        >>> d = ColumnDep(ColumnRef(("a",), "x"))
-        >>> merge_column_deps({"x": [d]}, {"x": [d]})["x"] == (d,)
-        True
-    """
-    out: dict[str, set[ColumnDep]] = {}
-    for m in maps:
-        for col, deps in m.items():
-            out.setdefault(col, set()).update(deps)
-    return {col: tuple(sorted(deps)) for col, deps in out.items()}

@@ -36,8 +36,7 @@ import dagster as dg
 
 from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetKeyPath, key_to_str
-from dagster_lineage.defs.graph_loader import records_from_definitions
-from dagster_lineage.defs.metadata import record_from_metadata
+from dagster_lineage.defs.graph import records_from_definitions, records_from_specs
 from dagster_lineage.defs.metadata_keys import CODE_PARTS_KEY
 from dagster_lineage.defs.recording import state_from_metadata, storage_guard
 from dagster_lineage.state.checksums import explain_code_parts, unpack_code_parts
@@ -82,19 +81,11 @@ class LineageSnapshot:
     @classmethod
     def from_assets_defs(cls, assets_defs: Iterable[dg.AssetsDefinition]) -> LineageSnapshot:
         """Build from assets definitions (e.g. a sensor's ``context.repository_def``)."""
-        records = {}
-        mat: set[AssetKeyPath] = set()
-        for ad in assets_defs:
-            for spec in ad.specs:
-                key = tuple(spec.key.path)
-                deps = tuple(tuple(d.asset_key.path) for d in spec.deps)
-                owners = tuple(str(o) for o in (spec.owners or ()))
-                records[key] = record_from_metadata(
-                    key, spec.metadata or {}, deps=deps, owners=owners
-                )
-                if ad.is_materializable:
-                    mat.add(key)
-        return cls(LineageGraph.from_records(records.values()), frozenset(mat))
+        assets_defs = list(assets_defs)
+        mat = frozenset(
+            tuple(spec.key.path) for ad in assets_defs if ad.is_materializable for spec in ad.specs
+        )
+        return cls(LineageGraph.from_records(records_from_specs(assets_defs)), mat)
 
 
 def _snapshot(source: dg.Definitions | LineageSnapshot | LineageGraph) -> LineageSnapshot:

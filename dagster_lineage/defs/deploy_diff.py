@@ -26,13 +26,17 @@ from dataclasses import dataclass
 import dagster as dg
 
 from dagster_lineage.defs.changed_assets import LineageSnapshot
+from dagster_lineage.defs.cursor import CursorCodec
+from dagster_lineage.defs.graph import unique_assets_defs
+from dagster_lineage.defs.metadata_keys import DEPLOY_DIFF_KEY
 from dagster_lineage.errors import DagsterLineageError
 from dagster_lineage.impact.diff import AssetStatus, LineageDiff, diff_states
 from dagster_lineage.impact.diff_render import render_diff_markdown
 from dagster_lineage.state.lineage_state import LineageState
 
-DEPLOY_CURSOR_VERSION = 1
-REPORT_METADATA_KEY = "dagster_lineage/deploy_diff"
+CURSOR = CursorCodec("deploy-diff sensor", fields={"digest": str, "state": str})
+"""The cursor: the digest of the state seen last and that state (zlib, base64)."""
+REPORT_METADATA_KEY = DEPLOY_DIFF_KEY
 """Metadata key of the Markdown report on each changed asset's observation."""
 
 
@@ -58,17 +62,12 @@ class DeployDiffCursor:
     def encode(self) -> str:
         """Versioned JSON with the state file's text compressed (zlib, base64)."""
         blob = base64.b64encode(zlib.compress(self.state.to_json().encode("utf-8"), 9))
-        return json.dumps(
-            {"version": DEPLOY_CURSOR_VERSION, "digest": self.digest, "state": blob.decode()},
-            sort_keys=True,
-        )
+        return CURSOR.encode({"digest": self.digest, "state": blob.decode()})
 
     @classmethod
     def decode(cls, text: str) -> DeployDiffCursor:
         """Parse a cursor; raises ``ValueError`` when it is not one of ours (the caller resets it)."""
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("version") != DEPLOY_CURSOR_VERSION:
-            raise ValueError(f"unsupported cursor version {data.get('version')!r}")
+        data = CURSOR.parse(text)
         try:
             raw = zlib.decompress(base64.b64decode(data["state"])).decode("utf-8")
             state = LineageState.from_json(raw, source="sensor cursor")
@@ -87,8 +86,7 @@ def _current_state(context: dg.SensorEvaluationContext, project: str) -> Lineage
     repo = context.repository_def
     if repo is None:  # pragma: no cover - sensors always run inside a repository
         raise dg.DagsterInvariantViolationError("the deploy-diff sensor needs a repository")
-    unique = {id(ad): ad for ad in repo.assets_defs_by_key.values()}
-    graph = LineageSnapshot.from_assets_defs(unique.values()).graph
+    graph = LineageSnapshot.from_assets_defs(unique_assets_defs(repo)).graph
     return LineageState.from_records(graph.records(), project=project)
 
 

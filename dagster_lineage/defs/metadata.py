@@ -22,7 +22,17 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnDep, key_to_str
+from dagster_lineage.core.model import (
+    AssetKeyPath,
+    AssetLineage,
+    AssetType,
+    ColumnDep,
+    ColumnInfo,
+    ColumnRef,
+    EdgeKind,
+    Unknown,
+    key_to_str,
+)
 from dagster_lineage.defs.metadata_keys import (
     ASSET_TYPE_KEY,
     CODE_CHECKSUM_KEY,
@@ -193,8 +203,31 @@ def lineage_metadata(rec: AssetLineage) -> dict[str, Any]:
     return md
 
 
-def _raw(value: Any) -> Any:
+def metadata_value(value: Any) -> Any:
+    """The plain value of a metadata entry (``MetadataValue.value``, else the value itself).
+
+    Examples:
+        >>> metadata_value(dg.MetadataValue.json({"a": 1})), metadata_value("text")
+        ({'a': 1}, 'text')
+    """
     return value.value if isinstance(value, dg.MetadataValue) else value
+
+
+def columns_from_metadata(metadata: Mapping[str, Any]) -> tuple[ColumnInfo, ...] | None:
+    """The columns of the ``dagster/column_schema`` entry (on a spec or a materialization).
+
+    ``None`` when there is no such entry. The one reader of the recorded schema: the gate, the
+    drift checks and the dbt observation all read it through here.
+
+    Examples:
+        >>> md = {COLUMN_SCHEMA_KEY: dg.TableSchema(columns=[dg.TableColumn("id", "integer")])}
+        >>> columns_from_metadata(md), columns_from_metadata({})
+        ((ColumnInfo(name='id', data_type='integer', description=None),), None)
+    """
+    schema = metadata_value(metadata.get(COLUMN_SCHEMA_KEY))
+    if not isinstance(schema, dg.TableSchema):
+        return None
+    return tuple(ColumnInfo(c.name, c.type, c.description) for c in schema.columns)
 
 
 def record_from_metadata(
@@ -209,27 +242,15 @@ def record_from_metadata(
     Uses the ``dagster_lineage/lineage`` entry when present; otherwise builds a record from Dagster's
     own column schema and lineage entries (so plain assets with column metadata join the graph).
     """
-    from dagster_lineage.core.model import (
-        AssetType,
-        ColumnDep,
-        ColumnInfo,
-        ColumnRef,
-        EdgeKind,
-        Unknown,
-    )
-
-    raw = _raw(metadata.get(LINEAGE_KEY))
+    raw = metadata_value(metadata.get(LINEAGE_KEY))
     if isinstance(raw, Mapping):
         rec = AssetLineage.from_dict({**raw, "key": list(key)})
         ups = tuple(sorted(set(rec.upstream) | set(deps)))
         owners_all = tuple(sorted(set(rec.owners) | set(owners)))
         return _replace(rec, upstream=ups, owners=owners_all)
 
-    schema = _raw(metadata.get(COLUMN_SCHEMA_KEY))
-    columns: tuple[ColumnInfo, ...] = ()
-    if isinstance(schema, dg.TableSchema):
-        columns = tuple(ColumnInfo(c.name, c.type, c.description) for c in schema.columns)
-    lineage = _raw(metadata.get(COLUMN_LINEAGE_KEY))
+    columns = columns_from_metadata(metadata) or ()
+    lineage = metadata_value(metadata.get(COLUMN_LINEAGE_KEY))
     col_deps: dict[str, tuple[ColumnDep, ...]] = {}
     if isinstance(lineage, dg.TableColumnLineage):
         for col, tdeps in lineage.deps_by_column.items():
@@ -242,7 +263,7 @@ def record_from_metadata(
     unknowns: tuple[Unknown, ...] = ()
     if not columns and not col_deps:
         unknowns = (Unknown(f"asset {key_to_str(key)} declares no column lineage"),)
-    atype = _raw(metadata.get(ASSET_TYPE_KEY))
+    atype = metadata_value(metadata.get(ASSET_TYPE_KEY))
     return AssetLineage(
         key=key,
         asset_type=AssetType(atype) if atype in AssetType._value2member_map_ else AssetType.ASSET,

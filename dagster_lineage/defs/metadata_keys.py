@@ -25,7 +25,6 @@ LINEAGE_KEY = "dagster_lineage/lineage"
 """The whole :class:`~dagster_lineage.core.model.AssetLineage` record as JSON."""
 ASSET_TYPE_KEY = "dagster_lineage/asset_type"
 UNKNOWNS_KEY = "dagster_lineage/unknowns"
-READS_KEY = "dagster_lineage/column_reads"
 LINEAGE_WARNING_KEY = "dagster_lineage/lineage_warning"
 COLUMN_LINEAGE_MD_KEY = "Column lineage"
 """A Markdown table of the column lineage on the spec: what open-source Dagster shows (it hides
@@ -93,6 +92,9 @@ RISK_LEVEL_KEY = "risk_level"
 BREAKING_COUNT_KEY = "breaking"
 WARNING_COUNT_KEY = "warnings"
 SCHEMA_CHANGES_KEY = "schema_changes"
+
+DEPLOY_DIFF_KEY = "dagster_lineage/deploy_diff"
+"""The deploy-diff report (Markdown) on each changed asset's observation."""
 
 # --- run tags -------------------------------------------------------------------------------------
 DRIFT_TAG = "dagster_lineage/drift"

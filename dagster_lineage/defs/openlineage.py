@@ -25,7 +25,8 @@ from typing import Any
 import dagster as dg
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage
-from dagster_lineage.defs.metadata import record_from_metadata
+from dagster_lineage.defs.graph import record_from_spec
+from dagster_lineage.defs.metadata import metadata_value
 from dagster_lineage.defs.metadata_keys import ROW_COUNT_KEY, TABLE_NAME_KEY
 from dagster_lineage.exports.openlineage import (
     AssetRun,
@@ -39,12 +40,8 @@ ClientFactory = Callable[[], Any]
 """Returns an ``openlineage.client.OpenLineageClient`` (default: ``OpenLineageClient()``)."""
 
 
-def _raw(value: Any) -> Any:
-    return value.value if isinstance(value, dg.MetadataValue) else value
-
-
 def records_from_specs(specs: Iterable[dg.AssetSpec]) -> dict[AssetKeyPath, AssetLineage]:
-    """Lineage records of asset specs, by key (the same bridge as ``LineageGraph.from_definitions``).
+    """Lineage records of asset specs, by key (through :func:`dagster_lineage.defs.graph.record_from_spec`).
 
     Examples:
         >>> sorted(records_from_specs([dg.AssetSpec("a"), dg.AssetSpec("b", deps=["a"])]))
@@ -52,13 +49,8 @@ def records_from_specs(specs: Iterable[dg.AssetSpec]) -> dict[AssetKeyPath, Asse
     """
     out = {}
     for spec in specs:
-        key = tuple(spec.key.path)
-        out[key] = record_from_metadata(
-            key,
-            spec.metadata or {},
-            deps=tuple(tuple(d.asset_key.path) for d in spec.deps),
-            owners=tuple(str(o) for o in (spec.owners or ())),
-        )
+        rec = record_from_spec(spec)
+        out[rec.key] = rec
     return out
 
 
@@ -85,7 +77,7 @@ def openlineage_naming(
     """
     tables = {}
     for spec in specs:
-        name = _raw((spec.metadata or {}).get(TABLE_NAME_KEY))
+        name = metadata_value((spec.metadata or {}).get(TABLE_NAME_KEY))
         if isinstance(name, str) and name:
             tables[tuple(spec.key.path)] = name
     if dataset_namespace is None and resources:
@@ -159,7 +151,7 @@ def run_events_for(
         if mat is None:
             continue
         key = tuple(mat.asset_key.path)
-        rows = _raw((mat.metadata or {}).get(ROW_COUNT_KEY))
+        rows = metadata_value((mat.metadata or {}).get(ROW_COUNT_KEY))
         assets[key] = AssetRun(
             key,
             succeeded=True,
@@ -230,7 +222,7 @@ def build_openlineage_sensors(
             specs = [spec for ad in unique.values() for spec in ad.specs]
             try:
                 resources = dict(repo.get_top_level_resources())
-            except Exception:  # resources are only a naming hint
+            except Exception:  # noqa: BLE001 - resources are only a naming hint
                 resources = {}
         records = records_from_specs(specs)
         found = openlineage_naming(specs, resources=None if naming else resources)
@@ -251,7 +243,7 @@ def build_openlineage_sensors(
             try:
                 client().emit(event)
                 sent += 1
-            except Exception as e:  # lineage is enrichment: report, never fail the run
+            except Exception as e:  # noqa: BLE001 - lineage is enrichment: never fail the run
                 context.log.warning(
                     f"dagster-lineage: could not emit an OpenLineage event for run "
                     f"{context.dagster_run.run_id}: {e}"

@@ -34,7 +34,7 @@ from typing import Any
 import dagster as dg
 
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnInfo, key_to_str
-from dagster_lineage.defs.metadata import column_lineage
+from dagster_lineage.defs.metadata import column_lineage, columns_from_metadata, metadata_value
 from dagster_lineage.defs.metadata_keys import (
     CODE_CHECKSUM_KEY,
     CODE_PARTS_KEY,
@@ -175,12 +175,8 @@ def storage_guard(
 # --- reading recorded checksums back -------------------------------------------------------------
 
 
-def _raw(value: Any) -> Any:
-    return value.value if isinstance(value, dg.MetadataValue) else value
-
-
 def _str_or_none(value: Any) -> str | None:
-    value = _raw(value)
+    value = metadata_value(value)
     return str(value) if value is not None else None
 
 
@@ -223,15 +219,15 @@ def recorded_schema(metadata: Mapping[str, Any]) -> dict[str, str | None] | None
         >>> recorded_schema({}) is None
         True
     """
-    legacy = _raw(metadata.get(SCHEMA_KEY))
+    legacy = metadata_value(metadata.get(SCHEMA_KEY))
     if isinstance(legacy, Mapping):
         return {str(k): (None if v is None else str(v)) for k, v in legacy.items()}
-    schema = _raw(metadata.get(COLUMN_SCHEMA_KEY))
-    if isinstance(schema, dg.TableSchema):
-        return normalize_schema(
-            (c.name, None if c.type == UNKNOWN_TYPE else c.type) for c in schema.columns
-        )
-    return None
+    columns = columns_from_metadata(metadata)
+    if columns is None:
+        return None
+    return normalize_schema(
+        (c.name, None if c.data_type == UNKNOWN_TYPE else c.data_type) for c in columns
+    )
 
 
 class _RecordedSchema(Mapping[str, "str | None"]):
@@ -280,12 +276,12 @@ def state_from_metadata(
         >>> s.row_count
         3
     """
-    parents_raw = _raw(metadata.get(PARENT_CHECKSUMS_KEY)) or {}
+    parents_raw = metadata_value(metadata.get(PARENT_CHECKSUMS_KEY)) or {}
     parents: dict[str, ParentState | None] = {}
     if isinstance(parents_raw, Mapping):
         for k, v in parents_raw.items():
             parents[str(k)] = ParentState.from_dict(v) if isinstance(v, Mapping) else None
-    rows = _raw(metadata.get(ROW_COUNT_KEY))
+    rows = metadata_value(metadata.get(ROW_COUNT_KEY))
     return MaterializationState(
         key=key,
         run_id=run_id,
@@ -382,7 +378,7 @@ def checksum_metadata(
     if table is not None:
         try:
             stats = table_stats(table)
-        except Exception as e:  # enrichment: a warehouse problem never fails the run
+        except Exception as e:  # noqa: BLE001 - enrichment: a warehouse error never fails the run
             _warn(
                 context,
                 f"dagster-lineage: no data checksum or row count for {table.display} "

@@ -100,6 +100,8 @@ class Explorer:
         groups: Dagster group name per asset, when known.
         dagster_url: base URL of the Dagster UI; each asset then links to its page there.
         title: the page title.
+        diff: the JSON of ``dagster-lineage diff`` between a base state and this graph's state,
+            with its text form under ``"text"`` (the page's diff view).
 
     Examples:
         >>> from dagster_lineage.core.model import AssetLineage
@@ -116,8 +118,10 @@ class Explorer:
         groups: Mapping[AssetKeyPath, str] | None = None,
         dagster_url: str | None = None,
         title: str = "dagster-lineage explorer",
+        diff: Mapping[str, Any] | None = None,
     ) -> None:
         self.graph = graph
+        self.diff = dict(diff) if diff is not None else None
         self._kinds = {k: tuple(sorted(v)) for k, v in (kinds or {}).items()}
         self._groups = dict(groups or {})
         self.dagster_url = dagster_url.rstrip("/") if dagster_url else None
@@ -214,6 +218,7 @@ class Explorer:
             "title": self.title,
             "dagster_url": self.dagster_url,
             "n_assets": len(keys),
+            "has_diff": self.diff is not None,
             "start": key_to_str(start) if start else None,
             "start_depth": depth,
             "assets": [self.summary(k) for k in keys],

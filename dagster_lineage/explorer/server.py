@@ -8,6 +8,7 @@ Routes (every answer is JSON except the page and its assets; a bad request gets 
     GET  /api/assets                every asset: type, kinds, owners, group (Explorer.index)
     GET  /api/assets/{asset}        one asset with its columns
     GET  /api/lineage/{asset}?direction=upstream|downstream|both&depth=N|all[&column=C][&limit=N]
+    GET  /api/diff                  with --state and --base: the JSON of ``dagster-lineage diff``
     POST /api/impact                {"asset": ..., "changes": [...]} and/or {"sql": ..., "dialect": ...}
                                     -> the JSON of ``dagster-lineage impact --format json``
 
@@ -175,6 +176,11 @@ class _Handler(BaseHTTPRequestHandler):
                     **({"limit": int(limit)} if limit else {}),
                 ),
             )
+        elif path == "/api/diff":
+            _only(query, set())
+            if ex.diff is None:
+                raise ApiError(404, "no diff: start serve with --state HEAD.json --base BASE.json")
+            self._json(200, ex.diff)
         elif path.startswith("/api/"):
             raise ApiError(404, f"no such endpoint {path}; see /api/assets, /api/lineage/ASSET")
         else:

@@ -65,6 +65,9 @@ def write_site(explorer: Explorer, out: str | Path) -> dict[str, int]:
         a["id"] = i
     (data / "index.js").write_text(_script("index", index))
     files += 2
+    if explorer.diff is not None:
+        (data / "diff.js").write_text(_script("diff", explorer.diff))
+        files += 1
     graph = explorer.graph
     for i, key in enumerate(graph.keys):
         assert key_to_str(key) == index["assets"][i]["key"]

@@ -68,7 +68,6 @@ from __future__ import annotations
 import dataclasses
 from collections import deque
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any
 
 from dagster_lineage.core.graph import LineageGraph
@@ -102,6 +101,7 @@ from dagster_lineage.impact.schema_changes import (
     TableDropped,  # noqa: F401  (used in doctests)
     TableRenamed,
 )
+from dagster_lineage.sql.data_types import canonical_type
 
 # --- the analysis ------------------------------------------------------------------------------
 
@@ -558,33 +558,13 @@ class _Walker:
                     queue.append((child, npath))
 
 
-@lru_cache(maxsize=512)
-def normalize_type(data_type: str) -> str:
-    """Canonical form of a SQL type for comparisons (sqlglot; ``text`` and ``varchar`` are equal).
-
-    Examples:
-        >>> normalize_type("int4") == normalize_type("INTEGER")
-        True
-        >>> normalize_type("numeric(10,2)")
-        'decimal(10, 2)'
-    """
-    from sqlglot import exp
-    from sqlglot.errors import SqlglotError
-
-    try:
-        text = exp.DataType.build(data_type, dialect="postgres").sql().lower()
-    except (SqlglotError, ValueError):
-        text = " ".join(data_type.lower().split())
-    return "text" if text in ("varchar", "text", "string") else text
-
-
 def _contract_check(
     consumer: AssetLineage, column: str, new_type: str
 ) -> tuple[Severity, Cause, str | None]:
     info = consumer.column(column)
     declared = info.data_type if info else None
     if consumer.contract_enforced and declared:
-        if normalize_type(declared) != normalize_type(new_type):
+        if canonical_type(declared) != canonical_type(new_type):
             return Severity.BREAKING, Cause.CONTRACT, declared
         return Severity.WARNING, Cause.CONTRACT_OK, declared
     return Severity.WARNING, Cause.TYPE_PASS, None

@@ -212,9 +212,6 @@ class ImpactedAsset:
                 seen.setdefault(r.column.column, None)
         return tuple(seen)
 
-    def references_at(self, severity: Severity) -> tuple[Reference, ...]:
-        """References of exactly ``severity``."""
-        return tuple(r for r in self.references if r.severity == severity)
 
 
 @dataclass(frozen=True)

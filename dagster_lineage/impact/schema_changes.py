@@ -87,11 +87,6 @@ class ColumnRenamed:
     type: ClassVar[str] = "column_rename"
     destructive: ClassVar[bool] = True
 
-    @property
-    def removed_column(self) -> str | None:
-        """The column name that stops existing."""
-        return self.column
-
     def describe(self) -> str:
         """One line for humans."""
         return f"rename column {self.column} -> {self.new_name}"
@@ -114,11 +109,6 @@ class ColumnDropped:
 
     type: ClassVar[str] = "column_drop"
     destructive: ClassVar[bool] = True
-
-    @property
-    def removed_column(self) -> str | None:
-        """The column name that stops existing."""
-        return self.column
 
     def describe(self) -> str:
         """One line for humans."""
@@ -144,11 +134,6 @@ class ColumnTypeChanged:
 
     type: ClassVar[str] = "column_type_change"
     destructive: ClassVar[bool] = False
-
-    @property
-    def removed_column(self) -> str | None:
-        """No name stops existing."""
-        return None
 
     def describe(self) -> str:
         """One line for humans."""
@@ -182,11 +167,6 @@ class ColumnAdded:
     type: ClassVar[str] = "column_add"
     destructive: ClassVar[bool] = False
 
-    @property
-    def removed_column(self) -> str | None:
-        """No name stops existing."""
-        return None
-
     def describe(self) -> str:
         """One line for humans."""
         return f"add column {self.column}" + (f" {self.data_type}" if self.data_type else "")
@@ -213,11 +193,6 @@ class TableRenamed:
     type: ClassVar[str] = "table_rename"
     destructive: ClassVar[bool] = True
 
-    @property
-    def removed_column(self) -> str | None:
-        """Not a column change."""
-        return None
-
     def describe(self) -> str:
         """One line for humans."""
         return f"rename table -> {self.new_name}"
@@ -238,11 +213,6 @@ class TableDropped:
 
     type: ClassVar[str] = "table_drop"
     destructive: ClassVar[bool] = True
-
-    @property
-    def removed_column(self) -> str | None:
-        """Not a column change."""
-        return None
 
     def describe(self) -> str:
         """One line for humans."""
@@ -271,11 +241,6 @@ class ColumnValuesChanged:
     type: ClassVar[str] = "column_values_change"
     destructive: ClassVar[bool] = False
 
-    @property
-    def removed_column(self) -> str | None:
-        """No name stops existing."""
-        return None
-
     def describe(self) -> str:
         """One line for humans."""
         return f"values of {self.column} change" + (f" ({self.reason})" if self.reason else "")
@@ -301,11 +266,6 @@ class RowsChanged:
 
     type: ClassVar[str] = "rows_change"
     destructive: ClassVar[bool] = False
-
-    @property
-    def removed_column(self) -> str | None:
-        """Not a column change."""
-        return None
 
     def describe(self) -> str:
         """One line for humans."""

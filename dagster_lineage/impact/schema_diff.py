@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from dagster_lineage.core.model import ColumnDep, ColumnInfo, ColumnRef
-from dagster_lineage.impact.analysis import normalize_type
 from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
@@ -38,6 +37,7 @@ from dagster_lineage.impact.schema_changes import (
     ColumnTypeChanged,
     SchemaChange,
 )
+from dagster_lineage.sql.data_types import canonical_type
 
 ColumnSpec = ColumnInfo | tuple[str, str | None] | str
 """A column as a :class:`ColumnInfo`, a ``(name, type)`` pair, or a bare name."""
@@ -72,7 +72,7 @@ def _type_changed(old: str | None, new: str | None, *, parameters: bool = True) 
         return False
     if old.strip().lower() in _UNKNOWN_TYPES or new.strip().lower() in _UNKNOWN_TYPES:
         return False
-    a, b = normalize_type(old), normalize_type(new)
+    a, b = canonical_type(old), canonical_type(new)
     if not parameters:
         a, b = a.split("(")[0].strip(), b.split("(")[0].strip()
     return a != b

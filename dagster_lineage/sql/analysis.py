@@ -366,7 +366,7 @@ class _Analysis:
             entries.append((parsed, cols))
         depth = max((len(p[0]) for p, _ in entries), default=0)
         pad, pad_sql = names_memo.pad, names_memo.pad_sql
-        # the nesting MappingSchema used to be given: keyed by each identifier's SQL
+        # the nested MappingSchema layout: each level keyed by the identifier's SQL
         nested: dict[str, Any] = {}
         for (idents, names, sqls), cols in entries:
             n_pad = depth - len(idents)

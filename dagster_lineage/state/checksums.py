@@ -18,7 +18,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from dagster_lineage.core.hashing import stable_hash
 from dagster_lineage.core.model import ColumnInfo
 from dagster_lineage.errors import IntegrationError
+from dagster_lineage.sql.data_types import type_key
 
 CHECKSUM_VERSION = 1
 """Bumped when the way checksums are computed changes (it is part of every hashed text)."""
@@ -174,18 +174,6 @@ def file_set_checksum(
     return file_set_digest(base_path, patterns, files=files).checksum
 
 
-def normalize_type(data_type: str | None) -> str | None:
-    """Lower-case a column type and drop spaces (``DECIMAL(10, 2)`` -> ``decimal(10,2)``).
-
-    Examples:
-        >>> normalize_type("DECIMAL(10, 2)")
-        'decimal(10,2)'
-    """
-    if data_type is None:
-        return None
-    return re.sub(r"\s+", "", data_type).lower() or None
-
-
 def _column_pair(col: ColumnLike) -> tuple[str, str | None]:
     if isinstance(col, ColumnInfo):
         return col.name, col.data_type
@@ -205,7 +193,7 @@ def normalize_schema(columns: Iterable[ColumnLike]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for col in columns:
         name, data_type = _column_pair(col)
-        out[name.lower()] = normalize_type(data_type)
+        out[name.lower()] = type_key(data_type)
     return dict(sorted(out.items()))
 
 

@@ -9,7 +9,6 @@ Examples:
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -19,7 +18,8 @@ import dagster as dg
 
 from dagster_lineage.core.model import AssetLineage
 from dagster_lineage.defs.airflow.client import AirflowApiClient
-from dagster_lineage.defs.metadata import record_from_metadata
+from dagster_lineage.defs.cursor import CursorCodec
+from dagster_lineage.defs.graph import record_from_spec
 from dagster_lineage.defs.metadata_keys import (
     AIRFLOW_DAG_ID_KEY,
     AIRFLOW_END_DATE_KEY,
@@ -32,7 +32,8 @@ from dagster_lineage.defs.metadata_keys import (
 )
 from dagster_lineage.errors import IntegrationError, redact
 
-CURSOR_VERSION = 1
+CURSOR = CursorCodec("Airflow run sensor", fields={"dags": dict}, version_key="v")
+"""The cursor: per DAG, the end date of the last recorded run and the run ids seen at it."""
 
 
 def _parse_time(value: Any) -> float | None:
@@ -45,19 +46,7 @@ def _parse_time(value: Any) -> float | None:
 
 
 def _decode_cursor(cursor: str | None, log: Any) -> dict[str, Any]:
-    empty: dict[str, Any] = {"v": CURSOR_VERSION, "dags": {}}
-    if not cursor:
-        return empty
-    try:
-        data = json.loads(cursor)
-        if not isinstance(data, dict) or data.get("v") != CURSOR_VERSION:
-            raise ValueError("unexpected cursor version")
-        if not isinstance(data.get("dags"), dict):
-            raise ValueError("no dags entry")
-        return data
-    except ValueError as e:
-        log.warning(f"Airflow run sensor: cursor could not be decoded ({e}); starting over")
-        return empty
+    return CURSOR.decode(cursor, log)
 
 
 def _keys_by_dag(
@@ -121,9 +110,7 @@ def build_airflow_run_sensor(
     records: dict[str, AssetLineage] = {}
     for spec_list in by_dag.values():
         for spec in spec_list:
-            records[spec.key.to_user_string()] = record_from_metadata(
-                tuple(spec.key.path), spec.metadata or {}
-            )
+            records[spec.key.to_user_string()] = record_from_spec(spec)
     timeout = request_timeout_seconds or 10.0
     shown_url = redact(airflow_url)  # never a credential in the description, logs or cursor
     limit = max_runs_per_dag or 100
@@ -161,7 +148,7 @@ def build_airflow_run_sensor(
             except IntegrationError as e:
                 context.log.warning(redact(f"Airflow run sensor: {e}"))
                 continue
-            except Exception as e:  # connection refused, timeout, bad JSON
+            except (OSError, ValueError) as e:  # requests' errors are OSErrors; bad JSON a ValueError
                 msg = redact(
                     f"Airflow API at {shown_url} is unreachable ({type(e).__name__}: "
                     f"{str(e).splitlines()[0] if str(e) else ''}); will retry next tick"
@@ -204,12 +191,12 @@ def build_airflow_run_sensor(
                                 records[spec.key.to_user_string()], instance=context.instance
                             )
                         )
-                    except Exception as e:  # enrichment: never lose the event
+                    except Exception as e:  # noqa: BLE001 - enrichment: never lose the event
                         context.log.warning(f"checksums for {spec.key.to_user_string()}: {e}")
                     if run_metadata_fn is not None:
                         try:
                             md.update(run_metadata_fn(run))
-                        except Exception as e:  # a user hook never stops the sensor
+                        except Exception as e:  # noqa: BLE001 - a user hook never stops the sensor
                             context.log.warning(
                                 f"Airflow run sensor: run_metadata_fn failed for {dag_id} run "
                                 f"{run_id}: {type(e).__name__}: {e}"
@@ -226,7 +213,7 @@ def build_airflow_run_sensor(
                 seen.add(run_id)
             if last_end:
                 state["dags"][dag_id] = {"end_date": last_end, "seen": sorted(seen)}
-        cursor = json.dumps(state, sort_keys=True)
+        cursor = CURSOR.encode(state)
         if not events:
             return dg.SensorResult(asset_events=[], cursor=cursor)
         return dg.SensorResult(asset_events=events, cursor=cursor)

@@ -31,7 +31,7 @@ from dagster_dbt import DbtCliResource, build_dbt_asset_specs, dbt_assets
 
 from dagster_lineage.core.model import ColumnInfo
 from dagster_lineage.defs.dbt.translator import DagsterDbtLineageTranslator
-from dagster_lineage.defs.metadata_keys import COLUMN_SCHEMA_KEY
+from dagster_lineage.defs.metadata import columns_from_metadata
 from dagster_lineage.defs.recording import checksum_metadata
 from dagster_lineage.errors import StorageUnavailableError
 from dagster_lineage.integrations.dbt.manifest import (
@@ -262,8 +262,8 @@ def dbt_lineage_assets(
 
         try:  # resolve string annotations (``from __future__ import annotations``) for Dagster
             with_checksums.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
-        except Exception:
-            pass
+        except (NameError, AttributeError, SyntaxError, TypeError, ValueError):
+            pass  # an annotation that does not evaluate here: Dagster reads the plain signature
         with _gc_paused():
             return inner(with_checksums)
 
@@ -318,7 +318,7 @@ def add_checksums_to_events(
             # fail loudly rather than report success with nothing stored.
             observed.close()
             raise
-        except Exception as e:  # lineage is enrichment: never fail the run
+        except Exception as e:  # noqa: BLE001 - lineage is enrichment: never fail the run
             logger.warning("Could not add lineage checksums to %r: %s", event, e)
             yield event
     observed.close()
@@ -359,10 +359,6 @@ def _with_metadata(event: Any, extra: Mapping[str, Any]) -> Any:
     return event
 
 
-def _raw(value: Any) -> Any:
-    return value.value if isinstance(value, dg.MetadataValue) else value
-
-
 class _ObservedColumns:
     """The schema each dbt node actually produced, read after the dbt process ended.
 
@@ -382,7 +378,6 @@ class _ObservedColumns:
         self.resources = resources
         self.project = project
         self._conn: Any = None
-        self._path: str | None = None
         self._opened = False
 
     def _duckdb(self) -> Any:
@@ -392,22 +387,19 @@ class _ObservedColumns:
         path = duckdb_path_for(self.resources, self.project)
         if path is None or not Path(path).is_file():
             return None
-        try:
-            import duckdb
+        import duckdb
 
+        try:
             self._conn = duckdb.connect(path, read_only=True)
-            self._path = path
-        except Exception as e:
+        except (duckdb.Error, OSError) as e:  # locked by a writer, or not a DuckDB file
             logger.warning("Could not open DuckDB %s to observe dbt schemas: %s", path, e)
         return self._conn
 
     def for_node(
         self, node: Mapping[str, Any] | None, event: Any
     ) -> tuple[list[ColumnInfo] | None, Any]:
-        schema = _raw((getattr(event, "metadata", None) or {}).get(COLUMN_SCHEMA_KEY))
-        columns: list[ColumnInfo] | None = None
-        if isinstance(schema, dg.TableSchema):
-            columns = [ColumnInfo(c.name, c.type) for c in schema.columns]
+        recorded = columns_from_metadata(getattr(event, "metadata", None) or {})
+        columns = None if recorded is None else [ColumnInfo(c.name, c.data_type) for c in recorded]
         if node is None or not self.enabled or self.adapter != "duckdb":
             return columns, None
         materialized = (node.get("config") or {}).get("materialized")
@@ -467,7 +459,7 @@ def duckdb_path_for(resources: Mapping[str, Any], project: DbtProject | None) ->
         return None
     try:
         return _render_duckdb_path(project_dir, profiles_dir, profile_name, target_name)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - profiles.yml (YAML and Jinja) is optional here
         logger.warning("Could not read the DuckDB path of the dbt profile: %s", e)
         return None
 

@@ -233,7 +233,7 @@ def prepare_dbt_project(
         stamp = target_dir / STAMP_FILE
         try:
             _run_dbt(project, command, inv)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - dbt's errors share no base class; logged below
             if not compile_sql:
                 if manifest.is_file():
                     logger.warning("dbt parse failed, using the previous manifest: %s", e)
@@ -250,7 +250,7 @@ def prepare_dbt_project(
             stamp.unlink(missing_ok=True)
             try:
                 _run_dbt(project, ("parse",), inv)
-            except Exception as e2:
+            except Exception as e2:  # noqa: BLE001 - dbt's errors share no base class
                 if manifest.is_file():
                     logger.warning("dbt parse failed too, using the previous manifest: %s", e2)
                     return manifest

@@ -28,6 +28,7 @@ from dagster_lineage.defs.metadata_keys import (
     EXPOSURE_URL_KEY,
     LINEAGE_WARNING_KEY,
 )
+from dagster_lineage.errors import IntegrationError
 from dagster_lineage.integrations.dbt.analysis import (
     DbtLineageAnalysis,
     analyse_dbt_manifest,
@@ -149,7 +150,7 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
             return None
         try:
             return load_json_artifact(path, what="catalog.json")
-        except Exception as e:  # enrichment: a broken catalog only loses the types
+        except IntegrationError as e:  # a broken catalog only loses the types
             logger.warning("Ignoring %s: %s", path, e)
             return None
 

@@ -15,11 +15,12 @@
   of DuckDB or PostgreSQL); on drift it runs the impact analysis, records the report as an
   ``AssetObservation`` of the table and, when given a job, launches it with the changes.
 
-Modules: ``graph`` (where the graph comes from), ``results`` (report metadata, failures),
-``job`` (the op and job), ``gate`` (the gate checks), ``drift`` (the drift sensor).
+Modules: ``results`` (report metadata, failures),
+``job`` (the op and job), ``gate`` (the gate checks);
+the drift sensor lives in :mod:`dagster_lineage.defs.schema_drift`.
 
-The lineage graph is the code location's own (built from ``context.repository_def``) unless a
-``graph`` (a :class:`~dagster_lineage.core.graph.LineageGraph`, a ``Definitions`` or a callable
+The lineage graph is the code location's own (:func:`dagster_lineage.defs.graph.graph_from_context`)
+unless a ``graph`` (a :class:`~dagster_lineage.core.graph.LineageGraph`, a ``Definitions`` or a callable
 returning one of them) is passed.
 
 Examples:
@@ -29,10 +30,9 @@ Examples:
     ('impact_job', ['impact_check'])
 """
 
-from dagster_lineage.defs.impact.drift import (
-    build_schema_drift_impact_sensor as build_schema_drift_impact_sensor,
-)
-from dagster_lineage.defs.impact.drift import observe_table_schema as observe_table_schema
+from dagster_lineage.defs.graph import GraphSource as GraphSource
+from dagster_lineage.defs.graph import graph_from_repository as graph_from_repository
+from dagster_lineage.defs.graph import resolve_graph as resolve_graph
 from dagster_lineage.defs.impact.gate import (
     assert_no_breaking_schema_change as assert_no_breaking_schema_change,
 )
@@ -43,9 +43,6 @@ from dagster_lineage.defs.impact.gate import (
     build_schema_change_gate_job as build_schema_change_gate_job,
 )
 from dagster_lineage.defs.impact.gate import schema_change_gate_result as schema_change_gate_result
-from dagster_lineage.defs.impact.graph import GraphSource as GraphSource
-from dagster_lineage.defs.impact.graph import graph_from_repository as graph_from_repository
-from dagster_lineage.defs.impact.graph import resolve_graph as resolve_graph
 from dagster_lineage.defs.impact.job import ImpactCheckConfig as ImpactCheckConfig
 from dagster_lineage.defs.impact.job import build_impact_check_job as build_impact_check_job
 from dagster_lineage.defs.impact.job import build_impact_check_op as build_impact_check_op
@@ -54,3 +51,7 @@ from dagster_lineage.defs.impact.results import report_metadata as report_metada
 from dagster_lineage.defs.impact.results import to_failure as to_failure
 from dagster_lineage.defs.metadata_keys import REPORT_JSON_KEY as REPORT_JSON_KEY
 from dagster_lineage.defs.metadata_keys import REPORT_MD_KEY as REPORT_MD_KEY
+from dagster_lineage.defs.schema_drift import (
+    build_schema_drift_impact_sensor as build_schema_drift_impact_sensor,
+)
+from dagster_lineage.defs.schema_drift import observe_table_schema as observe_table_schema

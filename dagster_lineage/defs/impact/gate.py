@@ -23,10 +23,9 @@ import dagster as dg
 
 from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnInfo, key_to_str
-from dagster_lineage.defs.impact.graph import GraphSource, resolve_graph
+from dagster_lineage.defs.graph import GraphSource, record_from_spec, resolve_graph, specs_of
 from dagster_lineage.defs.impact.results import report_metadata, to_failure
-from dagster_lineage.defs.metadata import record_from_metadata
-from dagster_lineage.defs.metadata_keys import COLUMN_SCHEMA_KEY
+from dagster_lineage.defs.metadata import columns_from_metadata
 from dagster_lineage.errors import DagsterLineageError
 from dagster_lineage.impact.analysis import analyze_impact
 from dagster_lineage.impact.report import BreakingPredicate, ImpactReport
@@ -43,22 +42,11 @@ def _last_recorded_schema(
         mat = rec.asset_materialization
         if mat is None:
             continue
-        schema = mat.metadata.get(COLUMN_SCHEMA_KEY)
-        value = getattr(schema, "value", schema)
-        if isinstance(value, dg.TableSchema):
-            return [ColumnInfo(c.name, c.type) for c in value.columns], rec.run_id
+        columns = columns_from_metadata(mat.metadata)
+        if columns is not None:
+            return [ColumnInfo(c.name, c.data_type) for c in columns], rec.run_id
         return None, rec.run_id
     return None, None
-
-
-def _specs_of(assets: Sequence[dg.AssetsDefinition | dg.AssetSpec]) -> list[dg.AssetSpec]:
-    out: list[dg.AssetSpec] = []
-    for a in assets:
-        if isinstance(a, dg.AssetSpec):
-            out.append(a)
-        else:
-            out.extend(a.specs)
-    return out
 
 
 def schema_change_gate_result(
@@ -157,15 +145,8 @@ def build_schema_change_gate_checks(
         ['schema_change_gate']
     """
     name = check_name or "schema_change_gate"
-    specs = _specs_of(assets)
-    compiled = {
-        tuple(s.key.path): record_from_metadata(
-            tuple(s.key.path),
-            s.metadata or {},
-            deps=tuple(tuple(d.asset_key.path) for d in s.deps),
-        )
-        for s in specs
-    }
+    specs = specs_of(assets)
+    compiled = {r.key: r for r in map(record_from_spec, specs)}
     check_specs = [
         dg.AssetCheckSpec(
             name,
@@ -239,7 +220,7 @@ def assert_no_breaking_schema_change(
         if recorded is None or key not in specs:
             continue
         spec = specs[key]
-        compiled = record_from_metadata(key, spec.metadata or {})
+        compiled = record_from_spec(spec)
         if not compiled.columns:
             continue
         changes = diff_schemas(

@@ -20,7 +20,7 @@ import dagster as dg
 from pydantic import Field
 
 from dagster_lineage.core.model import AssetKeyPath, key_to_str
-from dagster_lineage.defs.impact.graph import GraphSource, resolve_graph
+from dagster_lineage.defs.graph import GraphSource, resolve_graph
 from dagster_lineage.defs.impact.results import report_metadata, to_failure
 from dagster_lineage.errors import ChangeSpecError, DagsterLineageError
 from dagster_lineage.impact.analysis import analyze_impact

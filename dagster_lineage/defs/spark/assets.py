@@ -134,7 +134,7 @@ class SparkSessionResource(dg.ConfigurableResource):
             builder = builder.config(k, v)
         try:
             return builder.getOrCreate()
-        except Exception as e:  # the JVM could not start (no Java, port in use...)
+        except Exception as e:  # noqa: BLE001 - the JVM could not start (no Java, port in use...)
             raise IntegrationError(
                 "SparkSessionResource",
                 f"could not start Spark ({type(e).__name__}: {str(e).splitlines()[0][:300]})",

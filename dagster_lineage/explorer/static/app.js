@@ -30,6 +30,7 @@
       if (column) q.set("column", column);
       return getJSON(`api/lineage/${encKey(key)}?${q}`);
     }
+    diff() { return getJSON("api/diff"); }
     impact(body) {
       return getJSON("api/impact", {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
@@ -173,6 +174,7 @@
       }
       return { column: start, upstream: upPaths.map(shape("upstream")), downstream: downPaths.map(shape("downstream")), edges };
     }
+    diff() { return this.load("diff"); }
     impact() { return Promise.reject(new Error("the static site has no analysis engine")); }
   }
 
@@ -346,6 +348,7 @@
       if (a.key === S.selected) cls.push("selected");
       if (sev && sev.has(a.key)) cls.push(`sev-${sev.get(a.key)}`);
       if (S.impact && S.impact.asset === a.key) cls.push("changed");
+      if (S.diff && S.diff.byAsset.has(a.key)) cls.push(`diff-${S.diff.byAsset.get(a.key).status}`);
       if (hl && !hl.assets.has(a.key)) cls.push("dim");
       const grp = svg("g", { class: cls.join(" "), "data-key": a.key, transform: `translate(${x},${y})` });
       grp.append(svg("rect", { class: "box", width: NODE_W, height: n.height }));
@@ -651,6 +654,20 @@
     );
   }
 
+  function showDiff(d) {
+    S.diff = { data: d, byAsset: new Map((d.changed_assets || []).map((a) => [a.asset, a])) };
+    const p = $("diff-panel");
+    p.hidden = false;
+    const rows = (d.changed_assets || []).map((a) => el("tr", { class: `diff-${a.status}`, "data-asset": a.asset, "data-status": a.status },
+      el("td", {}, el("a", { href: "#", onclick: (ev) => { ev.preventDefault(); openAsset(a.asset); } }, a.asset)),
+      el("td", {}, a.status), el("td", {}, a.category),
+      el("td", {}, (a.columns || []).map((c) => c.description).join("; "))));
+    fill(p, el("h2", {}, "Diff against the base state"),
+      rows.length ? el("table", { id: "diff-table" }, el("thead", {}, el("tr", {}, el("th", {}, "asset"), el("th", {}, "status"), el("th", {}, "category"), el("th", {}, "columns"))), el("tbody", {}, rows))
+        : el("p", {}, "No asset changed."),
+      el("details", {}, el("summary", {}, "Full report"), el("pre", { class: "cli mono" }, d.text || "")));
+  }
+
   // --- search ------------------------------------------------------------------------------
 
   function setupSearch() {
@@ -698,6 +715,9 @@
       S.index = await source.index();
     } catch (e) { message(`Cannot load the lineage: ${e.message || e}`, true); return; }
     document.title = S.index.title || document.title;
+    if (S.index.has_diff) {
+      try { showDiff(await source.diff()); } catch (e) { message(`Cannot load the diff: ${e.message || e}`, true); }
+    }
     for (const a of S.index.assets) S.summaries.set(a.key, a);
     const h = new URLSearchParams(location.hash.slice(1));
     const key = h.get("asset") && S.summaries.has(h.get("asset")) ? h.get("asset") : S.index.start;

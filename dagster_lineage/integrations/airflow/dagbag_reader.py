@@ -145,7 +145,7 @@ def _task_info(task: Any, dag: Any, dag_params: dict[str, Any], searchpath: list
     tparams: dict[str, Any] = {}
     try:
         tparams = dict(task.params.dump()) if getattr(task, "params", None) is not None else {}
-    except Exception:
+    except Exception:  # noqa: BLE001 - Airflow's ParamsDict.dump validates user values
         tparams = {}
     return TaskInfo(
         task_id=tid,
@@ -176,7 +176,7 @@ def dag_info_from_airflow(dag: Any) -> DagInfo:
     """
     try:
         dag_params = {k: _plain(v) for k, v in dict(dag.params.dump()).items()}
-    except Exception:
+    except Exception:  # noqa: BLE001 - Airflow's ParamsDict.dump validates user values
         dag_params = {}
     tsp = dag.template_searchpath
     tsp_list = [tsp] if isinstance(tsp, str) else list(tsp or [])
@@ -232,7 +232,7 @@ def read_dags_dagbag(dags_folder: str | os.PathLike[str]) -> DagFolder:
     with contextlib.redirect_stdout(sys.stderr):
         try:
             from airflow.dag_processing.dagbag import DagBag
-        except Exception as exc:  # a broken Airflow install or configuration
+        except Exception as exc:  # noqa: BLE001 - a broken Airflow install or configuration
             raise IntegrationError(
                 str(dags_folder),
                 f"Airflow could not be imported ({type(exc).__name__}: {exc})",
@@ -244,7 +244,7 @@ def read_dags_dagbag(dags_folder: str | os.PathLike[str]) -> DagFolder:
     for dag_id in sorted(bag.dags):
         try:
             dags_list.append(dag_info_from_airflow(bag.dags[dag_id]))
-        except Exception as exc:  # one odd DAG never stops the others
+        except Exception as exc:  # noqa: BLE001 - one odd DAG never stops the others
             fileloc = str(getattr(bag.dags[dag_id], "fileloc", dag_id))
             errors.append(
                 DagFileError(

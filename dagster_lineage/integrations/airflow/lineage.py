@@ -23,7 +23,6 @@ Examples:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,7 +185,7 @@ def analyse_task(
                 lin = statement_lineage(stmt, dialect=dialect, schema=known or None, source=source)
             except DagsterLineageError as e:
                 out.append(AnalysedStatement(task.task_id, stmt, None, (*notes, str(e))))
-            except Exception as e:  # lineage is enrichment: never fail the code location
+            except Exception as e:  # noqa: BLE001 - lineage is enrichment: never fail the code location
                 out.append(
                     AnalysedStatement(
                         task.task_id,
@@ -449,7 +448,7 @@ def dag_records(
         outlets = {k: v for k, v in outlet_owner.items() if v != d.key}
         try:
             unit = _build_unit(d, translator, analysed, own, outlets, checksums[d.dag.dag_id])
-        except Exception as e:  # lineage is enrichment: keep the asset, report what failed
+        except Exception as e:  # noqa: BLE001 - lineage is enrichment: keep the asset, report it
             unit = AirflowUnit(
                 record=AssetLineage(
                     key=d.key,
@@ -469,16 +468,3 @@ def dag_records(
             )
         units.append(unit)
     return units
-
-
-def relative_fileloc(dag: DagInfo, root: str | os.PathLike[str]) -> str:
-    """The DAG file relative to ``root`` (POSIX), for stable metadata.
-
-    Examples:
-        >>> relative_fileloc(DagInfo("d", "/a/dags/d.py"), "/a")
-        'dags/d.py'
-    """
-    try:
-        return Path(dag.fileloc).resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return Path(dag.fileloc).name

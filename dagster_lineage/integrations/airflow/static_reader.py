@@ -151,7 +151,6 @@ class _FileReader:
         self.taskflow: dict[str, _TaskFlowFn] = {}
         self.dag_funcs: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, dict]] = {}
         self.group_funcs: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, dict]] = {}
-        self.all_tasks: dict[int, tuple[_DagDraft, str]] = {}
 
     # ---------------------------------------------------------------- evaluation
     def value(self, node: ast.AST | None) -> Any:
@@ -197,7 +196,7 @@ class _FileReader:
                     return left / str(right)
                 if isinstance(node.op, ast.Mod) and isinstance(left, str):
                     return left % right
-            except Exception:
+            except (TypeError, ValueError, KeyError, ArithmeticError):
                 return OPAQUE
             return OPAQUE
         if isinstance(node, ast.Attribute):
@@ -919,7 +918,7 @@ def _iter_dags(files: list[Path]) -> Iterator[tuple[Path, list[DagInfo] | None, 
             yield f, read_dag_file_static(f), None
         except IntegrationError as exc:
             yield f, None, str(exc)
-        except Exception as exc:  # lineage is enrichment: one odd file never stops the others
+        except Exception as exc:  # noqa: BLE001 - enrichment: one odd file never stops the others
             err = IntegrationError(
                 str(f),
                 f"the static reader failed ({type(exc).__name__}: {exc})",

@@ -65,10 +65,10 @@ from dagster_lineage.integrations.dbt.manifest import (
     is_ephemeral,
     lineage_nodes,
     node_relation_parts,
-    normalise_type,
     topological_order,
 )
 from dagster_lineage.integrations.dbt.settings import DbtLineageSettings
+from dagster_lineage.sql.data_types import normalize_type
 from dagster_lineage.sql.records import lineage_parts
 from dagster_lineage.sql.types import StatementLineage
 
@@ -319,7 +319,7 @@ def analyse_dbt_manifest(
         inferred: dict[str, str | None] = {}
         if lineage is not None and lineage["columns"]:
             names = [c[0] for c in lineage["columns"]]
-            inferred = {c[0].lower(): normalise_type(c[1]) for c in lineage["columns"]}
+            inferred = {c[0].lower(): normalize_type(c[1]) for c in lineage["columns"]}
         elif cat_cols:
             names = [n for n, _ in cat_cols]
         elif declared:
@@ -577,9 +577,7 @@ def _run_statement_lineage(
 
     try:
         return statement_lineage(sql, dialect=dialect, schema=schema, source=file)
-    except NotImplementedError as e:
-        return CachedFailure(f"SQL lineage is not available ({e})", transient=True)
-    except Exception as e:  # lineage is enrichment: never fail the code location
+    except Exception as e:  # noqa: BLE001 - lineage is enrichment: never fail the code location
         detail = " ".join(str(e).split())
         if len(detail) > 300:
             detail = detail[:297] + "..."
@@ -605,7 +603,7 @@ def _seed_header(node: Mapping[str, Any]) -> tuple[list[str], dict[str, str | No
     except (OSError, UnicodeDecodeError):
         return [], {}
     types = {
-        str(k).lower(): normalise_type(v)
+        str(k).lower(): normalize_type(v)
         for k, v in ((node.get("config") or {}).get("column_types") or {}).items()
     }
     names = [h.strip() for h in header if h.strip()]

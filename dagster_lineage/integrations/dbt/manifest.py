@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster_lineage.errors import IntegrationError
+from dagster_lineage.sql.data_types import normalize_type
 
 LINEAGE_RESOURCE_TYPES = ("model", "seed", "snapshot")
 """Manifest ``nodes`` that become assets (plus ``sources``)."""
@@ -229,7 +230,7 @@ def catalog_columns(entry: Mapping[str, Any] | None) -> list[tuple[str, str | No
         return []
     cols = list((entry.get("columns") or {}).values())
     cols.sort(key=lambda c: c.get("index") if isinstance(c.get("index"), int) else 10**9)
-    return [(str(c["name"]), normalise_type(c.get("type"))) for c in cols if c.get("name")]
+    return [(str(c["name"]), normalize_type(c.get("type"))) for c in cols if c.get("name")]
 
 
 def declared_columns(node: Mapping[str, Any]) -> list[tuple[str, str | None, str | None]]:
@@ -244,22 +245,9 @@ def declared_columns(node: Mapping[str, Any]) -> list[tuple[str, str | None, str
         if not col.get("name"):
             continue
         out.append(
-            (str(col["name"]), normalise_type(col.get("data_type")), col.get("description") or None)
+            (str(col["name"]), normalize_type(col.get("data_type")), col.get("description") or None)
         )
     return out
-
-
-def normalise_type(data_type: Any) -> str | None:
-    """Lower-case, whitespace-trimmed type text, ``None`` when empty.
-
-    Examples:
-        >>> normalise_type(" DECIMAL(10, 2) ")
-        'decimal(10,2)'
-    """
-    if data_type is None:
-        return None
-    text = " ".join(str(data_type).split()).lower().replace(", ", ",")
-    return text or None
 
 
 def is_ephemeral(node: Mapping[str, Any]) -> bool:

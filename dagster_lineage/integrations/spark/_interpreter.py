@@ -574,10 +574,6 @@ class _Interpreter:
         }
         try:
             sl = statement_lineage(query, dialect=_SQL_DIALECT, schema=schema or None)
-        except NotImplementedError:
-            return _Frame(
-                unknowns=(Unknown(f"spark.sql at line {self.line}: SQL lineage unavailable"),)
-            )
         except Exception as e:  # noqa: BLE001 - lineage is enrichment: report, keep going
             return _Frame(unknowns=(Unknown(f"spark.sql at line {self.line} not analysed: {e}"),))
         return self._frame_from_statement(sl)

@@ -25,7 +25,7 @@ from dagster_lineage.defs import airflow as factory  # noqa: E402
 from dagster_lineage.errors import IntegrationError  # noqa: E402
 from dagster_lineage.integrations.airflow import read_dags  # noqa: E402
 from example_project import part_airflow  # noqa: E402
-from dagster_lineage.defs.graph_loader import records_from_definitions  # noqa: E402
+from dagster_lineage.defs.graph import records_from_definitions  # noqa: E402
 
 try:
     read_dags(sys.argv[1], reader="dagbag")

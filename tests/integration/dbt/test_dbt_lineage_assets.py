@@ -10,7 +10,6 @@ import duckdb
 import pytest
 from dagster_dbt import DbtCliResource
 
-from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetType, Clause, ColumnRef, EdgeKind
 from dagster_lineage.defs.dbt import (
     DagsterDbtLineageTranslator,
@@ -19,6 +18,7 @@ from dagster_lineage.defs.dbt import (
     dbt_lineage_assets,
     default_dbt_executable,
 )
+from dagster_lineage.defs.graph import graph_from_definitions
 from dagster_lineage.defs.metadata_keys import (
     COLUMN_LINEAGE_KEY,
     COLUMN_LINEAGE_MD_KEY,
@@ -63,7 +63,7 @@ def test_unparsable_model_loads_with_a_warning_and_others_keep_lineage(built, tm
     # the other models keep theirs, straight from the compiled SQL: on the definition as the
     # record and the Markdown table open-source Dagster shows (``dagster/column_lineage`` goes on
     # each materialization, where Dagster reads it)
-    graph = LineageGraph.from_definitions(defs)
+    graph = graph_from_definitions(defs)
     assert [
         (d.upstream.asset, d.upstream.column)
         for d in graph.get(("orders_clean",)).column_deps["amount_d"]
@@ -152,7 +152,7 @@ def test_a_translator_subclass_customises_keys_and_lineage_follows(built):
     specs = build_dbt_lineage_specs(manifest=built.manifest_path, translator=translator)
     keys = {s.key.to_user_string() for s in specs}
     assert {"analytics/orders_clean", "analytics/orders_by_segment"} <= keys
-    graph = LineageGraph.from_definitions(dg.Definitions(assets=specs))
+    graph = graph_from_definitions(dg.Definitions(assets=specs))
     seg = graph.get(("analytics", "orders_by_segment"))
     assert {d.upstream for d in seg.column_deps["revenue"]} == {
         ColumnRef(("analytics", "orders_clean"), "amount_d")

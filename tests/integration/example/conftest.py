@@ -23,7 +23,7 @@ DUMP = r"""
 import contextlib, io, json
 import dagster as dg
 from dagster_lineage.cli import main as cli_main
-from dagster_lineage.defs.graph_loader import records_from_definitions
+from dagster_lineage.defs.graph import records_from_definitions
 import example_project.definitions as location
 import example_project.part_dbt as part_dbt
 

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from dagster_lineage.core.graph import LineageGraph
+from dagster_lineage.defs.graph import graph_from_definitions
 from dagster_lineage.defs.impact import REPORT_MD_KEY, impact_run_config
 from dagster_lineage.impact.analysis import RiskLevel, Usage, analyze_impact
 from dagster_lineage.impact.schema_changes import ColumnAdded, ColumnDropped, ColumnRenamed
@@ -33,7 +34,7 @@ def example(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def graph(example) -> LineageGraph:
-    return LineageGraph.from_definitions(example.defs)
+    return graph_from_definitions(example.defs)
 
 
 def test_the_story_is_the_true_answer(graph: LineageGraph) -> None:

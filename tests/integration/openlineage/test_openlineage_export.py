@@ -206,3 +206,41 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["openlineage", "--url", f"http://127.0.0.1:{port}", "-f", str(location)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"127.0.0.1:{port}" in err[0] and "Traceback" not in err[0]
+
+
+def test_export_from_a_state_file(tmp_path: Path) -> None:
+    """`--state FILE` (a `dagster-lineage snapshot`): the same graph, no code location loaded."""
+    from dagster_lineage.cli import main
+
+    location = _tiny_location(tmp_path)
+    state = tmp_path / "lineage.json"
+    assert main(["snapshot", "-o", str(state), "-f", str(location)]) == 0
+    from_code, from_state = tmp_path / "code", tmp_path / "state"
+    common = [
+        "--dataset-namespace",
+        "postgres://db:5432",
+        "--database",
+        "shop",
+        "--schema",
+        "public",
+    ]
+    assert main(["openlineage", "-o", str(from_code), "-f", str(location), *common]) == 0
+    assert main(["openlineage", "-o", str(from_state), "--state", str(state), *common]) == 0
+    code_events = [json.loads(f.read_text()) for f in sorted(from_code.glob("*.json"))]
+    state_events = [json.loads(f.read_text()) for f in sorted(from_state.glob("*.json"))]
+    for e in state_events:
+        to_model(e)
+    code_job, state_job = _by_job(code_events)["out"], _by_job(state_events)["out"]
+    # the column lineage is the same; the state file has no `dagster/table_name`, so `out` is
+    # named by its asset key there (a source table keeps its warehouse name in both)
+    assert code_job["inputs"] == state_job["inputs"]
+    assert [i["name"] for i in state_job["inputs"]] == ["shop.public.raw"]
+    assert (
+        code_job["outputs"][0]["facets"]["columnLineage"]["fields"]
+        == state_job["outputs"][0]["facets"]["columnLineage"]["fields"]
+    )
+    assert code_job["outputs"][0]["name"] == "shop.public.out"
+    assert (state_job["outputs"][0]["namespace"], state_job["outputs"][0]["name"]) == (
+        "dagster",
+        "out",
+    )

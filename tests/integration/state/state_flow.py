@@ -15,8 +15,8 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.defs.changed_assets import changed_assets
+from dagster_lineage.defs.graph import graph_from_definitions
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests" / "fixtures" / "state" / "project"
@@ -91,7 +91,7 @@ def check_change_flow(project: Project, instance: dg.DagsterInstance) -> None:
     fct = changes[0]
     # the reason points at the last success, and the code checksums are the graph's current ones
     assert fct.last_success is not None and fct.last_success.run_id == first_run
-    assert fct.current_code == LineageGraph.from_definitions(defs).get(("fct",)).code_checksum
+    assert fct.current_code == graph_from_definitions(defs).get(("fct",)).code_checksum
     assert fct.last_success.code != fct.current_code
     assert fct.last_success.run_end_time is not None
 

@@ -7,7 +7,7 @@ import dagster as dg
 
 from dagster_lineage.core.model import AssetLineage, ColumnDep, ColumnInfo, ColumnRef
 from dagster_lineage.defs.metadata import lineage_metadata
-from dagster_lineage.defs.sensors import build_schema_drift_checks
+from dagster_lineage.defs.schema_drift import build_schema_drift_checks
 
 SRC = AssetLineage(key=("src",), columns=(ColumnInfo("a", "integer"), ColumnInfo("b", "integer")))
 DST = AssetLineage(

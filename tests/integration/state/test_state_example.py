@@ -29,7 +29,7 @@ SENSOR = r"""
 import json
 import dagster as dg
 from example_project.definitions import defs
-from dagster_lineage.defs.graph_loader import records_from_definitions
+from dagster_lineage.defs.graph import records_from_definitions
 
 instance = dg.DagsterInstance.get()
 sensor = defs.resolve_sensor_def("dagster_lineage_code_change_sensor")

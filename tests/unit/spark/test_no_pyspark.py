@@ -28,11 +28,11 @@ SCRIPT = textwrap.dedent(
     import dagster_lineage.integrations.spark.runtime
     import dagster_lineage.integrations.spark.static
     import dagster_lineage.integrations.spark.translator
-    from dagster_lineage.core.graph import LineageGraph
+    from dagster_lineage.defs.graph import graph_from_definitions
     from dagster_lineage.errors import IntegrationError
     from example_project import part_spark
 
-    graph = LineageGraph.from_definitions(part_spark.defs)
+    graph = graph_from_definitions(part_spark.defs)
     rec = graph.get(("customer_ltv_model",))
     try:
         spark_defs.SparkSessionResource().get_session()
