@@ -51,3 +51,6 @@ _.protocol_version  # explorer/server.py
 _.do_HEAD  # explorer/server.py
 _.do_POST  # explorer/server.py
 _.daemon_threads  # explorer/server.py
+
+# Enum protocol: the member value set in a custom __new__ (Enum reads it).
+_._value_  # impact/report.py: Cause.__new__

@@ -83,6 +83,7 @@ from dagster_lineage.errors import ChangeSpecError
 from dagster_lineage.impact.report import CRITICALITY_TAG as CRITICALITY_TAG
 from dagster_lineage.impact.report import REPORT_SCHEMA_VERSION as REPORT_SCHEMA_VERSION
 from dagster_lineage.impact.report import BreakingPredicate as BreakingPredicate
+from dagster_lineage.impact.report import Cause as Cause
 from dagster_lineage.impact.report import ImpactedAsset as ImpactedAsset
 from dagster_lineage.impact.report import ImpactReport as ImpactReport
 from dagster_lineage.impact.report import Reference as Reference
@@ -337,7 +338,7 @@ class _Walker:
                     None,
                     (tbl, ColumnRef(child, "*")),
                     Severity.BREAKING,
-                    "table",
+                    Cause.TABLE,
                 )
             )
 
@@ -368,7 +369,7 @@ class _Walker:
                         None,
                         npath,
                         Severity.WARNING,
-                        "stale",
+                        Cause.STALE,
                     )
                 )
                 queue.append((child, npath))
@@ -420,7 +421,7 @@ class _Walker:
                     npath = path + (out,)
                     nxt = _TAINTED
                     if not doomed:
-                        sev, cause = warning, "derived"
+                        sev, cause = warning, Cause.DERIVED
                     elif type_change:
                         if kind.is_pass_through:
                             nxt = _DOOMED
@@ -428,13 +429,13 @@ class _Walker:
                                 graph.get(asset), out_col, new_type
                             )
                         else:
-                            sev, cause = warning, "type_derived"
+                            sev, cause = warning, Cause.TYPE_DERIVED
                     elif star:
                         nxt, usage = _DOOMED, select_star
-                        sev, cause = warning, "star"
+                        sev, cause = warning, Cause.STAR
                     else:
                         nxt = _DOOMED if kind is identity else _TAINTED
-                        sev, cause = breaking, "by_name"
+                        sev, cause = breaking, Cause.BY_NAME
                     okey = (asset, out_col.lower())
                     if asset not in changed_assets:
                         changed_assets[asset] = npath
@@ -445,11 +446,11 @@ class _Walker:
                     out_col = None
                     npath = path + (ColumnRef(asset, "*"),)
                     if doomed and not type_change:
-                        sev, cause = breaking, "by_name"
+                        sev, cause = breaking, Cause.BY_NAME
                     elif doomed:
-                        sev, cause = warning, "type_read"
+                        sev, cause = warning, Cause.TYPE_READ
                     else:
-                        sev, cause = warning, "derived"
+                        sev, cause = warning, Cause.DERIVED
                     if asset not in changed_assets:
                         changed_assets[asset] = npath
                 per = hits.get(asset)
@@ -478,7 +479,7 @@ class _Walker:
                             identity,
                             npath,
                             warning,
-                            "star_shape",
+                            Cause.STAR_SHAPE,
                         )
                     )
                     if not crec.columns or crec.column(ref.column) is not None:
@@ -522,7 +523,7 @@ class _Walker:
                         EdgeKind.IDENTITY,
                         npath,
                         Severity.WARNING,
-                        "add_star",
+                        Cause.ADD_STAR,
                     )
                 )
                 queue.append((child, npath))
@@ -548,7 +549,7 @@ class _Walker:
                         None,
                         npath,
                         Severity.WARNING,
-                        "unknown",
+                        Cause.UNKNOWN,
                         gap,
                     )
                 )
@@ -559,14 +560,14 @@ class _Walker:
 
 def _contract_check(
     consumer: AssetLineage, column: str, new_type: str
-) -> tuple[Severity, str, str | None]:
+) -> tuple[Severity, Cause, str | None]:
     info = consumer.column(column)
     declared = info.data_type if info else None
     if consumer.contract_enforced and declared:
         if canonical_type(declared) != canonical_type(new_type):
-            return Severity.BREAKING, "contract", declared
-        return Severity.WARNING, "contract_ok", declared
-    return Severity.WARNING, "type_pass", None
+            return Severity.BREAKING, Cause.CONTRACT, declared
+        return Severity.WARNING, Cause.CONTRACT_OK, declared
+    return Severity.WARNING, Cause.TYPE_PASS, None
 
 
 # --- assembling the report ---------------------------------------------------------------------

@@ -98,9 +98,8 @@ class Reference:
         path: the column path from the changed column to this use (the last step is the asset's
             output column, or ``asset.*`` for reads and table-level uses).
         severity: breaking or warning (after the caller's ``is_breaking`` override).
-        cause: why, as a code (``by_name``, ``star``, ``star_shape``, ``derived``, ``type_pass``,
-            ``type_derived``, ``type_read``, ``contract``, ``contract_ok``, ``add_star``,
-            ``table``, ``stale``, ``unknown``); :attr:`reason` is the sentence.
+        cause: why, a :class:`Cause` (equal to its code: ``by_name``, ``star``, ...) that
+            carries its sentence; :attr:`reason` fills it in.
         detail: extra text for the reason (a declared type, a lineage gap, ...).
 
     Examples:
@@ -120,7 +119,7 @@ class Reference:
     kind: EdgeKind | None
     path: tuple[ColumnRef, ...]
     severity: Severity
-    cause: str
+    cause: Cause
     detail: str | None = None
 
     @property
@@ -358,69 +357,94 @@ BreakingPredicate = Callable[[Reference], bool]
 """``is_breaking(reference) -> bool``: overrides the default severity of every reference."""
 
 
-def _reason(r: Reference) -> str:
-    change = r.change
-    col = r.column.display()
-    table = key_to_str(r.column.asset)
-    origin = r.path[0].display() if r.path[0].column != "*" else key_to_str(r.path[0].asset)
-    where = f"into {r.output_column} ({r.kind.value})" if r.kind else f"in {r.usage.value}"
-    dtype = change.data_type if isinstance(change, ColumnTypeChanged) else ""
-    cause = r.cause
-    if cause == "by_name":
-        verb = "selects" if r.output_column else "reads"
-        return f"{verb} {col} by name {where}; {r.column.column} would {_fate(change)}"
-    if cause == "star":
-        return (
-            f"consumes select * from {table}: column {r.column.column} would {_fate(change)} "
-            "in its output"
-        )
-    if cause == "star_shape":
-        return f"consumes select * from {table}, whose shape changes ({change.describe()})"
-    if cause == "add_star":
-        return f"consumes select * from {table}: its output would gain column {r.output_column}"
-    if cause == "derived":
-        what = (
-            f"{r.output_column} derives from {col}"
+class Cause(str, Enum):
+    """Why a reference is affected; each member carries its sentence (``{...}`` from the reference).
+
+    Compares equal to its code (``Cause.BY_NAME == "by_name"``), which is what the JSON holds.
+
+    Examples:
+        >>> Cause("star_shape").template
+        'consumes select * from {table}, whose shape changes ({change})'
+    """
+
+    template: str
+
+    def __new__(cls, code: str, template: str) -> Cause:  # noqa: D102
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.template = template
+        return member
+
+    BY_NAME = ("by_name", "{verb} {col} by name {where}; {column} would {fate}")
+    STAR = (
+        "star",
+        "consumes select * from {table}: column {column} would {fate} in its output",
+    )
+    STAR_SHAPE = ("star_shape", "consumes select * from {table}, whose shape changes ({change})")
+    ADD_STAR = ("add_star", "consumes select * from {table}: its output would gain column {out}")
+    DERIVED = ("derived", "{derives}{derived_from} ({change})")
+    TYPE_DERIVED = ("type_derived", "{out} is a {kind} of {col}, whose type changes to {dtype}")
+    TYPE_READ = ("type_read", "reads {col} in {usage}; its type changes to {dtype}")
+    CONTRACT = (
+        "contract",
+        "enforced contract declares {out} as {detail}; it passes {col} through, whose type "
+        "would become {dtype}",
+    )
+    CONTRACT_OK = (
+        "contract_ok",
+        "passes {col} through; its type changes to {dtype} (matches the contract)",
+    )
+    TYPE_PASS = (
+        "type_pass",
+        "passes {col} through into {out}; its type changes to {dtype} (no enforced contract)",
+    )
+    TABLE = ("table", "depends on {table} by name, which {table_fate}")
+    STALE = (
+        "stale",
+        "depends on {table}, which breaks until its reference to {root} is updated ({change})",
+    )
+    UNKNOWN = (
+        "unknown",
+        "lineage incomplete ({detail}); depends on {table}, which is affected by {change}",
+    )
+
+    def explain(self, r: Reference) -> str:
+        """The sentence for reference ``r``."""
+        change = r.change
+        col = r.column.display()
+        origin = r.path[0].display() if r.path[0].column != "*" else key_to_str(r.path[0].asset)
+        where = f"into {r.output_column} ({r.kind.value})" if r.kind else f"in {r.usage.value}"
+        return self.template.format(
+            verb="selects" if r.output_column else "reads",
+            col=col,
+            column=r.column.column,
+            where=where,
+            fate=_fate(change),
+            table=key_to_str(r.column.asset),
+            change=change.describe(),
+            out=r.output_column,
+            origin=origin,
+            root=key_to_str(r.path[0].asset),
+            derives=f"{r.output_column} derives from {col}"
             if r.output_column
-            else f"reads {col} in {where[3:]}"
-        )
-        if r.column.display() == origin:
-            return f"{what} ({change.describe()})"
-        return f"{what}, which derives from {origin} ({change.describe()})"
-    if cause == "type_derived":
-        return f"{r.output_column} is a {r.kind.value if r.kind else 'use'} of {col}, whose type changes to {dtype}"
-    if cause == "type_read":
-        return f"reads {col} in {r.usage.value}; its type changes to {dtype}"
-    if cause == "contract":
-        return (
-            f"enforced contract declares {r.output_column} as {r.detail}; it passes {col} through, "
-            f"whose type would become {dtype}"
-        )
-    if cause == "contract_ok":
-        return f"passes {col} through; its type changes to {dtype} (matches the contract)"
-    if cause == "type_pass":
-        return (
-            f"passes {col} through into {r.output_column}; its type changes to {dtype} "
-            "(no enforced contract)"
-        )
-    if cause == "table":
-        what = (
-            f"would be renamed to {change.new_name}"
+            else f"reads {col} in {where[3:]}",
+            derived_from="" if col == origin else f", which derives from {origin}",
+            kind=r.kind.value if r.kind else "use",
+            dtype=change.data_type if isinstance(change, ColumnTypeChanged) else "",
+            usage=r.usage.value,
+            detail=r.detail,
+            table_fate=f"would be renamed to {change.new_name}"
             if isinstance(change, TableRenamed)
-            else "would be dropped"
+            else "would be dropped",
         )
-        return f"depends on {table} by name, which {what}"
-    if cause == "stale":
-        return (
-            f"depends on {table}, which breaks until its reference to "
-            f"{key_to_str(r.path[0].asset)} is updated ({change.describe()})"
-        )
-    if cause == "unknown":
-        return (
-            f"lineage incomplete ({r.detail}); depends on {table}, which is affected by "
-            f"{change.describe()}"
-        )
-    return cause
+
+
+def _reason(r: Reference) -> str:
+    cause = r.cause if isinstance(r.cause, Cause) else _CAUSES[r.cause]
+    return cause.explain(r)
+
+
+_CAUSES = {c.value: c for c in Cause}
 
 
 def _fate(change: SchemaChange) -> str:

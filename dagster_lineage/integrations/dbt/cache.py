@@ -413,7 +413,7 @@ def lineage_entry(value: StatementLineage | CachedFailure) -> dict[str, Any]:
         return {"failure": value.message}
     return {
         "columns": [
-            [c.name, c.data_type, [[s.table, s.column, s.kind.value] for s in c.sources]]
+            [c.name, c.data_type, [[s.table, s.column, _edge(s)] for s in c.sources]]
             + ([[[r.table, r.column, r.clause.value] for r in c.indirect]] if c.indirect else [])
             for c in value.columns
         ],
@@ -423,6 +423,11 @@ def lineage_entry(value: StatementLineage | CachedFailure) -> dict[str, Any]:
         "target": value.target,
         "unknowns": [[u.reason, u.column] for u in value.unknowns],
     }
+
+
+def _edge(source: SourceColumn) -> str:
+    """The edge kind as records see it: a later UNION branch's column is a rename edge."""
+    return EdgeKind.RENAME.value if source.by_position else source.kind.value
 
 
 def statement_from_entry(data: Mapping[str, Any]) -> StatementLineage | CachedFailure:
