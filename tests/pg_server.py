@@ -60,6 +60,26 @@ def pg_temp_dir() -> Iterator[Path]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+@contextmanager
+def started_server() -> Iterator[PostgresServer]:
+    """A new server in a fresh temp folder, stopped afterwards; skips the test when none can start.
+
+    Not under pytest's basetemp: another pytest process resets that folder to mode 0700, which
+    locks the postgres user out of its own data directory.
+    """
+    import pytest
+
+    reason = pg_binaries_available()
+    if reason:
+        pytest.skip(f"no PostgreSQL server can be started: {reason}")
+    with pg_temp_dir() as base:
+        server = PostgresServer.start_new(base)
+        try:
+            yield server
+        finally:
+            server.stop("immediate")
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -11,24 +11,15 @@ from impact_story import story_records
 
 from dagster_lineage import lineage_metadata
 from dagster_lineage.defs.impact import REPORT_MD_KEY, build_schema_drift_impact_sensor
-from tests.pg_server import PostgresServer, pg_binaries_available, pg_temp_dir
+from tests.pg_server import PostgresServer, started_server
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
 def pg() -> Iterator[PostgresServer]:
-    reason = pg_binaries_available()
-    if reason:
-        pytest.skip(f"no PostgreSQL server can be started: {reason}")
-    # Not under pytest's basetemp: another pytest process resets that folder to mode 0700, which
-    # locks the postgres user out of its own data directory.
-    with pg_temp_dir() as base:
-        server = PostgresServer.start_new(base)
-        try:
-            yield server
-        finally:
-            server.stop("immediate")
+    with started_server() as server:
+        yield server
 
 
 def test_drift_sensor_on_a_real_postgres_table(pg: PostgresServer) -> None:

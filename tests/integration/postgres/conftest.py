@@ -6,20 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.pg_server import PostgresServer, pg_binaries_available, pg_temp_dir
+from tests.pg_server import PostgresServer, started_server
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
-    reason = pg_binaries_available()
-    if reason:
-        pytest.skip(f"no PostgreSQL server can be started: {reason}")
-    with pg_temp_dir() as base:
-        server = PostgresServer.start_new(base)
-        try:
-            yield server
-        finally:
-            server.stop("immediate")
+    with started_server() as server:
+        yield server
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from dagster_lineage.state.warehouse import TableHandle, _duckdb_text, table_stats
-from tests.pg_server import PostgresServer, pg_binaries_available, pg_temp_dir
+from tests.pg_server import PostgresServer, started_server
 
 ROWS = """
     (1, TIMESTAMPTZ '2024-03-10 06:59:59.5+00', TIMESTAMP '2024-03-10 02:30:00', DATE '2024-03-10',
@@ -118,15 +118,8 @@ def test_duckdb_checksum_sees_values_nulls_and_rows() -> None:
 
 @pytest.fixture(scope="module")
 def pg() -> Iterator[PostgresServer]:
-    reason = pg_binaries_available()
-    if reason:
-        pytest.skip(f"no PostgreSQL server can be started: {reason}")
-    with pg_temp_dir() as base:
-        server = PostgresServer.start_new(base)
-        try:
-            yield server
-        finally:
-            server.stop("immediate")
+    with started_server() as server:
+        yield server
 
 
 def _pg_connect(server: PostgresServer, options: str = "") -> object:
