@@ -444,7 +444,8 @@ def normalise_sql(
         trees = sqlglot.parse(sql, read=dialect, error_level=ErrorLevel.RAISE)
         _relocate_paths(trees, root)
         text = ";\n".join(
-            t.sql(pretty=True, comments=False, unsupported_level=ErrorLevel.IGNORE)
+            # copy=False: the trees are discarded after this (sqlglot copies them otherwise)
+            t.sql(pretty=True, comments=False, unsupported_level=ErrorLevel.IGNORE, copy=False)
             for t in trees
             if t is not None
         )

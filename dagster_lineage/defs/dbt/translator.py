@@ -22,6 +22,7 @@ from dagster_lineage.core.model import AssetKeyPath, AssetLineage
 from dagster_lineage.defs.metadata import lineage_metadata
 from dagster_lineage.defs.metadata_keys import (
     CODE_PARTS_KEY,
+    COLUMN_SCHEMA_KEY,
     DBT_RESOURCE_TYPE_TAG,
     DBT_UNIQUE_ID_KEY,
     EXPOSURE_MATURITY_KEY,
@@ -39,7 +40,6 @@ from dagster_lineage.integrations.dbt.checksum import DbtFingerprinter, code_che
 from dagster_lineage.integrations.dbt.fingerprint import project_vars
 from dagster_lineage.integrations.dbt.manifest import load_json_artifact
 from dagster_lineage.integrations.dbt.settings import DbtLineageSettings
-from dagster_lineage.state.checksums import pack_code_parts
 
 if TYPE_CHECKING:
     from dagster_dbt import DbtProject
@@ -253,7 +253,7 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
         analysis = self.get_lineage_analysis(manifest)
         fp = analysis.fingerprints.get(unique_id)
         if fp is not None and fp.parts:
-            md[CODE_PARTS_KEY] = pack_code_parts(fp.explain_parts)
+            md[CODE_PARTS_KEY] = fp.packed_explain_parts
         warning = analysis.warning_for(unique_id)
         if warning is not None:
             md[LINEAGE_WARNING_KEY] = dg.MetadataValue.text(warning.render())
@@ -288,20 +288,41 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
         unique_id: str,
         project: DbtProject | None,
     ) -> dg.AssetSpec:
-        """dagster-dbt's spec, with the node's lineage record merged into its metadata."""
-        if not hasattr(self, "_lineage_specs"):
-            self._lineage_specs: dict[tuple[int, str, int], dg.AssetSpec] = {}
-        memo_id = (id(manifest), unique_id, id(project))
-        if memo_id in self._lineage_specs:
-            return self._lineage_specs[memo_id]
-        spec = super().get_asset_spec(manifest, unique_id, project)
+        """dagster-dbt's spec, its metadata completed by :meth:`get_metadata` with the lineage.
+
+        The spec is built once (no second spec merged into the first): this sets which manifest
+        :meth:`get_metadata` reads the node's lineage record from.
+        """
+        outer = getattr(self, "_spec_context", None)
+        self._spec_context: tuple[Mapping[str, Any], DbtProject | None] | None = (
+            manifest,
+            project,
+        )
+        try:
+            return super().get_asset_spec(manifest, unique_id, project)
+        finally:
+            self._spec_context = outer
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """dagster-dbt's metadata plus the node's lineage (record, column lineage, checksums).
+
+        dagster-dbt's column schema (from the YAML, with column tags) is kept when it lists the
+        same columns with the same types as the lineage record; otherwise the record's schema
+        (from the compiled SQL and the catalog) replaces it.
+        """
+        base = dict(super().get_metadata(dbt_resource_props))
+        context = getattr(self, "_spec_context", None)
+        unique_id = dbt_resource_props.get("unique_id")
+        if context is None or not isinstance(unique_id, str):
+            return base
+        manifest, project = context
         record = self.get_lineage_record(manifest, unique_id, project)
-        if record is not None:
-            spec = spec.merge_attributes(
-                metadata=self.get_lineage_metadata(record, manifest, unique_id)
-            )
-        self._lineage_specs[memo_id] = spec
-        return spec
+        if record is None:
+            return base
+        ours = dict(self.get_lineage_metadata(record, manifest, unique_id))
+        if _same_schema(base.get(COLUMN_SCHEMA_KEY), record):
+            ours.pop(COLUMN_SCHEMA_KEY, None)
+        return {**base, **ours}
 
     # --- exposures -------------------------------------------------------------------------
 
@@ -343,6 +364,16 @@ class DagsterDbtLineageTranslator(DagsterDbtTranslator):
             kinds={"dbt", exposure_type},
             tags={DBT_RESOURCE_TYPE_TAG: "exposure"},
         )
+
+
+def _same_schema(schema: Any, record: AssetLineage) -> bool:
+    """Whether a ``TableSchema`` lists the record's columns, in order, with its types."""
+    if not isinstance(schema, dg.TableSchema) or len(schema.columns) != len(record.columns):
+        return False
+    return all(
+        a.name == b.name and a.type == (b.data_type or "unknown")
+        for a, b in zip(schema.columns, record.columns)
+    )
 
 
 def _with_key(record: AssetLineage, key: AssetKeyPath) -> AssetLineage:

@@ -27,7 +27,10 @@ Examples:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gc
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -235,16 +238,144 @@ def analyse_dbt_manifest(
     cache = cache or LineageCache(None)
     if not settings.use_catalog:
         catalog = None
-    dialect = adapter_type(manifest)
-    stats_before = cache.stats()
     if fingerprinter is None:
         fingerprinter = DbtFingerprinter(
             manifest, sql_memo=cache if cache.directory is not None else None
         )
+    # The user's hooks run once per node here; the snapshot key covers what they returned.
+    hooked = [*lineage_nodes(manifest), *(exposures(manifest) if settings.enable_exposures else ())]
+    keys = {n["unique_id"]: tuple(key_fn(n)) for n in hooked}
+    owners = {n["unique_id"]: tuple(owners_fn(n)) for n in hooked}
+    snapshot_key = (
+        _snapshot_key(manifest, catalog, settings, keys, owners, fingerprinter)
+        if cache.directory is not None
+        else None
+    )
+    if snapshot_key is not None:
+        found = cache.get_snapshot(snapshot_key)
+        if isinstance(found, _Snapshot) and found.env_digest == _env_digest(
+            found.env_names, fingerprinter.env
+        ):
+            for w in found.analysis.warnings:  # a broken model warns on every load
+                logger.warning(w.render())
+            return dataclasses.replace(
+                found.analysis, cache_stats=CacheStats(hits=found.lookups), analysed=()
+            )
+    analysis = _analyse(
+        manifest,
+        catalog=catalog,
+        keys=keys,
+        owners=owners,
+        settings=settings,
+        cache=cache,
+        fingerprinter=fingerprinter,
+    )
+    if snapshot_key is not None:
+        for fp in analysis.fingerprints.values():
+            _ = fp.packed_explain_parts  # kept in the snapshot: a warm load packs nothing
+        env_names = _env_names(analysis.fingerprints.values())
+        cache.put_snapshot(
+            snapshot_key,
+            _Snapshot(
+                analysis=dataclasses.replace(analysis, cache_stats=CacheStats(), analysed=()),
+                lookups=analysis.cache_stats.lookups,
+                env_names=env_names,
+                env_digest=_env_digest(env_names, fingerprinter.env),
+            ),
+        )
+    return analysis
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """A whole-manifest analysis as kept on disk, with the env vars its fingerprints read."""
+
+    analysis: DbtLineageAnalysis
+    lookups: int
+    env_names: tuple[str, ...]
+    env_digest: str
+
+
+def _snapshot_key(
+    manifest: Mapping[str, Any],
+    catalog: Mapping[str, Any] | None,
+    settings: DbtLineageSettings,
+    keys: Mapping[str, AssetKeyPath],
+    owners: Mapping[str, tuple[str, ...]],
+    fingerprinter: DbtFingerprinter,
+) -> str | None:
+    """Everything a whole-manifest analysis depends on, hashed; ``None`` when not serialisable.
+
+    The manifest and catalog exactly (one C-speed serialisation, no canonical ordering needed:
+    the same file always loads in the same order), the settings, the asset keys and owners the
+    translator's hooks returned, and the fingerprinter's project folder and vars. Env vars are
+    checked separately (only the ones the fingerprints read, see ``_env_digest``).
+    """
+    try:
+        import orjson
+
+        def dumps(value: Any) -> bytes:
+            return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+
+    except ImportError:  # pragma: no cover - orjson comes with dagster
+
+        def dumps(value: Any) -> bytes:
+            return json.dumps(value, default=str).encode()
+
+    digest = hashlib.sha256()
+    try:
+        for part in (
+            manifest,
+            catalog,
+            [repr(settings), fingerprinter.root, fingerprinter.dialect],
+            fingerprinter.vars,
+            keys,
+            owners,
+        ):
+            digest.update(dumps(part))
+            digest.update(b"\0")
+    except (TypeError, ValueError):  # a manifest holding non-JSON values: no snapshot
+        return None
+    return digest.hexdigest()
+
+
+def _env_names(fingerprints: Any) -> tuple[str, ...]:
+    """The env vars any fingerprint hashed (template-basis fingerprints list them in ``vars``)."""
+    names: set[str] = set()
+    for fp in fingerprints:
+        text = fp.parts.get("vars")
+        if not text:
+            continue
+        try:
+            names.update((json.loads(text).get("env") or {}).keys())
+        except (ValueError, AttributeError):
+            return ("*",)  # cannot tell: the snapshot is only valid in the same environment
+    return tuple(sorted(names))
+
+
+def _env_digest(names: tuple[str, ...], env: Mapping[str, str]) -> str:
+    """A digest of the values of ``names`` in ``env`` (only the digest is stored: no secrets)."""
+    pairs: list[tuple[str, str | None]] = (
+        sorted(env.items()) if names == ("*",) else [(n, env.get(n)) for n in names]
+    )
+    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
+
+
+def _analyse(
+    manifest: Mapping[str, Any],
+    *,
+    catalog: Mapping[str, Any] | None,
+    keys: Mapping[str, AssetKeyPath],
+    owners: Mapping[str, tuple[str, ...]],
+    settings: DbtLineageSettings,
+    cache: LineageCache,
+    fingerprinter: DbtFingerprinter,
+) -> DbtLineageAnalysis:
+    dialect = adapter_type(manifest)
+    stats_before = cache.stats()
     fingerprints: dict[str, DbtFingerprint] = {}
 
     nodes = {n["unique_id"]: n for n in lineage_nodes(manifest)}
-    keys = {uid: tuple(key_fn(n)) for uid, n in nodes.items()}
     relations = {uid: node_relation_parts(n, dialect) for uid, n in nodes.items()}
     records: dict[str, AssetLineage] = {}
     warnings: list[LineageWarning] = []
@@ -379,7 +510,7 @@ def analyse_dbt_manifest(
             star_upstreams=tuple(sorted(set(star))),
             unknowns=tuple(unknowns),
             code_checksum=checksum,
-            owners=owners_fn(node),
+            owners=owners[uid],
             tags={**record_tags(node), **_by_name_tag(by_name)},
             contract_enforced=bool(
                 ((node.get("config") or {}).get("contract") or {}).get("enforced")
@@ -391,7 +522,7 @@ def analyse_dbt_manifest(
         for exp_node in exposures(manifest):
             uid = exp_node["unique_id"]
             records[uid] = AssetLineage(
-                key=tuple(key_fn(exp_node)),
+                key=keys[uid],
                 asset_type=AssetType.DBT_EXPOSURE,
                 source_ref=str(exp_node.get("original_file_path") or uid),
                 upstream=tuple(
@@ -404,7 +535,7 @@ def analyse_dbt_manifest(
                         }
                     )
                 ),
-                owners=owners_fn(exp_node),
+                owners=owners[uid],
                 tags=record_tags(exp_node),
                 description=exp_node.get("description") or None,
             )

@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ logger = logging.getLogger("dagster_lineage.dbt")
 
 CACHE_FORMAT_VERSION = 2
 CACHE_FILENAME = "lineage_cache.json"
+SNAPSHOT_FILENAME = "analysis_snapshot.pickle"
+SNAPSHOT_FORMAT_VERSION = 1
 DEFAULT_MAX_ENTRIES = 50_000
 
 _EDGE_KINDS = {k.value: k for k in EdgeKind}
@@ -84,6 +87,29 @@ def analyser_fingerprint() -> str:
         except OSError:  # pragma: no cover
             continue
     return stable_hash({"library": lib, "sqlglot": sqlglot.__version__, "sql_core": sources})
+
+
+@functools.lru_cache(maxsize=1)
+def snapshot_fingerprint() -> str:
+    """Version of what produces a whole-manifest analysis: the library's pure layers' code.
+
+    Like :func:`analyser_fingerprint`, but over every module the dbt analysis runs (the SQL core,
+    the record model, checksums and this integration), so a changed analysis never reads an
+    older snapshot.
+
+    Examples:
+        >>> len(snapshot_fingerprint())
+        64
+    """
+    root = Path(__file__).resolve().parents[2]  # the dagster_lineage package folder
+    digest = hashlib.sha256(analyser_fingerprint().encode())
+    for folder in ("core", "sql", "state", "integrations/dbt"):
+        for path in sorted((root / folder).glob("*.py")):
+            try:
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            except OSError:  # pragma: no cover
+                continue
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -299,6 +325,65 @@ class LineageCache:
             return
         self._load()[key] = entry
         self._pending[key] = entry
+
+    @property
+    def snapshot_path(self) -> Path | None:
+        """The file of the last whole-manifest analysis, or ``None`` without a folder."""
+        return self.directory / SNAPSHOT_FILENAME if self.directory is not None else None
+
+    def get_snapshot(self, key: str) -> Any:
+        """The whole-manifest analysis stored under ``key`` by :meth:`put_snapshot`, or ``None``.
+
+        One snapshot is kept (the last one written): reloading an unchanged project reads it in
+        one step instead of re-assembling every model's record from its cached lineage. The file
+        is a pickle written by this library into the cache folder (beside dbt's own
+        ``partial_parse.msgpack``); anything unreadable, of another format, or under another key
+        is a miss.
+
+        Examples:
+            >>> import tempfile
+            >>> cache = LineageCache(tempfile.mkdtemp())
+            >>> cache.put_snapshot("k", {"records": 1})
+            >>> cache.get_snapshot("k"), cache.get_snapshot("other")
+            ({'records': 1}, None)
+        """
+        path = self.snapshot_path
+        if path is None:
+            return None
+        try:
+            with path.open("rb") as f:
+                header = pickle.load(f)
+                if header != (SNAPSHOT_FORMAT_VERSION, snapshot_fingerprint(), key):
+                    return None
+                return pickle.load(f)
+        except FileNotFoundError:
+            return None
+        except Exception as e:  # noqa: BLE001 - a broken snapshot is only a miss
+            logger.debug("Ignoring the analysis snapshot %s: %s", path, e)
+            return None
+
+    def put_snapshot(self, key: str, value: Any) -> None:
+        """Keep ``value`` as the snapshot under ``key`` (atomically; a failed write is ignored)."""
+        path = self.snapshot_path
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump(
+                        (SNAPSHOT_FORMAT_VERSION, snapshot_fingerprint(), key),
+                        f,
+                        protocol=pickle.HIGHEST_PROTOCOL,
+                    )
+                    pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as e:
+            logger.warning("Could not write the analysis snapshot %s: %s", path, e)
 
     def flush(self) -> None:
         """Write the entries put since the last flush (atomically; a failed write is ignored)."""

@@ -40,6 +40,7 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
@@ -53,6 +54,7 @@ from dagster_lineage.state.checksums import (
     code_checksum,
     normalise_python,
     normalise_sql,
+    pack_code_parts,
     relative_to_root,
     sql_tokens,
     unknown_checksum,
@@ -387,6 +389,18 @@ class DbtFingerprint:
             ['config', 'file:None', 'relation', 'sql']
         """
         return {**self.sources, **self.parts}
+
+    @functools.cached_property
+    def packed_explain_parts(self) -> str:
+        """:attr:`explain_parts` packed by ``pack_code_parts`` (computed once, kept when pickled).
+
+        Examples:
+            >>> from dagster_lineage.state.checksums import unpack_code_parts
+            >>> fp = dbt_fingerprint({"resource_type": "model", "compiled_code": "select 1"})
+            >>> unpack_code_parts(fp.packed_explain_parts) == fp.explain_parts
+            True
+        """
+        return pack_code_parts(self.explain_parts)
 
 
 def _digest(text: str) -> str:

@@ -17,6 +17,7 @@ from dagster_lineage.integrations.dbt import (
     analyse_dbt_manifest,
     code_checksum_for_dbt_node,
 )
+from dagster_lineage.integrations.dbt.analysis import default_dbt_asset_key
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "dbt"
 
@@ -161,3 +162,59 @@ def test_record_checksums_tags_and_sources(manifest):
     assert fct.tags == {"criticality": "high", "dbt_tags": "finance"}
     assert fct.source_ref == "models/fct.sql"
     assert recs["source.mini.shop.orders"].source_ref == "main.orders"
+
+
+def test_an_unchanged_reload_reads_the_snapshot_and_any_input_change_misses_it(
+    manifest, tmp_path, caplog
+):
+    """The whole-manifest snapshot answers only for the same manifest, hooks, vars and env."""
+    cache_dir = tmp_path / "cache"
+    first = analyse_dbt_manifest(manifest, cache=LineageCache(cache_dir))
+    assert (cache_dir / "analysis_snapshot.pickle").is_file()
+    with caplog.at_level(logging.WARNING, logger="dagster_lineage.dbt"):
+        again = analyse_dbt_manifest(copy.deepcopy(manifest), cache=LineageCache(cache_dir))
+    assert again.records == first.records and again.fingerprints == first.fingerprints
+    assert again.analysed == () and again.cache_stats.misses == 0
+    assert "models/broken.sql" in caplog.text  # the broken model still warns on a warm load
+
+    # another key hook: every key differs, nothing stale is returned
+    prefixed = analyse_dbt_manifest(
+        manifest,
+        cache=LineageCache(cache_dir),
+        key_fn=lambda props: ("wh", *default_dbt_asset_key(props)),
+    )
+    assert all(r.key[0] == "wh" for r in prefixed.records.values())
+    up = prefixed.records["model.mini.fct"].column_deps["double_amount"][0].upstream
+    assert up.asset[0] == "wh"
+
+    # an edited model: the snapshot misses, the per-model cache still answers the others
+    edited = copy.deepcopy(manifest)
+    node = edited["nodes"]["model.mini.fct"]
+    node["compiled_code"] = node["compiled_code"].replace("double_amount", "twice_amount")
+    after = analyse_dbt_manifest(edited, cache=LineageCache(cache_dir))
+    # fct, and agg whose upstream schema (fct's columns) changed; nothing else is parsed again
+    assert set(after.analysed) == {"model.mini.fct", "model.mini.agg"}
+    assert "twice_amount" in after.records["model.mini.fct"].column_deps
+
+
+def test_the_snapshot_is_invalidated_by_an_env_var_a_fingerprint_reads(manifest, tmp_path):
+    from dagster_lineage.integrations.dbt.checksum import DbtFingerprinter
+
+    edited = copy.deepcopy(manifest)
+    node = edited["nodes"]["model.mini.stg"]
+    node["raw_code"] = "select '{{ run_started_at }}' as t, '{{ env_var(\"REGION\") }}' as r"
+    cache_dir = tmp_path / "cache"
+
+    def run(env):
+        return analyse_dbt_manifest(
+            edited,
+            cache=LineageCache(cache_dir),
+            fingerprinter=DbtFingerprinter(edited, env=env),
+        )
+
+    eu = run({"REGION": "eu"})
+    assert eu.fingerprints["model.mini.stg"].basis == "template"
+    assert run({"REGION": "eu", "OTHER": "x"}).fingerprints == eu.fingerprints  # not read: a hit
+    us = run({"REGION": "us"})
+    assert us.records["model.mini.stg"].code_checksum != eu.records["model.mini.stg"].code_checksum
+    assert not (tmp_path / "cache" / "analysis_snapshot.pickle").read_bytes().count(b"REGION\x00us")
