@@ -59,12 +59,12 @@ class GitRefError(DagsterLineageError):
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``diff`` subcommand."""
+    from dagster_lineage.cli import add_command
     from dagster_lineage.cli.loading import add_location_args
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "diff",
-        help="compare two lineage states (files or git refs): changed assets and columns, and "
-        "what they break downstream (exit 1 when breaking)",
         description="Compare the lineage of BASE and HEAD (state files or git refs; HEAD "
         "defaults to the working tree). Exit 0: nothing breaking; 1: breaking found (or "
         "warnings with --fail-on warning); 2: bad input or error.",
