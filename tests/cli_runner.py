@@ -61,14 +61,16 @@ def _fd_capture() -> Iterator[tuple[io.StringIO, io.StringIO, list[str]]]:
 
 
 def _forget_modules_under(folder: Path, before: set[str]) -> None:
-    root = str(folder.resolve())
+    root = str(folder.resolve()) + os.sep
+    installed = tuple(
+        str(Path(p).resolve()) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    )
     for name in set(sys.modules) - before:
         if name.split(".")[0] in ("dagster_lineage", "tests"):
             continue  # ours: one copy per test session
-        mod = sys.modules.get(name)
-        file = getattr(mod, "__file__", None) or ""
+        file = os.path.abspath(getattr(sys.modules.get(name), "__file__", None) or "/")
         if name.startswith("_dagster_lineage_loc_") or (
-            file and os.path.abspath(file).startswith(root + os.sep)
+            file.startswith(root) and not file.startswith(installed)
         ):
             del sys.modules[name]
 
