@@ -320,7 +320,8 @@ class LineageState:
             other.records,
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    def __hash__(self) -> int:
+        return hash((self.project, self.tool_version, self.schema_version, self.asset_count))
 
     def __repr__(self) -> str:
         return (
