@@ -79,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
     if args.state:
         # a state file holds the records only: tables are named from their records (sources'
         # ``source_ref``), other assets by their asset key
-        from dagster_lineage.state.lineage_state import read_state
+        from dagster_lineage.cli.state import load_state
 
-        graph = read_state(args.state).graph()
+        graph = load_state(args.state).graph()
         naming = OpenLineageNaming(
             **overrides,  # type: ignore[arg-type]
             **({"job_namespace": args.job_namespace} if args.job_namespace else {}),

@@ -138,10 +138,11 @@ def _load(args: argparse.Namespace) -> Explorer:
 
 def _from_state(args: argparse.Namespace, url: str | None) -> Explorer:
     """The explorer of a state file, with the diff against ``--base`` when given."""
+    from dagster_lineage.cli.state import load_state
     from dagster_lineage.explorer.api import Explorer
     from dagster_lineage.state.lineage_state import read_state
 
-    head = read_state(args.state)
+    head = load_state(args.state)
     diff = None
     if args.base:
         import json
