@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy.exc
 
+from dagster_lineage.cli import add_command
 from dagster_lineage.cli.loading import add_location_args, load_location, warn_cycle
 from dagster_lineage.errors import DagsterLineageError, clip, redact
 from dagster_lineage.state.compare import AssetChange
@@ -33,9 +34,9 @@ from dagster_lineage.state.compare import AssetChange
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``changed`` subcommand."""
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "changed",
-        help="list assets whose code changed since their last successful materialization",
         description="List the assets whose current code checksum differs from the one recorded at "
         "their last successful materialization, those never materialized, and their downstream "
         "assets (reason: upstream), with the run id and time of that last success.",

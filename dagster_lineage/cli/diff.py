@@ -59,12 +59,12 @@ class GitRefError(DagsterLineageError):
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``diff`` subcommand."""
+    from dagster_lineage.cli import add_command
     from dagster_lineage.cli.loading import add_location_args
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "diff",
-        help="compare two lineage states (files or git refs): changed assets and columns, and "
-        "what they break downstream (exit 1 when breaking)",
         description="Compare the lineage of BASE and HEAD (state files or git refs; HEAD "
         "defaults to the working tree). Exit 0: nothing breaking; 1: breaking found (or "
         "warnings with --fail-on warning); 2: bad input or error.",
@@ -91,6 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``diff``; returns the exit code."""
+    from dagster_lineage.cli.state import gc_paused
     from dagster_lineage.impact.diff import diff_states
     from dagster_lineage.impact.diff_render import render_diff
     from dagster_lineage.impact.schema_changes import Severity
@@ -104,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
             f"({head_label}) of project '{head.project}': compare two states of the same code "
             "location (or write both with the same `snapshot --project NAME`)."
         )
-    result = diff_states(base, head, base_label=base_label, head_label=head_label)
+    with gc_paused():  # diff_states decodes the records it compares (see gc_paused)
+        result = diff_states(base, head, base_label=base_label, head_label=head_label)
     print(render_diff(result, args.format))
     return result.exit_code(fail_on)
 
@@ -118,7 +120,10 @@ def _resolve(spec: str | None, args: argparse.Namespace) -> tuple[LineageState, 
     if spec is None:
         return _snapshot_in(Path.cwd(), args), "working tree"
     if Path(spec).is_file() or spec.endswith(".json"):
-        return read_state(spec), spec
+        from dagster_lineage.cli.state import gc_paused
+
+        with gc_paused():
+            return read_state(spec), spec
     return _state_of_ref(spec, args)
 
 

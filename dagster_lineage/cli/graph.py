@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from dagster_lineage.cli import non_negative_int
+from dagster_lineage.cli import add_command, non_negative_int
 from dagster_lineage.cli.loading import add_location_args, warn_cycle
 from dagster_lineage.cli.state import add_state_arg, graph_from_args
 from dagster_lineage.core.graph import Direction
@@ -22,7 +22,7 @@ from dagster_lineage.errors import UnknownAssetError
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``graph`` subcommand."""
-    p = sub.add_parser("graph", help="print the lineage tree of an asset (or one of its columns)")
+    p = add_command(sub, "graph")
     p.add_argument("asset", nargs="?", help="asset key (a/b or its last part); omit with --list")
     p.add_argument("--direction", choices=[d.value for d in Direction], default="downstream")
     p.add_argument(

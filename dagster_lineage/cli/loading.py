@@ -24,14 +24,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from dagster_lineage.core.graph import LineageGraph
-from dagster_lineage.defs.graph import graph_from_definitions
 from dagster_lineage.errors import DagsterLineageError, clip, redact
 
 if TYPE_CHECKING:
     import dagster as dg
+
+    from dagster_lineage.core.graph import LineageGraph
 
 
 class CodeLocationError(DagsterLineageError):
@@ -177,6 +175,8 @@ def _import_file(path: str, working_directory: str | None = None) -> Any:
 
 def load_definitions(args: argparse.Namespace) -> dg.Definitions:
     """Load the ``Definitions`` named by the location arguments (or workspace.yaml)."""
+    import yaml
+
     if args.module:
         return _find_defs(
             _import_module(args.module, None), args.attribute, f"module {args.module}"
@@ -225,6 +225,8 @@ def load_location(args: argparse.Namespace, build: Any = None) -> Any:
 
 def load_graph(args: argparse.Namespace) -> LineageGraph:
     """Load the code location and build its :class:`LineageGraph`."""
+    from dagster_lineage.defs.graph import graph_from_definitions  # Dagster: only here
+
     graph: LineageGraph = load_location(args, graph_from_definitions)
     return graph
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dagster_lineage.cli import add_command
 from dagster_lineage.cli.loading import add_location_args, load_definitions
 from dagster_lineage.cli.state import add_state_arg
 from dagster_lineage.errors import DagsterLineageError
@@ -30,9 +31,7 @@ class OpenLineageCliError(DagsterLineageError):
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``openlineage`` subcommand."""
-    p = sub.add_parser(
-        "openlineage", help="export the lineage graph as OpenLineage dataset and job events"
-    )
+    p = add_command(sub, "openlineage")
     out = p.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", help="folder to write one JSON file per event into")
     out.add_argument("--url", help="OpenLineage server base URL to post the events to")
@@ -56,8 +55,6 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``openlineage``."""
     import os
 
-    from dagster_lineage.defs.graph import graph_from_definitions
-    from dagster_lineage.defs.openlineage import naming_from_definitions
     from dagster_lineage.exports.openlineage import (
         OpenLineageNaming,
         build_openlineage_events,
@@ -82,14 +79,17 @@ def run(args: argparse.Namespace) -> int:
     if args.state:
         # a state file holds the records only: tables are named from their records (sources'
         # ``source_ref``), other assets by their asset key
-        from dagster_lineage.state.lineage_state import read_state
+        from dagster_lineage.cli.state import load_state
 
-        graph = read_state(args.state).graph()
+        graph = load_state(args.state).graph()
         naming = OpenLineageNaming(
             **overrides,  # type: ignore[arg-type]
             **({"job_namespace": args.job_namespace} if args.job_namespace else {}),
         )
-    else:
+    else:  # Dagster is imported only here: a `--state` export stays light
+        from dagster_lineage.defs.graph import graph_from_definitions
+        from dagster_lineage.defs.openlineage import naming_from_definitions
+
         defs = load_definitions(args)
         naming = naming_from_definitions(defs, **overrides, job_namespace=args.job_namespace)
         graph = graph_from_definitions(defs)

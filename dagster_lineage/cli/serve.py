@@ -43,11 +43,12 @@ class ExplorerOptionError(DagsterLineageError):
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``serve`` and ``docs`` subcommands."""
+    from dagster_lineage.cli import add_command
     from dagster_lineage.cli.loading import add_location_args
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "serve",
-        help="serve the lineage explorer (graph, column paths, impact) and its JSON API",
         description="Serve the lineage explorer and its JSON API (GET /api/assets, "
         "GET /api/lineage/ASSET?direction=&depth=, POST /api/impact) for a code location.",
     )
@@ -58,9 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_location_args(p)
     p.set_defaults(func=run_serve)
 
-    d = sub.add_parser(
+    d = add_command(
+        sub,
         "docs",
-        help="write the lineage explorer as a static site",
         description="Write the lineage explorer as a static site into DIR (open DIR/index.html, "
         "or host the folder anywhere).",
     )
@@ -137,10 +138,11 @@ def _load(args: argparse.Namespace) -> Explorer:
 
 def _from_state(args: argparse.Namespace, url: str | None) -> Explorer:
     """The explorer of a state file, with the diff against ``--base`` when given."""
+    from dagster_lineage.cli.state import load_state
     from dagster_lineage.explorer.api import Explorer
     from dagster_lineage.state.lineage_state import read_state
 
-    head = read_state(args.state)
+    head = load_state(args.state)
     diff = None
     if args.base:
         import json

@@ -19,11 +19,12 @@ import sys
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``snapshot`` subcommand."""
+    from dagster_lineage.cli import add_command
     from dagster_lineage.cli.loading import add_location_args
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "snapshot",
-        help="write the lineage state file (every asset's lineage) of the code location",
         description="Write a versioned JSON state file of the code location's lineage "
         "(read by `graph --state`, `impact --state` and `diff`).",
     )

@@ -17,9 +17,46 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster_lineage.core.graph import LineageGraph
+
+if TYPE_CHECKING:
+    from dagster_lineage.state.lineage_state import LineageState
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a state file is decoded, then freeze.
+
+    Decoding creates hundreds of thousands of small objects that hold no reference cycles: the
+    collector would run dozens of times and find nothing (half the decoding time at 2,000 models).
+    Afterwards the decoded objects are moved to the permanent generation (``gc.freeze``), so later
+    collections do not walk them again. A switch for the whole process, so it lives here in the
+    command line, never in the pure core.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def load_state(path: str) -> LineageState:
+    """Read the state file ``path`` with every record decoded (see :func:`gc_paused`)."""
+    from dagster_lineage.state.lineage_state import read_state
+
+    with gc_paused():
+        state = read_state(path)
+        state.records  # noqa: B018 - decode every record now, collector paused
+    return state
 
 
 def add_state_arg(parser: argparse.ArgumentParser) -> None:
@@ -36,9 +73,7 @@ def graph_from_args(args: argparse.Namespace) -> LineageGraph:
     """The graph of ``--state FILE`` when given, else of the code location (loaded lazily)."""
     state = getattr(args, "state", None)
     if state:
-        from dagster_lineage.state.lineage_state import read_state
-
-        return read_state(state).graph()
+        return load_state(state).graph()
     from dagster_lineage.cli.loading import load_graph
 
     return load_graph(args)

@@ -393,9 +393,10 @@ def _modified(base: AssetLineage, head: AssetLineage) -> bool:
     return _lineage_view(base) != _lineage_view(head)
 
 
-def _records(state: LineageState | Iterable[AssetLineage]) -> dict[AssetKeyPath, AssetLineage]:
-    recs = state.records if isinstance(state, LineageState) else state
-    return {r.key: r for r in recs}
+def _as_state(state: LineageState | Iterable[AssetLineage]) -> LineageState:
+    if isinstance(state, LineageState):
+        return state
+    return LineageState.from_records(state, project="", tool_version="")
 
 
 def _dep_text(d: ColumnDep) -> str:
@@ -662,23 +663,58 @@ def _diff_modified(base: AssetLineage, head: AssetLineage, renames: _Renames) ->
     )
 
 
-def _analysis_graph(
-    base: Mapping[AssetKeyPath, AssetLineage],
-    head: Mapping[AssetKeyPath, AssetLineage],
-    changed: set[AssetKeyPath],
-) -> LineageGraph:
+def _analysis_record(
+    base: LineageState, head: LineageState, key: AssetKeyPath, changed: set[AssetKeyPath]
+) -> AssetLineage:
     """Head records for changed or new assets; base lineage (head owners/tags) for the others."""
-    recs: list[AssetLineage] = []
-    for key in sorted(set(base) | set(head)):
-        b, h = base.get(key), head.get(key)
-        if h is None:
-            assert b is not None
-            recs.append(b)
-        elif b is None or key in changed:
-            recs.append(h)
-        else:
-            recs.append(dataclasses.replace(h, **{f: getattr(b, f) for f in _LINEAGE_FIELDS}))
-    return LineageGraph.from_records(recs)
+    h = head.get(key)
+    if h is None:
+        b = base.get(key)
+        assert b is not None
+        return b
+    if key in changed or base.same_record(head, key):
+        return h
+    b = base.get(key)
+    if b is None:
+        return h
+    return dataclasses.replace(h, **{f: getattr(b, f) for f in _LINEAGE_FIELDS})
+
+
+def _analysis_graph(
+    base: LineageState, head: LineageState, changed: set[AssetKeyPath]
+) -> LineageGraph:
+    """The graph the impact walk runs on: the changed assets and everything downstream of them.
+
+    Upstream keys come from the undecoded records (the base's for an unchanged asset, whose
+    lineage the analysis uses); only the records the walk can reach are decoded.
+    """
+    children: dict[AssetKeyPath, list[AssetKeyPath]] = {}
+    b_keys, h_keys = base.keys_set(), head.keys_set()
+    for key in b_keys | h_keys:
+        lineage_from = head if key not in b_keys or (key in changed and key in h_keys) else base
+        for up in lineage_from.upstream_keys(key):
+            children.setdefault(up, []).append(key)
+    reach = set(changed)
+    stack = list(changed)
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in reach:
+                reach.add(child)
+                stack.append(child)
+    return LineageGraph.from_records(
+        _analysis_record(base, head, k, changed) for k in sorted(reach)
+    )
+
+
+def _skeleton_order(base: LineageState, head: LineageState) -> list[AssetKeyPath]:
+    """Every key, upstream before downstream (see :func:`_merged_order`), without decoding."""
+    graphs = [
+        LineageGraph.from_records(
+            AssetLineage(key=k, upstream=s.upstream_keys(k)) for k in s.keys()
+        )
+        for s in (base, head)
+    ]
+    return _merged_order(*graphs)
 
 
 def diff_states(
@@ -703,17 +739,20 @@ def diff_states(
         >>> [(a.key_str, a.status.value, a.category.value) for a in d.assets]
         [('a', 'removed', 'breaking'), ('b', 'added', 'non-breaking')]
     """
-    b_recs, h_recs = _records(base), _records(head)
+    b_state, h_state = _as_state(base), _as_state(head)
     project = head.project if isinstance(head, LineageState) else None
     renames = _Renames()
     diffs: list[AssetDiff] = []
+    # fingerprints first: identical records (most of them) are never decoded
+    b_keys, h_keys = b_state.keys_set(), h_state.keys_set()
+    candidates = {
+        k for k in b_keys | h_keys if k not in b_keys or k not in h_keys
+    } | {k for k in b_keys & h_keys if not b_state.same_record(h_state, k)}
+    unchanged = len(b_keys & h_keys) - len(candidates & b_keys & h_keys)
     # upstream assets first, so that a rename upstream is known when comparing its consumers
-    graph_h = LineageGraph.from_records(h_recs.values())
-    graph_b = LineageGraph.from_records(b_recs.values())
-    order = _merged_order(graph_b, graph_h)
-    unchanged = 0
+    order = [k for k in _skeleton_order(b_state, h_state) if k in candidates]
     for key in order:
-        b, h = b_recs.get(key), h_recs.get(key)
+        b, h = b_state.get(key), h_state.get(key)
         if b is None and h is None:
             continue
         if b is None:
@@ -751,7 +790,7 @@ def diff_states(
     changed = {d.key for d in diffs}
     impacts: dict[AssetKeyPath, ImpactReport] = {}
     if any(d.changes for d in diffs):
-        graph = _analysis_graph(b_recs, h_recs, changed)
+        graph = _analysis_graph(b_state, h_state, changed)
         for d in diffs:
             if d.changes:
                 impacts[d.key] = analyze_impact(graph, d.key, d.changes, validate=False)

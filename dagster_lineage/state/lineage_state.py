@@ -41,12 +41,22 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dagster_lineage.core.graph import LineageGraph
-from dagster_lineage.core.model import AssetLineage
+from dagster_lineage.core.model import (
+    AssetKeyPath,
+    AssetLineage,
+    AssetType,
+    Clause,
+    ColumnDep,
+    ColumnInfo,
+    ColumnRead,
+    ColumnRef,
+    EdgeKind,
+    Unknown,
+)
 from dagster_lineage.errors import DagsterLineageError
 
 STATE_FORMAT = "dagster-lineage-state"
@@ -167,14 +177,16 @@ def installed_version() -> str:
         return "unknown"
 
 
-@dataclass(frozen=True)
 class LineageState:
     """A code location's lineage records with the header that identifies them.
+
+    A state read from a file decodes its records lazily: :meth:`get` decodes one record,
+    :attr:`records` (and :meth:`graph`) all of them, once. ``diff`` compares the undecoded records
+    first (:meth:`same_record`) and decodes only what changed and what the impact walk needs.
 
     Attributes:
         project: identity of the code location (compared by ``diff``: two states of different
             projects are not comparable).
-        records: every asset's record, sorted by key.
         tool_version: version of dagster-lineage that wrote the state.
         schema_version: :data:`STATE_SCHEMA_VERSION` of the format.
 
@@ -183,10 +195,32 @@ class LineageState:
         0
     """
 
-    project: str
-    records: tuple[AssetLineage, ...]
-    tool_version: str
-    schema_version: int = STATE_SCHEMA_VERSION
+    __slots__ = (
+        "_all",
+        "_decoded",
+        "_decoder",
+        "_raw",
+        "_source",
+        "project",
+        "schema_version",
+        "tool_version",
+    )
+
+    def __init__(
+        self,
+        project: str,
+        records: Iterable[AssetLineage],
+        tool_version: str,
+        schema_version: int = STATE_SCHEMA_VERSION,
+    ) -> None:
+        self.project = project
+        self.tool_version = tool_version
+        self.schema_version = schema_version
+        self._decoded: dict[AssetKeyPath, AssetLineage] = {r.key: r for r in records}
+        self._raw: dict[AssetKeyPath, Mapping[str, Any]] = {}
+        self._source = "<state>"
+        self._decoder = _Decoder()
+        self._all: tuple[AssetLineage, ...] | None = None
 
     @classmethod
     def from_records(
@@ -196,14 +230,29 @@ class LineageState:
         by_key = {r.key: r for r in records}
         return cls(
             project=project,
-            records=tuple(by_key[k] for k in sorted(by_key)),
+            records=[by_key[k] for k in sorted(by_key)],
             tool_version=tool_version if tool_version is not None else installed_version(),
         )
 
     @property
+    def records(self) -> tuple[AssetLineage, ...]:
+        """Every asset's record, sorted by key (decoded on first use)."""
+        if self._all is None:
+            self._all = tuple(self._record(k) for k in self.keys())
+        return self._all
+
+    def keys(self) -> list[AssetKeyPath]:
+        """Every asset key, sorted."""
+        return sorted(self.keys_set())
+
+    def keys_set(self) -> frozenset[AssetKeyPath]:
+        """Every asset key, as a set (no record decoded)."""
+        return frozenset(self._raw.keys() | self._decoded.keys())
+
+    @property
     def asset_count(self) -> int:
         """Number of assets."""
-        return len(self.records)
+        return len(self.keys_set())
 
     def graph(self) -> LineageGraph:
         """The :class:`LineageGraph` of the records."""
@@ -211,7 +260,74 @@ class LineageState:
 
     def get(self, key: tuple[str, ...]) -> AssetLineage | None:
         """The record of ``key``, or ``None``."""
-        return next((r for r in self.records if r.key == key), None)
+        if key in self._decoded or key in self._raw:
+            return self._record(key)
+        return None
+
+    def upstream_keys(self, key: AssetKeyPath) -> tuple[AssetKeyPath, ...]:
+        """The upstream keys of ``key``'s record, without decoding it (``()`` when unknown).
+
+        Examples:
+            >>> from dagster_lineage.core.model import AssetLineage
+            >>> s = LineageState.from_records([AssetLineage(key=("b",), upstream=(("a",),))],
+            ...                               project="p", tool_version="1")
+            >>> LineageState.from_json(s.to_json()).upstream_keys(("b",))
+            (('a',),)
+        """
+        rec = self._decoded.get(key)
+        if rec is not None:
+            return rec.upstream
+        raw = self._raw.get(key)
+        try:
+            return tuple(tuple(k) for k in raw.get("upstream", ())) if raw else ()
+        except (TypeError, AttributeError) as e:
+            raise StateFileError(self._source, f"malformed asset record ({e})") from None
+
+    def same_record(self, other: LineageState, key: AssetKeyPath) -> bool:
+        """True when both states hold an identical record of ``key`` (compared undecoded if can be).
+
+        Examples:
+            >>> from dagster_lineage.core.model import AssetLineage
+            >>> a = LineageState.from_records([AssetLineage(key=("x",))], project="p", tool_version="1")
+            >>> b = LineageState.from_json(a.to_json())
+            >>> a.same_record(b, ("x",)), b.same_record(b, ("y",))
+            (True, False)
+        """
+        mine, theirs = self._raw.get(key), other._raw.get(key)
+        if mine is not None and theirs is not None and mine == theirs:
+            return True
+        a, b = self.get(key), other.get(key)
+        return a is not None and b is not None and a == b
+
+    def _record(self, key: AssetKeyPath) -> AssetLineage:
+        rec = self._decoded.get(key)
+        if rec is None:
+            try:
+                rec = self._decoded[key] = self._decoder.record(self._raw[key])
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise StateFileError(
+                    self._source, f"malformed asset record ({type(e).__name__}: {e})"
+                ) from None
+        return rec
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LineageState):
+            return NotImplemented
+        return (self.project, self.tool_version, self.schema_version, self.records) == (
+            other.project,
+            other.tool_version,
+            other.schema_version,
+            other.records,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.project, self.tool_version, self.schema_version, self.asset_count))
+
+    def __repr__(self) -> str:
+        return (
+            f"LineageState(project={self.project!r}, assets={self.asset_count}, "
+            f"tool_version={self.tool_version!r}, schema_version={self.schema_version})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (see :data:`STATE_JSON_SCHEMA`)."""
@@ -220,7 +336,7 @@ class LineageState:
             "schema_version": self.schema_version,
             "project": self.project,
             "tool_version": self.tool_version,
-            "asset_count": len(self.records),
+            "asset_count": self.asset_count,
             "assets": [r.to_dict() for r in self.records],
         }
 
@@ -244,6 +360,9 @@ class LineageState:
     def from_dict(cls, data: Any, *, source: str = "<state>") -> LineageState:
         """Read the JSON form, checking format and schema version.
 
+        Records are decoded when first used (:meth:`get`, :attr:`records`); a malformed one then
+        raises :class:`StateFileError` too.
+
         Raises:
             StateFileError: not a state file, another schema version, or malformed records.
         """
@@ -262,27 +381,101 @@ class LineageState:
         assets = data.get("assets")
         if not isinstance(project, str) or not isinstance(assets, list):
             raise StateFileError(source, "missing 'project' or 'assets'")
-        try:
-            records = [AssetLineage.from_dict(a) for a in assets]
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise StateFileError(
-                source, f"malformed asset record ({type(e).__name__}: {e})"
-            ) from None
-        return cls(
-            project=project,
-            records=tuple(sorted(records, key=lambda r: r.key)),
-            tool_version=str(data.get("tool_version", "unknown")),
-            schema_version=STATE_SCHEMA_VERSION,
-        )
+        raw: dict[AssetKeyPath, Mapping[str, Any]] = {}
+        for a in assets:
+            key = a.get("key") if isinstance(a, Mapping) else None
+            if not isinstance(key, list) or not key or not all(isinstance(p, str) for p in key):
+                raise StateFileError(source, f"malformed asset record (no valid 'key': {a!r:.80})")
+            raw[tuple(key)] = a
+        state = cls(project, (), str(data.get("tool_version", "unknown")), STATE_SCHEMA_VERSION)
+        state._raw = raw
+        state._source = source
+        return state
 
     @classmethod
-    def from_json(cls, text: str, *, source: str = "<state>") -> LineageState:
+    def from_json(cls, text: str | bytes, *, source: str = "<state>") -> LineageState:
         """Parse state file text (see :meth:`from_dict`)."""
         try:
             data = json.loads(text)
         except ValueError as e:
             raise StateFileError(source, f"corrupt JSON ({e})") from None
         return cls.from_dict(data, source=source)
+
+
+class _Decoder:
+    """Decodes records of the JSON form, sharing equal keys and column references between them.
+
+    The same upstream column is referenced by many records: one :class:`ColumnRef` (and one key
+    tuple) per distinct value saves most of the decoding time and memory of a large state.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, ...], AssetKeyPath] = {}
+        self._refs: dict[tuple[AssetKeyPath, str], ColumnRef] = {}
+        self._deps: dict[tuple[AssetKeyPath, str, str], ColumnDep] = {}
+        self._reads: dict[tuple[AssetKeyPath, str, str], ColumnRead] = {}
+        self._columns: dict[tuple[str, str | None, str | None], ColumnInfo] = {}
+
+    def key(self, parts: Iterable[str]) -> AssetKeyPath:
+        t = tuple(parts)
+        return self._keys.setdefault(t, t)
+
+    def _ref(self, asset: AssetKeyPath, column: str) -> ColumnRef:
+        ref = self._refs.get((asset, column))
+        if ref is None:
+            ref = self._refs[(asset, column)] = ColumnRef(asset, column)
+        return ref
+
+    def dep(self, d: Mapping[str, Any]) -> ColumnDep:
+        t = (self.key(d["asset"]), d["column"], d.get("kind", "identity"))
+        dep = self._deps.get(t)
+        if dep is None:
+            dep = self._deps[t] = ColumnDep(self._ref(t[0], t[1]), _EDGE_KINDS[t[2]])
+        return dep
+
+    def read(self, r: Mapping[str, Any]) -> ColumnRead:
+        t = (self.key(r["asset"]), r["column"], r["clause"])
+        read = self._reads.get(t)
+        if read is None:
+            read = self._reads[t] = ColumnRead(self._ref(t[0], t[1]), _CLAUSES[t[2]])
+        return read
+
+    def column(self, c: Mapping[str, Any]) -> ColumnInfo:
+        t = (c["name"], c.get("data_type"), c.get("description"))
+        info = self._columns.get(t)
+        if info is None:
+            info = self._columns[t] = ColumnInfo(*t)
+        return info
+
+    def record(self, a: Mapping[str, Any]) -> AssetLineage:
+        """The record of one asset of the JSON form (as :meth:`AssetLineage.from_dict`)."""
+        key, dep, read, column = self.key, self.dep, self.read, self.column
+        return AssetLineage(
+            key=key(a["key"]),
+            asset_type=_ASSET_TYPES[a.get("asset_type", "asset")],
+            source_ref=a.get("source_ref"),
+            upstream=tuple(key(k) for k in a.get("upstream", ())),
+            columns=tuple(column(c) for c in a.get("columns", ())),
+            column_deps={
+                col: tuple(dep(d) for d in deps) for col, deps in a.get("column_deps", {}).items()
+            },
+            reads=tuple(read(r) for r in a.get("reads", ())),
+            indirect_deps={
+                col: tuple(read(r) for r in rs) for col, rs in a.get("indirect_deps", {}).items()
+            },
+            star_upstreams=tuple(key(k) for k in a.get("star_upstreams", ())),
+            unknowns=tuple(Unknown(u["reason"], u.get("column")) for u in a.get("unknowns", ())),
+            code_checksum=a.get("code_checksum"),
+            owners=tuple(a.get("owners", ())),
+            tags=dict(a.get("tags", {})),
+            contract_enforced=bool(a.get("contract_enforced", False)),
+            description=a.get("description"),
+        )
+
+
+_ASSET_TYPES = {t.value: t for t in AssetType}
+_EDGE_KINDS = {k.value: k for k in EdgeKind}
+_CLAUSES = {c.value: c for c in Clause}
 
 
 def read_state(path: str | os.PathLike[str]) -> LineageState:

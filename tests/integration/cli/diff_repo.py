@@ -3,7 +3,8 @@
 ``main`` holds the example as is; each edit is one commit on its own branch from ``main``.
 
 Each commit's lineage state is built once (``dagster-lineage snapshot`` in a subprocess at that
-commit) and reused by every assertion of ``test_diff_git.py``.
+commit, two commits at a time in their own worktrees) and reused by every assertion of
+``test_diff_git.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,15 +167,32 @@ def build_repo(base: Path) -> DiffRepo:
         git(repo, "commit", "-q", "-am", tag)
         commits[tag] = git(repo, "rev-parse", "HEAD")
         tags.append(tag)
-    states_dir = base / "states"
-    states: dict[str, Path] = {}
-    for tag in tags:
-        git(repo, "checkout", "-q", commits[tag])
-        out = states_dir / f"{tag}.json"
-        proc = cli(repo, env, "snapshot", "-o", str(out))
-        assert proc.returncode == 0, f"snapshot of {tag} failed:\n{proc.stderr[-3000:]}"
-        states[tag] = out
     git(repo, "checkout", "-q", "main")
+    states_dir = base / "states"
+    states = {tag: states_dir / f"{tag}.json" for tag in tags}
+    # "base" is snapshotted in place (test_diff_git compares it with a state built from a git
+    # ref); every edit in its own worktree with its own example state, two at a time (each is a
+    # real load of the example: dbt compile, Airflow DagBag, Spark analysis)
+    jobs: list[tuple[str, Path, dict[str, str]]] = [("base", repo, env)]
+    for tag in tags[1:]:
+        wt = base / "checkouts" / tag
+        git(repo, "worktree", "add", "-q", "--detach", str(wt), commits[tag])
+        tag_state = base / "edit_states" / tag
+        tag_state.mkdir(parents=True)
+        jobs.append((tag, wt, example_env(tag_state)))
+
+    def snapshot(job: tuple[str, Path, dict[str, str]]) -> str | None:
+        tag, folder, job_env = job
+        proc = cli(folder, job_env, "snapshot", "-o", str(states[tag]))
+        return None if proc.returncode == 0 else f"{tag}: {proc.stderr[-3000:]}"
+
+    try:
+        with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+            failed = [f for f in pool.map(snapshot, jobs) if f]
+    finally:
+        for tag in tags[1:]:
+            git(repo, "worktree", "remove", "--force", str(base / "checkouts" / tag))
+    assert not failed, "snapshot failed:\n" + "\n".join(failed)
     return DiffRepo(repo, env, commits, states, tags)
 
 

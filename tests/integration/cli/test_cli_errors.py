@@ -4,13 +4,13 @@ traceback), with stdout valid JSON under ``--format json`` (issue 16)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 import unicodedata
 from pathlib import Path
 
 import pytest
+
+from tests.cli_runner import CliResult, run_cli
 
 GOOD = textwrap.dedent(
     """
@@ -40,23 +40,12 @@ BROKEN = {
 }
 
 
-def cli(cwd: Path, *args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = None
-    if home is not None:
-        import os
-
-        env = {**os.environ, "DAGSTER_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "dagster_lineage.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-    )
+def cli(cwd: Path, *args: str, home: Path | None = None, subprocess: bool = False) -> CliResult:
+    env = {"DAGSTER_HOME": str(home)} if home is not None else None
+    return run_cli(*args, cwd=cwd, env=env, subprocess=subprocess)
 
 
-def one_error_line(p: subprocess.CompletedProcess[str]) -> str:
+def one_error_line(p: CliResult) -> str:
     assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
     assert "Traceback" not in p.stderr
     errors = [line for line in p.stderr.splitlines() if "dagster-lineage: error:" in line]
@@ -85,8 +74,9 @@ def test_broken_code_location_is_one_line_exit_2(
     assert "Fix" in line
 
 
-def test_syntax_error_names_file_and_line(loc: Path) -> None:
-    line = one_error_line(cli(loc, "graph", "--list", "-f", "syntax.py"))
+@pytest.mark.parametrize("subprocess", [False, True], ids=["in_process", "subprocess"])
+def test_syntax_error_names_file_and_line(loc: Path, subprocess: bool) -> None:
+    line = one_error_line(cli(loc, "graph", "--list", "-f", "syntax.py", subprocess=subprocess))
     assert "syntax.py:2" in line
 
 

@@ -1,14 +1,15 @@
-"""The ``dagster-lineage graph`` command through a real subprocess and real code locations."""
+"""The ``dagster-lineage graph`` command on real code locations (in process; one test also through
+the real console entry point in a subprocess)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.cli_runner import CliResult, run_cli
 
 DEFS = textwrap.dedent(
     """
@@ -40,18 +41,13 @@ def location(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dagster_lineage.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def run(cwd: Path, *args: str, subprocess: bool = False) -> CliResult:
+    return run_cli(*args, cwd=cwd, subprocess=subprocess)
 
 
-def test_tree_from_module(location: Path) -> None:
-    out = run(location, "graph", "raw_orders", "-m", "my_defs")
+@pytest.mark.parametrize("subprocess", [False, True], ids=["in_process", "subprocess"])
+def test_tree_from_module(location: Path, subprocess: bool) -> None:
+    out = run(location, "graph", "raw_orders", "-m", "my_defs", subprocess=subprocess)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [
         "[TABLE] raw_orders",

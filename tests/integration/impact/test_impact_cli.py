@@ -1,29 +1,26 @@
-"""``dagster-lineage impact`` through real subprocesses on a code location carrying the story."""
+"""``dagster-lineage impact`` on a code location carrying the story (in process; the first test also
+through a real subprocess)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli_runner import CliResult, run_cli
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "impact"
 LOCATION = ["-f", str(FIXTURES / "location" / "story_defs.py")]
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dagster_lineage.cli", "impact", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=cwd,
-    )
+def run(*args: str, cwd: Path | None = None, subprocess: bool = False) -> CliResult:
+    # in process (fast); test_breaking_change_exits_1_with_the_story also runs the real command
+    return run_cli("impact", *args, cwd=cwd, subprocess=subprocess)
 
 
-def test_breaking_change_exits_1_with_the_story() -> None:
+@pytest.mark.parametrize("subprocess", [False, True], ids=["in_process", "subprocess"])
+def test_breaking_change_exits_1_with_the_story(subprocess: bool) -> None:
     p = run(
         "raw_orders",
         "--rename",
@@ -31,6 +28,7 @@ def test_breaking_change_exits_1_with_the_story() -> None:
         "--drop",
         "legacy_discount_code",
         *LOCATION,
+        subprocess=subprocess,
     )
     assert p.returncode == 1, p.stderr
     assert "Risk level: HIGH" in p.stdout

@@ -19,6 +19,7 @@ from dagster_lineage.defs.graph import graph_from_definitions
 from dagster_lineage.defs.impact import REPORT_MD_KEY, impact_run_config
 from dagster_lineage.impact.analysis import RiskLevel, Usage, analyze_impact
 from dagster_lineage.impact.schema_changes import ColumnAdded, ColumnDropped, ColumnRenamed
+from tests.cli_runner import run_cli
 
 ROOT = Path(__file__).resolve().parents[3]
 STORY = [ColumnRenamed("order_total", "total_amount"), ColumnDropped("legacy_discount_code")]
@@ -103,31 +104,19 @@ def test_impact_job_runs_in_dagster(example) -> None:
 
 
 def test_cli_on_the_example(example) -> None:
-    env = {
-        **os.environ,
-        "DAGSTER_LINEAGE_EXAMPLE_STATE": os.environ["DAGSTER_LINEAGE_EXAMPLE_STATE"],
-    }
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dagster_lineage.cli",
-            "impact",
-            "raw_orders",
-            "--rename",
-            "order_total:total_amount",
-            "--drop",
-            "legacy_discount_code",
-            "-m",
-            "example_project.definitions",
-            "--format",
-            "json",
-        ],
+    # in process: the example module loaded by the fixture is the code location the CLI finds
+    p = run_cli(
+        "impact",
+        "raw_orders",
+        "--rename",
+        "order_total:total_amount",
+        "--drop",
+        "legacy_discount_code",
+        "-m",
+        "example_project.definitions",
+        "--format",
+        "json",
         cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
     )
     assert p.returncode == 1, p.stderr[-2000:]
     data = json.loads(p.stdout)

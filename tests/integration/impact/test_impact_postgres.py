@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import dagster as dg
 import pytest
@@ -11,15 +10,14 @@ from impact_story import story_records
 
 from dagster_lineage import lineage_metadata
 from dagster_lineage.defs.impact import REPORT_MD_KEY, build_schema_drift_impact_sensor
-from tests.pg_server import PostgresServer, started_server
+from tests.pg_server import PostgresServer
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def pg() -> Iterator[PostgresServer]:
-    with started_server() as server:
-        yield server
+def pg(pg_server: PostgresServer) -> PostgresServer:
+    return pg_server  # the session's server (tests/conftest.py)
 
 
 def test_drift_sensor_on_a_real_postgres_table(pg: PostgresServer) -> None:

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from dagster_lineage.state.warehouse import TableHandle, _duckdb_text, table_stats
-from tests.pg_server import PostgresServer, started_server
+from tests.pg_server import PostgresServer
 
 ROWS = """
     (1, TIMESTAMPTZ '2024-03-10 06:59:59.5+00', TIMESTAMP '2024-03-10 02:30:00', DATE '2024-03-10',
@@ -117,9 +117,8 @@ def test_duckdb_checksum_sees_values_nulls_and_rows() -> None:
 
 
 @pytest.fixture(scope="module")
-def pg() -> Iterator[PostgresServer]:
-    with started_server() as server:
-        yield server
+def pg(pg_server: PostgresServer) -> PostgresServer:
+    return pg_server  # the session's server (tests/conftest.py)
 
 
 def _pg_connect(server: PostgresServer, options: str = "") -> object:

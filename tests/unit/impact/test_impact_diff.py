@@ -254,3 +254,57 @@ def test_markdown_escapes_names_and_collapses_long_lists() -> None:
     assert "<script>" not in md.replace("`x<script>`", "")
     assert "<details><summary>15 column changes</summary>" in md
     assert "x#lt;script#gt;" in md  # mermaid label escaped
+
+
+def _full_analysis_graph(base_state, head_state, changed):  # type: ignore[no-untyped-def]
+    """The analysis graph over every asset (what diff_states built before it kept the closure)."""
+    from dagster_lineage.core.graph import LineageGraph
+    from dagster_lineage.impact.diff import _analysis_record
+
+    keys = sorted(base_state.keys_set() | head_state.keys_set())
+    return LineageGraph.from_records(
+        _analysis_record(base_state, head_state, k, changed) for k in keys
+    )
+
+
+def test_read_states_and_downstream_closure_give_the_full_answer(
+    tmp_path, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    """Comparing undecoded records and analysing only the changed assets' downstream closure
+    reports exactly what decoded records on the whole graph report (issue 20)."""
+    from dagster_lineage.impact import diff as diff_module
+    from dagster_lineage.state.lineage_state import LineageState, read_state, write_state
+    from tests.unit.impact.impact_story import story_records
+
+    story = story_records()
+    raw = next(r for r in story if r.key == ("raw_orders",))
+    renamed_cols = tuple(
+        dataclasses.replace(c, name="total_amount") if c.name == "order_total" else c
+        for c in raw.columns
+    )
+    heads = {
+        "rename_root": [
+            dataclasses.replace(r, columns=renamed_cols, code_checksum="raw-v2")
+            if r is raw
+            else r
+            for r in story
+        ],
+        "drop_root": [r for r in story if r is not raw],
+        "tags_only": [
+            dataclasses.replace(r, tags={"criticality": "high"}) if r is raw else r for r in story
+        ],
+        "added": [*story, AssetLineage(key=("new_asset",), upstream=(("raw_orders",),))],
+    }
+    write_state(LineageState.from_records(story, project="p"), tmp_path / "base.json")
+    for name, records in heads.items():
+        write_state(LineageState.from_records(records, project="p"), tmp_path / f"{name}.json")
+        fast = diff_states(read_state(tmp_path / "base.json"), read_state(tmp_path / f"{name}.json"))
+        with monkeypatch.context() as m:
+            m.setattr(diff_module, "_analysis_graph", _full_analysis_graph)
+            full = diff_states(
+                LineageState.from_records(story, project="p"),
+                LineageState.from_records(records, project="p"),
+            )
+        assert json.dumps(fast.to_dict()) == json.dumps(full.to_dict()), name
+        if name in ("rename_root", "drop_root"):
+            assert fast.affected, name  # the check compares real impact, not two empty answers
