@@ -101,7 +101,12 @@ from dagster_lineage.impact.schema_changes import (
     TableDropped,  # noqa: F401  (used in doctests)
     TableRenamed,
 )
-from dagster_lineage.sql.data_types import canonical_type
+from dagster_lineage.sql.data_types import (
+    TypeChange,
+    TypeChangeKind,
+    canonical_type,
+    classify_type_change,
+)
 
 # --- the analysis ------------------------------------------------------------------------------
 
@@ -385,8 +390,12 @@ class _Walker:
         graph = self.graph
         consumers_of = graph.consumers_of
         usage_of, select = _USAGE, Usage.SELECT
-        type_change = isinstance(change, ColumnTypeChanged)
         new_type = change.data_type if isinstance(change, ColumnTypeChanged) else ""
+        retype = (
+            classify_type_change(change.old_type, change.data_type)
+            if isinstance(change, ColumnTypeChanged)
+            else None
+        )
         state: dict[tuple[AssetKeyPath, str], int] = {}
         # doomed columns first, then tainted ones: every column is expanded once (tainted
         # columns never lead back to doomed ones)
@@ -422,14 +431,16 @@ class _Walker:
                     nxt = _TAINTED
                     if not doomed:
                         sev, cause = warning, Cause.DERIVED
-                    elif type_change:
+                    elif retype is not None:
                         if kind.is_pass_through:
                             nxt = _DOOMED
                             sev, cause, detail = _contract_check(
-                                graph.get(asset), out_col, new_type
+                                graph.get(asset), out_col, new_type, retype
                             )
                         else:
-                            sev, cause = warning, Cause.TYPE_DERIVED
+                            sev, cause, detail = _derived_type_verdict(
+                                graph.get(asset), out_col, retype
+                            )
                     elif star:
                         nxt, usage = _DOOMED, select_star
                         sev, cause = warning, Cause.STAR
@@ -445,10 +456,10 @@ class _Walker:
                 else:
                     out_col = None
                     npath = path + (ColumnRef(asset, "*"),)
-                    if doomed and not type_change:
+                    if doomed and retype is None:
                         sev, cause = breaking, Cause.BY_NAME
-                    elif doomed:
-                        sev, cause = warning, Cause.TYPE_READ
+                    elif doomed and retype is not None:
+                        sev, cause, detail = _read_type_verdict(retype)
                     else:
                         sev, cause = warning, Cause.DERIVED
                     if asset not in changed_assets:
@@ -559,15 +570,59 @@ class _Walker:
 
 
 def _contract_check(
-    consumer: AssetLineage, column: str, new_type: str
+    consumer: AssetLineage, column: str, new_type: str, retype: TypeChange
 ) -> tuple[Severity, Cause, str | None]:
+    """The verdict on a consumer that passes the retyped column through into ``column``.
+
+    An enforced contract declaring another type breaks (dbt refuses to build it); otherwise the
+    type flows on, and the verdict is the type change's own: none for a widening, a warning for
+    a narrowing, a precision loss or a change into another family.
+    """
     info = consumer.column(column)
     declared = info.data_type if info else None
     if consumer.contract_enforced and declared:
         if canonical_type(declared) != canonical_type(new_type):
             return Severity.BREAKING, Cause.CONTRACT, declared
-        return Severity.WARNING, Cause.CONTRACT_OK, declared
-    return Severity.WARNING, Cause.TYPE_PASS, None
+        return Severity.NONE, Cause.CONTRACT_OK, declared
+    if retype.kind is TypeChangeKind.UNKNOWN:
+        return Severity.WARNING, Cause.TYPE_PASS, None
+    if not retype.kind.destructive:
+        return Severity.NONE, Cause.TYPE_SAFE, retype.reason
+    return Severity.WARNING, Cause.TYPE_RISK, retype.reason
+
+
+def _derived_type_verdict(
+    consumer: AssetLineage, column: str, retype: TypeChange
+) -> tuple[Severity, Cause, str | None]:
+    """The verdict on a consumer that computes ``column`` from the retyped column.
+
+    A change into another family is a warning with its reason: whether the expression still
+    binds depends on the operator (DuckDB binds ``upper(x)`` on an integer turned text, not
+    ``x + 1``), which the lineage does not record. When the consumer's own column has a recorded
+    type narrower than the new one, its cast may overflow.
+    """
+    info = consumer.column(column)
+    stored = info.data_type if info else None
+    if stored and retype.kind is not TypeChangeKind.UNKNOWN:
+        into = classify_type_change(retype.new, stored)
+        if into.kind in (TypeChangeKind.NARROW, TypeChangeKind.PRECISION_LOSS):
+            before = classify_type_change(retype.old, stored)
+            if before.kind not in (TypeChangeKind.NARROW, TypeChangeKind.PRECISION_LOSS):
+                return Severity.WARNING, Cause.TYPE_CAST, f"{stored}: {into.reason}"
+    if retype.kind is TypeChangeKind.UNKNOWN:
+        return Severity.WARNING, Cause.TYPE_DERIVED, None
+    if not retype.kind.destructive:
+        return Severity.NONE, Cause.TYPE_SAFE, retype.reason
+    return Severity.WARNING, Cause.TYPE_RISK, retype.reason
+
+
+def _read_type_verdict(retype: TypeChange) -> tuple[Severity, Cause, str | None]:
+    """The verdict on a consumer that reads the retyped column (a filter, join or group key)."""
+    if retype.kind is TypeChangeKind.UNKNOWN:
+        return Severity.WARNING, Cause.TYPE_READ, None
+    if not retype.kind.destructive:
+        return Severity.NONE, Cause.TYPE_SAFE, retype.reason
+    return Severity.WARNING, Cause.TYPE_RISK, retype.reason
 
 
 # --- assembling the report ---------------------------------------------------------------------
@@ -634,6 +689,11 @@ def _build_report(
 def _risk(impacted: Sequence[ImpactedAsset]) -> tuple[RiskLevel, list[str]]:
     if not impacted:
         return RiskLevel.NONE, ["no downstream asset uses the changed columns"]
+    if all(a.severity == Severity.NONE for a in impacted):
+        return RiskLevel.NONE, [
+            f"{len(impacted)} asset(s) use the changed columns; the change is safe for each "
+            "(see the reasons)"
+        ]
     breaking = [a for a in impacted if a.severity == Severity.BREAKING]
     breaking_keys = {a.key for a in breaking}
     high: list[str] = []

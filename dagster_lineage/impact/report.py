@@ -394,6 +394,9 @@ class Cause(str, Enum):
         "contract_ok",
         "passes {col} through; its type changes to {dtype} (matches the contract)",
     )
+    TYPE_SAFE = ("type_safe", "{derives}: {detail}, every value still fits")
+    TYPE_RISK = ("type_risk", "{derives}: {detail}")
+    TYPE_CAST = ("type_cast", "{derives}, stored as {detail}")
     TYPE_PASS = (
         "type_pass",
         "passes {col} through into {out}; its type changes to {dtype} (no enforced contract)",
