@@ -74,6 +74,7 @@ from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import (
     AssetKeyPath,
     AssetLineage,
+    AssetType,
     Clause,
     ColumnRef,
     EdgeKind,
@@ -81,6 +82,8 @@ from dagster_lineage.core.model import (
 )
 from dagster_lineage.errors import ChangeSpecError
 from dagster_lineage.impact.report import CRITICALITY_TAG as CRITICALITY_TAG
+from dagster_lineage.impact.report import MATERIALIZED_TAG as MATERIALIZED_TAG
+from dagster_lineage.impact.report import ON_SCHEMA_CHANGE_TAG as ON_SCHEMA_CHANGE_TAG
 from dagster_lineage.impact.report import REPORT_SCHEMA_VERSION as REPORT_SCHEMA_VERSION
 from dagster_lineage.impact.report import BreakingPredicate as BreakingPredicate
 from dagster_lineage.impact.report import Cause as Cause
@@ -671,6 +674,7 @@ def _build_report(
                 owners=tuple(sorted(set(rec.owners))),
                 criticality=_criticality(rec),
                 unknowns=(gap,) if gap else (),
+                actions=_keeping_data_actions(rec, refs),
             )
         )
     impacted.sort(key=lambda a: (a.distance, a.key))
@@ -684,6 +688,44 @@ def _build_report(
         risk_reasons=tuple(reasons),
         change_assets=change_assets if any(a != root.key for a in change_assets) else (),
     )
+
+
+def _is_destructive(change: SchemaChange) -> bool:
+    if isinstance(change, ColumnTypeChanged):
+        return classify_type_change(change.old_type, change.data_type).kind.destructive
+    return bool(change.destructive)
+
+
+_ON_SCHEMA_CHANGE = {
+    "ignore": "with on_schema_change=ignore the existing table keeps its old columns, so the "
+    "next incremental run fails or leaves them stale",
+    "fail": "with on_schema_change=fail the next incremental run stops",
+    "append_new_columns": "with on_schema_change=append_new_columns the old column stays in the "
+    "table (NULL in new rows) and a renamed one starts empty",
+    "sync_all_columns": "with on_schema_change=sync_all_columns the next run drops the old column "
+    "and adds the new one empty: the rows already loaded lose its values",
+}
+
+
+def _keeping_data_actions(rec: AssetLineage, refs: Sequence[Reference]) -> tuple[str, ...]:
+    """What a destructive change means for a model that keeps data across runs (dbt's rules)."""
+    if not any(r.severity > Severity.NONE and _is_destructive(r.change) for r in refs):
+        return ()
+    name = rec.key[-1]
+    if rec.asset_type is AssetType.DBT_SNAPSHOT:
+        return (
+            "snapshot: its history keeps the old column; rows captured before the change keep "
+            "the old name and type (history affected). Update the snapshot's SQL; dbt does not "
+            "rewrite past rows",
+        )
+    if rec.tags.get(MATERIALIZED_TAG) == "incremental":
+        mode = str(rec.tags.get(ON_SCHEMA_CHANGE_TAG) or "ignore")
+        effect = _ON_SCHEMA_CHANGE.get(mode, f"with on_schema_change={mode}")
+        return (
+            f"incremental model: {effect}; rebuild it with "
+            f"`dbt build --full-refresh --select {name}`",
+        )
+    return ()
 
 
 def _risk(impacted: Sequence[ImpactedAsset]) -> tuple[RiskLevel, list[str]]:

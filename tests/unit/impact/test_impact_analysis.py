@@ -9,6 +9,7 @@ from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetLineage, AssetType, Clause, EdgeKind, Unknown
 from dagster_lineage.errors import ChangeSpecError, UnknownAssetError, UnknownColumnError
 from dagster_lineage.impact.analysis import RiskLevel, Usage, analyze_impact
+from dagster_lineage.impact.render import render_text
 from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
@@ -426,3 +427,30 @@ def test_validate_off_for_a_graph_showing_the_new_schema() -> None:
         analyze_impact(g, "b", [ColumnRenamed("a", "z")])
     report = analyze_impact(g, "b", [ColumnRenamed("a", "z")], validate=False)
     assert sev(report, "c") == "breaking"
+
+
+def test_tables_that_keep_data_say_what_to_do_after_a_destructive_change() -> None:
+    inc = AssetLineage(
+        key=("inc",),
+        upstream=(("raw",),),
+        columns=cols("a"),
+        column_deps={"a": (dep("raw", "a"),)},
+        tags={"dbt_materialized": "incremental", "dbt_on_schema_change": "sync_all_columns"},
+    )
+    snap = AssetLineage(
+        key=("snap",),
+        asset_type=AssetType.DBT_SNAPSHOT,
+        upstream=(("raw",),),
+        columns=cols("a"),
+        column_deps={"a": (dep("raw", "a"),)},
+    )
+    g = small(RAW, inc, snap)
+    report = analyze_impact(g, "raw", [ColumnRenamed("a", "a2")])
+    [inc_action] = report.get("inc").actions
+    assert "sync_all_columns" in inc_action and "--full-refresh --select inc" in inc_action
+    assert "history affected" in report.get("snap").actions[0]
+    assert "To do (tables that keep data)" in render_text(report)
+    assert report.to_dict()["affected_assets"][0]["actions"]
+    # a widening is not destructive: nothing to rebuild
+    widen = analyze_impact(g, "raw", [ColumnTypeChanged("a", "bigint")])
+    assert widen.actions == ()
