@@ -74,6 +74,7 @@ from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import (
     AssetKeyPath,
     AssetLineage,
+    AssetType,
     Clause,
     ColumnRef,
     EdgeKind,
@@ -81,6 +82,8 @@ from dagster_lineage.core.model import (
 )
 from dagster_lineage.errors import ChangeSpecError
 from dagster_lineage.impact.report import CRITICALITY_TAG as CRITICALITY_TAG
+from dagster_lineage.impact.report import MATERIALIZED_TAG as MATERIALIZED_TAG
+from dagster_lineage.impact.report import ON_SCHEMA_CHANGE_TAG as ON_SCHEMA_CHANGE_TAG
 from dagster_lineage.impact.report import REPORT_SCHEMA_VERSION as REPORT_SCHEMA_VERSION
 from dagster_lineage.impact.report import BreakingPredicate as BreakingPredicate
 from dagster_lineage.impact.report import Cause as Cause
@@ -101,7 +104,12 @@ from dagster_lineage.impact.schema_changes import (
     TableDropped,  # noqa: F401  (used in doctests)
     TableRenamed,
 )
-from dagster_lineage.sql.data_types import canonical_type
+from dagster_lineage.sql.data_types import (
+    TypeChange,
+    TypeChangeKind,
+    canonical_type,
+    classify_type_change,
+)
 
 # --- the analysis ------------------------------------------------------------------------------
 
@@ -385,8 +393,12 @@ class _Walker:
         graph = self.graph
         consumers_of = graph.consumers_of
         usage_of, select = _USAGE, Usage.SELECT
-        type_change = isinstance(change, ColumnTypeChanged)
         new_type = change.data_type if isinstance(change, ColumnTypeChanged) else ""
+        retype = (
+            classify_type_change(change.old_type, change.data_type)
+            if isinstance(change, ColumnTypeChanged)
+            else None
+        )
         state: dict[tuple[AssetKeyPath, str], int] = {}
         # doomed columns first, then tainted ones: every column is expanded once (tainted
         # columns never lead back to doomed ones)
@@ -422,14 +434,16 @@ class _Walker:
                     nxt = _TAINTED
                     if not doomed:
                         sev, cause = warning, Cause.DERIVED
-                    elif type_change:
+                    elif retype is not None:
                         if kind.is_pass_through:
                             nxt = _DOOMED
                             sev, cause, detail = _contract_check(
-                                graph.get(asset), out_col, new_type
+                                graph.get(asset), out_col, new_type, retype
                             )
                         else:
-                            sev, cause = warning, Cause.TYPE_DERIVED
+                            sev, cause, detail = _derived_type_verdict(
+                                graph.get(asset), out_col, retype
+                            )
                     elif star:
                         nxt, usage = _DOOMED, select_star
                         sev, cause = warning, Cause.STAR
@@ -445,10 +459,10 @@ class _Walker:
                 else:
                     out_col = None
                     npath = path + (ColumnRef(asset, "*"),)
-                    if doomed and not type_change:
+                    if doomed and retype is None:
                         sev, cause = breaking, Cause.BY_NAME
-                    elif doomed:
-                        sev, cause = warning, Cause.TYPE_READ
+                    elif doomed and retype is not None:
+                        sev, cause, detail = _read_type_verdict(retype)
                     else:
                         sev, cause = warning, Cause.DERIVED
                     if asset not in changed_assets:
@@ -559,15 +573,59 @@ class _Walker:
 
 
 def _contract_check(
-    consumer: AssetLineage, column: str, new_type: str
+    consumer: AssetLineage, column: str, new_type: str, retype: TypeChange
 ) -> tuple[Severity, Cause, str | None]:
+    """The verdict on a consumer that passes the retyped column through into ``column``.
+
+    An enforced contract declaring another type breaks (dbt refuses to build it); otherwise the
+    type flows on, and the verdict is the type change's own: none for a widening, a warning for
+    a narrowing, a precision loss or a change into another family.
+    """
     info = consumer.column(column)
     declared = info.data_type if info else None
     if consumer.contract_enforced and declared:
         if canonical_type(declared) != canonical_type(new_type):
             return Severity.BREAKING, Cause.CONTRACT, declared
-        return Severity.WARNING, Cause.CONTRACT_OK, declared
-    return Severity.WARNING, Cause.TYPE_PASS, None
+        return Severity.NONE, Cause.CONTRACT_OK, declared
+    if retype.kind is TypeChangeKind.UNKNOWN:
+        return Severity.WARNING, Cause.TYPE_PASS, None
+    if not retype.kind.destructive:
+        return Severity.NONE, Cause.TYPE_SAFE, retype.reason
+    return Severity.WARNING, Cause.TYPE_RISK, retype.reason
+
+
+def _derived_type_verdict(
+    consumer: AssetLineage, column: str, retype: TypeChange
+) -> tuple[Severity, Cause, str | None]:
+    """The verdict on a consumer that computes ``column`` from the retyped column.
+
+    A change into another family is a warning with its reason: whether the expression still
+    binds depends on the operator (DuckDB binds ``upper(x)`` on an integer turned text, not
+    ``x + 1``), which the lineage does not record. When the consumer's own column has a recorded
+    type narrower than the new one, its cast may overflow.
+    """
+    info = consumer.column(column)
+    stored = info.data_type if info else None
+    if stored and retype.kind is not TypeChangeKind.UNKNOWN:
+        into = classify_type_change(retype.new, stored)
+        if into.kind in (TypeChangeKind.NARROW, TypeChangeKind.PRECISION_LOSS):
+            before = classify_type_change(retype.old, stored)
+            if before.kind not in (TypeChangeKind.NARROW, TypeChangeKind.PRECISION_LOSS):
+                return Severity.WARNING, Cause.TYPE_CAST, f"{stored}: {into.reason}"
+    if retype.kind is TypeChangeKind.UNKNOWN:
+        return Severity.WARNING, Cause.TYPE_DERIVED, None
+    if not retype.kind.destructive:
+        return Severity.NONE, Cause.TYPE_SAFE, retype.reason
+    return Severity.WARNING, Cause.TYPE_RISK, retype.reason
+
+
+def _read_type_verdict(retype: TypeChange) -> tuple[Severity, Cause, str | None]:
+    """The verdict on a consumer that reads the retyped column (a filter, join or group key)."""
+    if retype.kind is TypeChangeKind.UNKNOWN:
+        return Severity.WARNING, Cause.TYPE_READ, None
+    if not retype.kind.destructive:
+        return Severity.NONE, Cause.TYPE_SAFE, retype.reason
+    return Severity.WARNING, Cause.TYPE_RISK, retype.reason
 
 
 # --- assembling the report ---------------------------------------------------------------------
@@ -616,6 +674,7 @@ def _build_report(
                 owners=tuple(sorted(set(rec.owners))),
                 criticality=_criticality(rec),
                 unknowns=(gap,) if gap else (),
+                actions=_keeping_data_actions(rec, refs),
             )
         )
     impacted.sort(key=lambda a: (a.distance, a.key))
@@ -631,9 +690,52 @@ def _build_report(
     )
 
 
+def _is_destructive(change: SchemaChange) -> bool:
+    if isinstance(change, ColumnTypeChanged):
+        return classify_type_change(change.old_type, change.data_type).kind.destructive
+    return bool(change.destructive)
+
+
+_ON_SCHEMA_CHANGE = {
+    "ignore": "with on_schema_change=ignore the existing table keeps its old columns, so the "
+    "next incremental run fails or leaves them stale",
+    "fail": "with on_schema_change=fail the next incremental run stops",
+    "append_new_columns": "with on_schema_change=append_new_columns the old column stays in the "
+    "table (NULL in new rows) and a renamed one starts empty",
+    "sync_all_columns": "with on_schema_change=sync_all_columns the next run drops the old column "
+    "and adds the new one empty: the rows already loaded lose its values",
+}
+
+
+def _keeping_data_actions(rec: AssetLineage, refs: Sequence[Reference]) -> tuple[str, ...]:
+    """What a destructive change means for a model that keeps data across runs (dbt's rules)."""
+    if not any(r.severity > Severity.NONE and _is_destructive(r.change) for r in refs):
+        return ()
+    name = rec.key[-1]
+    if rec.asset_type is AssetType.DBT_SNAPSHOT:
+        return (
+            "snapshot: its history keeps the old column; rows captured before the change keep "
+            "the old name and type (history affected). Update the snapshot's SQL; dbt does not "
+            "rewrite past rows",
+        )
+    if rec.tags.get(MATERIALIZED_TAG) == "incremental":
+        mode = str(rec.tags.get(ON_SCHEMA_CHANGE_TAG) or "ignore")
+        effect = _ON_SCHEMA_CHANGE.get(mode, f"with on_schema_change={mode}")
+        return (
+            f"incremental model: {effect}; rebuild it with "
+            f"`dbt build --full-refresh --select {name}`",
+        )
+    return ()
+
+
 def _risk(impacted: Sequence[ImpactedAsset]) -> tuple[RiskLevel, list[str]]:
     if not impacted:
         return RiskLevel.NONE, ["no downstream asset uses the changed columns"]
+    if all(a.severity == Severity.NONE for a in impacted):
+        return RiskLevel.NONE, [
+            f"{len(impacted)} asset(s) use the changed columns; the change is safe for each "
+            "(see the reasons)"
+        ]
     breaking = [a for a in impacted if a.severity == Severity.BREAKING]
     breaking_keys = {a.key for a in breaking}
     high: list[str] = []

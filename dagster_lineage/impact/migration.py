@@ -51,6 +51,8 @@ class Migration:
     entries: tuple[tuple[str, SchemaChange], ...] = ()
     ignored: tuple[str, ...] = ()
     source: str | None = None
+    cancelled: tuple[str, ...] = ()
+    """Tables the migration touches whose changes cancel out (renamed and renamed back...)."""
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -96,6 +98,14 @@ class Migration:
         name = asset if isinstance(asset, str) else key_to_str(asset)
         where = f" in {self.source}" if self.source else ""
         tables = self.tables_for(asset)
+        if not tables and any(
+            t in self.cancelled
+            for t in Migration(tuple((c, TableDropped()) for c in self.cancelled)).tables_for(asset)
+        ):
+            raise ChangeSpecError(
+                f"the migration{where} leaves {name} as it was: its changes cancel out "
+                "(read in order), so there is nothing to check"
+            )
         if not tables:
             raise ChangeSpecError(
                 f"the migration{where} changes no table matching asset {name} "
@@ -228,7 +238,92 @@ def parse_migration(
             f"no column or table change found{where} (expected ALTER TABLE ... RENAME COLUMN / "
             "DROP COLUMN / ALTER COLUMN ... TYPE / ADD COLUMN / RENAME TO, or DROP TABLE)"
         )
-    return Migration(tuple(entries), tuple(ignored), source)
+    net, cancelled = net_changes(entries)
+    return Migration(net, tuple(ignored), source, cancelled)
+
+
+def net_changes(
+    entries: list[tuple[str, SchemaChange]],
+) -> tuple[tuple[tuple[str, SchemaChange], ...], tuple[str, ...]]:
+    """Read a migration's changes as a sequence: what each table looks like at the end.
+
+    Each statement applies to the table as the previous ones left it: a column renamed and then
+    retyped under its new name is one column; renamed and renamed back is no change; added and
+    then renamed or retyped is one added column; added then dropped is nothing; a table renamed
+    and then altered under its new name is the same table. A column both renamed and retyped is
+    reported as the rename (its consumers by name break either way). Returns the net
+    ``(table, change)`` pairs, each table's changes in statement order, and the tables whose
+    changes cancel out.
+
+    Examples:
+        >>> from dagster_lineage.impact.schema_changes import ColumnRenamed, ColumnTypeChanged
+        >>> net, _ = net_changes([("t", ColumnRenamed("a", "b")),
+        ...                       ("t", ColumnTypeChanged("b", "bigint"))])
+        >>> net
+        (('t', ColumnRenamed(column='a', new_name='b')),)
+        >>> net_changes([("t", ColumnRenamed("a", "b")), ("t", ColumnRenamed("b", "a"))])
+        ((), ('t',))
+    """
+    alias: dict[str, str] = {}  # a table's later name -> the name the migration started from
+    order: list[str] = []
+    # per table: current column name (lower) -> [original name or None if added, current name,
+    # new type or None, dropped]
+    columns: dict[str, dict[str, list[object]]] = {}
+    table_changes: dict[str, list[SchemaChange]] = {}
+    for table, change in entries:
+        base = alias.get(table, table)
+        if base not in columns:
+            order.append(base)
+            columns[base] = {}
+            table_changes[base] = []
+        cols = columns[base]
+
+        def slot(name: str, cols: dict[str, list[object]] = cols) -> list[object]:
+            return cols.setdefault(name.lower(), [name, name, None, False, None])
+
+        if isinstance(change, TableRenamed):
+            alias[change.new_name] = base
+            table_changes[base].append(change)
+        elif isinstance(change, TableDropped):
+            table_changes[base].append(change)
+        elif isinstance(change, ColumnAdded):
+            cols[change.column.lower()] = [None, change.column, change.data_type, False, None]
+        elif isinstance(change, ColumnRenamed):
+            entry = cols.pop(change.column.lower(), None) or [
+                change.column,
+                change.column,
+                None,
+                False,
+                None,
+            ]
+            entry[1] = change.new_name
+            cols[change.new_name.lower()] = entry
+        elif isinstance(change, ColumnDropped):
+            slot(change.column)[3] = True
+        elif isinstance(change, ColumnTypeChanged):
+            entry = slot(change.column)
+            entry[2] = change.data_type
+            entry[4] = entry[4] or change.old_type
+    net: list[tuple[str, SchemaChange]] = []
+    cancelled: list[str] = []
+    for base in order:
+        found: list[SchemaChange] = []
+        for original, current, new_type, dropped, old_type in columns[base].values():
+            if original is None:  # added by the migration
+                if not dropped:
+                    found.append(ColumnAdded(str(current), new_type))  # type: ignore[arg-type]
+            elif dropped:
+                found.append(ColumnDropped(str(original)))
+            elif str(current).lower() != str(original).lower():
+                found.append(ColumnRenamed(str(original), str(current)))
+            elif new_type is not None:
+                found.append(ColumnTypeChanged(str(original), str(new_type), old_type))  # type: ignore[arg-type]
+        found += table_changes[base]
+        if found:
+            net += [(base, c) for c in found]
+        else:
+            cancelled.append(base)
+    return tuple(net), tuple(cancelled)
 
 
 def load_migration(path: str | Path, *, dialect: str | None = None) -> Migration:
@@ -246,7 +341,7 @@ def load_migration(path: str | Path, *, dialect: str | None = None) -> Migration
     if not p.is_file():
         raise ChangeSpecError(f"migration file {p} does not exist")
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8-sig")  # a BOM is not SQL
     except (OSError, UnicodeDecodeError) as e:
         raise ChangeSpecError(f"cannot read migration file {p}: {e}") from None
     return parse_migration(text, dialect=dialect, source=str(p))

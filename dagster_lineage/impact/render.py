@@ -33,7 +33,7 @@ JSON schema (``schema_version`` 1; fields are only ever added within a version):
               "path": ["raw_orders.order_total", "stg_orders.order_total"],
               "severity": "breaking" | "warning",
               "reason": "..."}],
-          "unknowns": ["..."]}],
+          "unknowns": ["..."], "actions": ["..."]}],
       "exposures": ["revenue_dashboard"],
       "owners_to_notify": ["..."],
       "unknowns": [{"asset": "...", "reason": "..."}]
@@ -173,6 +173,9 @@ def render_text(report: ImpactReport) -> str:
             f"  - {key_to_str(a.key)} ({a.severity.label}; owners: {_owners(a)})"
             for a in report.exposures
         ]
+    if report.actions:
+        lines.append("To do (tables that keep data):")
+        lines += [f"  - {key_to_str(k)}: {x}" for k, x in report.actions]
     if report.unknowns:
         lines.append("Unknowns (lineage incomplete):")
         lines += [f"  - {key_to_str(k)}: {u}" for k, u in report.unknowns]
@@ -283,6 +286,10 @@ def render_markdown(report: ImpactReport) -> str:
                 )
             out.append("")
         out += ["</details>", ""]
+    if report.actions:
+        out.append("**To do (tables that keep data):**")
+        out += [f"- {_code(key_to_str(k))}: {_md(x)}" for k, x in report.actions]
+        out.append("")
     if report.unknowns:
         out.append("**Unknowns (lineage incomplete):**")
         out += [f"- {_code(key_to_str(k))}: {_md(u)}" for k, u in report.unknowns]

@@ -34,6 +34,11 @@ CRITICALITY_TAG = "criticality"
 
 _CRITICAL_VALUES = frozenset({"high", "critical"})
 
+MATERIALIZED_TAG = "dbt_materialized"
+"""Record tag naming a dbt model's materialization when it keeps data across runs (``incremental``)."""
+ON_SCHEMA_CHANGE_TAG = "dbt_on_schema_change"
+"""Record tag holding an incremental model's ``on_schema_change`` (dbt's default: ``ignore``)."""
+
 
 class Usage(str, Enum):
     """How an asset uses a changed column (or table).
@@ -187,6 +192,9 @@ class ImpactedAsset:
     owners: tuple[str, ...] = ()
     criticality: str | None = None
     unknowns: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    """What the user must do besides fixing the SQL: an incremental model to rebuild with
+    ``--full-refresh``, a snapshot whose history keeps the old column."""
 
     @property
     def is_exposure(self) -> bool:
@@ -282,6 +290,11 @@ class ImpactReport:
         """Where lineage is incomplete among the affected assets: ``(asset, reason)`` pairs."""
         return tuple((a.key, u) for a in self.impacted for u in a.unknowns)
 
+    @property
+    def actions(self) -> tuple[tuple[AssetKeyPath, str], ...]:
+        """What to do for tables that keep data (incremental models, snapshots): ``(asset, action)``."""
+        return tuple((a.key, x) for a in self.impacted for x in a.actions)
+
     def get(self, key: AssetKeyPath | str) -> ImpactedAsset | None:
         """The affected asset ``key`` (a key path or ``a/b`` text), or ``None``."""
         k = key if isinstance(key, tuple) else tuple(key.split("/"))
@@ -344,6 +357,7 @@ class ImpactReport:
                     "referenced_columns": list(a.referenced_columns),
                     "references": [r.to_dict(change_idx(r.change)) for r in a.references],
                     "unknowns": list(a.unknowns),
+                    "actions": list(a.actions),
                 }
                 for a in self.impacted
             ],
@@ -394,6 +408,9 @@ class Cause(str, Enum):
         "contract_ok",
         "passes {col} through; its type changes to {dtype} (matches the contract)",
     )
+    TYPE_SAFE = ("type_safe", "{derives}: {detail}, every value still fits")
+    TYPE_RISK = ("type_risk", "{derives}: {detail}")
+    TYPE_CAST = ("type_cast", "{derives}, stored as {detail}")
     TYPE_PASS = (
         "type_pass",
         "passes {col} through into {out}; its type changes to {dtype} (no enforced contract)",

@@ -177,6 +177,10 @@ def _compose(statements: list[exp.Expr], d: Dialect, schema: SchemaMapping) -> S
         if lin.target and lin.columns and not isinstance(statement, (exp.Update, exp.Merge)):
             if match_table_name(lin.target, known, dialect=d) is None:
                 known[lin.target] = {c.name: c.data_type for c in lin.columns}
+    if any(lin.target for lin in lineages):
+        # a trailing status query (``SELECT 1 AS aff_rows``, ``SELECT @@ROWCOUNT``) reads no table:
+        # it is not the script's output when the script writes one
+        lineages = [lin for lin in lineages if lin.target or lin.tables]
     return compose_statements(lineages, query_is_output=True)
 
 

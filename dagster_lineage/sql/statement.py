@@ -79,7 +79,46 @@ def parse_statements(
         raise SqlParseError(str(e).splitlines()[0], source=source, dialect=dialect) from None
     if not statements:
         raise SqlParseError("no SQL statement found", source=source, dialect=dialect)
-    return statements
+    return [inline_dml_ctes(s) for s in statements]
+
+
+def inline_dml_ctes(statement: exp.Expr) -> exp.Expr:
+    """Move a WITH written before UPDATE, DELETE or MERGE into the statement as derived tables.
+
+    ``WITH s AS (SELECT ... FROM src) UPDATE tgt ... FROM s`` reads ``src`` through ``s``: each
+    reference to a CTE becomes ``(SELECT ... FROM src) AS s``, which the analysis follows (a CTE
+    read by later CTEs is inlined into them first). A recursive WITH is left as written.
+
+    Examples:
+        >>> import sqlglot
+        >>> sql = "WITH s AS (SELECT id FROM src) DELETE FROM tgt USING s WHERE s.id = tgt.id"
+        >>> inline_dml_ctes(sqlglot.parse_one(sql, read="postgres")).sql("postgres")
+        'DELETE FROM tgt USING (SELECT id FROM src) AS s WHERE s.id = tgt.id'
+    """
+    if not isinstance(statement, (exp.Update, exp.Delete, exp.Merge)):
+        return statement
+    with_ = statement.args.get(WITH_ARG)
+    if not isinstance(with_, exp.With) or with_.args.get("recursive"):
+        return statement
+    bodies: dict[str, exp.Expr] = {}
+
+    def inline(tree: exp.Expr, skip: exp.Expr | None = None) -> None:
+        for table in list(tree.find_all(exp.Table)):
+            body = bodies.get(table.name.lower())
+            if table is skip or body is None or table.args.get("db") or table.args.get("catalog"):
+                continue
+            alias = table.alias or table.name
+            table.replace(
+                exp.Subquery(this=body.copy(), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+            )
+
+    for cte in with_.expressions:
+        body = cte.this
+        inline(body)
+        bodies[cte.alias.lower()] = body
+    statement.set(WITH_ARG, None)
+    inline(statement, skip=statement.this)
+    return statement
 
 
 def pick_statement(
@@ -265,7 +304,9 @@ def dml_query(
                             "columns' lineage is left out"
                         )
                     )
-            elif then is not None and not (isinstance(then, exp.Var) and then.name.upper() == "DELETE"):
+            elif then is not None and not (
+                isinstance(then, exp.Var) and then.name.upper() == "DELETE"
+            ):
                 notes.append(
                     Unknown(
                         f"MERGE ... THEN {then.sql(dialect=d)[:40]} is not understood: its "
@@ -316,9 +357,7 @@ def _set_pairs(update: exp.Expr, d: Dialect, notes: list[Unknown]) -> list[tuple
     return pairs
 
 
-def _update_source(
-    statement: exp.Update, target: exp.Table, d: Dialect
-) -> tuple[str, exp.Table]:
+def _update_source(statement: exp.Update, target: exp.Table, d: Dialect) -> tuple[str, exp.Table]:
     """The FROM of an UPDATE's query, and the table it writes.
 
     ``UPDATE t SET .. FROM s`` (PostgreSQL, DuckDB, Snowflake) reads ``t`` and ``s``;

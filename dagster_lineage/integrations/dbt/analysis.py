@@ -46,6 +46,7 @@ from dagster_lineage.core.model import (
     ColumnRead,
     Unknown,
 )
+from dagster_lineage.impact.report import MATERIALIZED_TAG, ON_SCHEMA_CHANGE_TAG
 from dagster_lineage.integrations.dbt.cache import (
     CachedFailure,
     CacheStats,
@@ -511,7 +512,7 @@ def _analyse(
             unknowns=tuple(unknowns),
             code_checksum=checksum,
             owners=owners[uid],
-            tags={**record_tags(node), **_by_name_tag(by_name)},
+            tags={**record_tags(node), **_by_name_tag(by_name), **_keeps_data_tags(node)},
             contract_enforced=bool(
                 ((node.get("config") or {}).get("contract") or {}).get("enforced")
             ),
@@ -553,6 +554,24 @@ def _analyse(
         analysed=tuple(analysed),
         fingerprints=fingerprints,
     )
+
+
+def _keeps_data_tags(node: Mapping[str, Any]) -> dict[str, str]:
+    """An incremental model's materialization and ``on_schema_change`` (dbt defaults ``ignore``).
+
+    Examples:
+        >>> _keeps_data_tags({"config": {"materialized": "incremental"}})
+        {'dbt_materialized': 'incremental', 'dbt_on_schema_change': 'ignore'}
+        >>> _keeps_data_tags({"config": {"materialized": "table"}})
+        {}
+    """
+    config = node.get("config") or {}
+    if config.get("materialized") != "incremental":
+        return {}
+    return {
+        MATERIALIZED_TAG: "incremental",
+        ON_SCHEMA_CHANGE_TAG: str(config.get("on_schema_change") or "ignore"),
+    }
 
 
 def _source_ref(node: Mapping[str, Any], relation: tuple[str, ...]) -> str:

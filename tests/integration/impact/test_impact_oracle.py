@@ -24,7 +24,7 @@ from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetKeyPath
 from dagster_lineage.defs.dbt import default_dbt_executable
 from dagster_lineage.impact.analysis import analyze_impact
-from dagster_lineage.impact.schema_changes import ColumnRenamed, SchemaChange
+from dagster_lineage.impact.schema_changes import ColumnDropped, ColumnRenamed, SchemaChange
 from dagster_lineage.integrations.dbt.analysis import analyse_dbt_manifest
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "dbt" / "oracle_project"
@@ -116,3 +116,17 @@ def test_inlined_ephemeral_model_breaks_its_consumers(built: Built) -> None:
     change = ColumnRenamed("CustomerName", "customer_full_name")
     assert enriched in engine_verdict(built.project, raw, change).breaking
     assert enriched in ours(built, raw, change)
+
+
+def test_an_incremental_model_downstream_of_a_drop_is_told_to_full_refresh(built: Built) -> None:
+    """The real manifest's incremental model (customer_totals, on_schema_change left at dbt's
+    default) is named with the full refresh it needs when an upstream column it sums is dropped;
+    DuckDB confirms the drop breaks it."""
+    enriched = next(u for u in built.project.relations if u.endswith(".orders_enriched"))
+    totals = next(u for u in built.project.relations if u.endswith(".customer_totals"))
+    change = ColumnDropped("order_total")
+    assert totals in engine_verdict(built.project, enriched, change).breaking
+    report = analyze_impact(built.graph, built.keys[enriched], [change])
+    [action] = report.get(built.keys[totals]).actions
+    assert "on_schema_change=ignore" in action
+    assert "dbt build --full-refresh --select customer_totals" in action

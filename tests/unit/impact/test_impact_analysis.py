@@ -6,9 +6,10 @@ import pytest
 from impact_story import A, I, R, T, cols, dep, read, story_graph, story_records
 
 from dagster_lineage.core.graph import LineageGraph
-from dagster_lineage.core.model import AssetLineage, AssetType, Clause, Unknown
+from dagster_lineage.core.model import AssetLineage, AssetType, Clause, EdgeKind, Unknown
 from dagster_lineage.errors import ChangeSpecError, UnknownAssetError, UnknownColumnError
 from dagster_lineage.impact.analysis import RiskLevel, Usage, analyze_impact
+from dagster_lineage.impact.render import render_text
 from dagster_lineage.impact.schema_changes import (
     ColumnAdded,
     ColumnDropped,
@@ -260,15 +261,47 @@ def test_type_change_breaks_only_an_enforced_contract() -> None:
     )
     g = small(RAW, b, c, d)
     report = analyze_impact(g, "raw", [ColumnTypeChanged("a", "bigint")])
+    # issue 23: a widening is safe for b and d (it was a warning); the contract still breaks c
     assert {a.key[-1]: a.severity.label for a in report.impacted} == {
-        "b": "warning",
+        "b": "none",
         "c": "breaking",
-        "d": "warning",
+        "d": "none",
     }
     assert "contract" in report.get("c").references[0].reason
+    assert "widening from int to bigint" in report.get("b").references[0].reason
     assert report.changes[0].old_type == "int"  # filled from the asset's schema
     same = analyze_impact(g, "raw", [ColumnTypeChanged("a", "INT4")])  # int4 == integer
-    assert sev(same, "c") == "warning"
+    assert sev(same, "c") == "none"  # inside the contract: safe
+    # a narrowing warns every consumer, with the reason
+    narrow = analyze_impact(g, "raw", [ColumnTypeChanged("a", "smallint")])
+    assert sev(narrow, "b") == "warning" and sev(narrow, "c") == "breaking"
+    assert "narrowing from int to smallint" in narrow.get("b").references[0].reason
+
+
+def test_a_consumer_storing_a_narrower_type_is_warned_of_its_cast() -> None:
+    price = AssetLineage(
+        key=("raw",), asset_type=AssetType.TABLE, columns=cols("amount:decimal(10,2)")
+    )
+    fct = AssetLineage(
+        key=("fct",),
+        upstream=(("raw",),),
+        columns=cols("amount_eur:decimal(10,2)"),
+        column_deps={"amount_eur": (dep("raw", "amount", EdgeKind.TRANSFORMATION),)},
+    )
+    g = small(price, fct)
+    wider = analyze_impact(g, "raw", [ColumnTypeChanged("amount", "decimal(12,2)")])
+    (ref,) = wider.get("fct").references
+    assert ref.severity is Severity.WARNING
+    assert ref.reason == (
+        "amount_eur derives from raw.amount, stored as decimal(10,2): narrowing from "
+        "decimal(12,2) to decimal(10,2): values of 9 or more integer digits overflow"
+    )
+    assert wider.risk is RiskLevel.LOW
+    # a narrowing of the source warns; a same-type respelling is safe, and so is the report
+    narrower = analyze_impact(g, "raw", [ColumnTypeChanged("amount", "decimal(9,2)")])
+    assert sev(narrower, "fct") == "warning"  # decimal(10,2) -> (9,2) narrows the source itself
+    safe = analyze_impact(g, "raw", [ColumnTypeChanged("amount", "numeric(10,2)")])
+    assert sev(safe, "fct") == "none" and safe.risk is RiskLevel.NONE
 
 
 # --- table changes ----------------------------------------------------------------------------
@@ -394,3 +427,30 @@ def test_validate_off_for_a_graph_showing_the_new_schema() -> None:
         analyze_impact(g, "b", [ColumnRenamed("a", "z")])
     report = analyze_impact(g, "b", [ColumnRenamed("a", "z")], validate=False)
     assert sev(report, "c") == "breaking"
+
+
+def test_tables_that_keep_data_say_what_to_do_after_a_destructive_change() -> None:
+    inc = AssetLineage(
+        key=("inc",),
+        upstream=(("raw",),),
+        columns=cols("a"),
+        column_deps={"a": (dep("raw", "a"),)},
+        tags={"dbt_materialized": "incremental", "dbt_on_schema_change": "sync_all_columns"},
+    )
+    snap = AssetLineage(
+        key=("snap",),
+        asset_type=AssetType.DBT_SNAPSHOT,
+        upstream=(("raw",),),
+        columns=cols("a"),
+        column_deps={"a": (dep("raw", "a"),)},
+    )
+    g = small(RAW, inc, snap)
+    report = analyze_impact(g, "raw", [ColumnRenamed("a", "a2")])
+    [inc_action] = report.get("inc").actions
+    assert "sync_all_columns" in inc_action and "--full-refresh --select inc" in inc_action
+    assert "history affected" in report.get("snap").actions[0]
+    assert "To do (tables that keep data)" in render_text(report)
+    assert report.to_dict()["affected_assets"][0]["actions"]
+    # a widening is not destructive: nothing to rebuild
+    widen = analyze_impact(g, "raw", [ColumnTypeChanged("a", "bigint")])
+    assert widen.actions == ()

@@ -65,6 +65,7 @@ def test_json_schema_is_stable_and_deterministic() -> None:
         "referenced_columns",
         "references",
         "unknowns",
+        "actions",  # added in issue 23 (additive: schema version 1 still reads)
     }
     ref = dag["references"][0]
     assert ref["change"] == 0 and data["changes"][0]["type"] == "column_rename"
