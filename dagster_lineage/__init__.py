@@ -100,6 +100,7 @@ _LAZY: dict[str, str] = {
     "build_dbt_lineage_specs": "dagster_lineage.defs.dbt",
     "dbt_lineage_assets": "dagster_lineage.defs.dbt",
     "prepare_dbt_project": "dagster_lineage.defs.dbt",
+    "with_lineage": "dagster_lineage.defs.dbt",
     "DbtLineageSettings": "dagster_lineage.integrations.dbt",
     # Airflow DAGs as assets
     "airflow_dag_assets": "dagster_lineage.defs.airflow",
@@ -165,6 +166,7 @@ if TYPE_CHECKING:
     from dagster_lineage.defs.dbt import build_dbt_lineage_specs as build_dbt_lineage_specs
     from dagster_lineage.defs.dbt import dbt_lineage_assets as dbt_lineage_assets
     from dagster_lineage.defs.dbt import prepare_dbt_project as prepare_dbt_project
+    from dagster_lineage.defs.dbt import with_lineage as with_lineage
     from dagster_lineage.defs.files import FileModel as FileModel
     from dagster_lineage.defs.files import build_file_model_assets as build_file_model_assets
     from dagster_lineage.defs.graph import graph_from_definitions as graph_from_definitions
@@ -307,4 +309,5 @@ __all__ = [
     "spark_job_asset",
     "spark_job_assets",
     "statement_lineage",
+    "with_lineage",
 ]

@@ -25,6 +25,7 @@ from dagster_lineage.defs.dbt.project import (
 from dagster_lineage.defs.dbt.project import (
     prepare_dbt_project as prepare_dbt_project,
 )
+from dagster_lineage.defs.dbt.stream import with_lineage as with_lineage
 from dagster_lineage.defs.dbt.translator import (
     DagsterDbtLineageTranslator as DagsterDbtLineageTranslator,
 )
