@@ -128,20 +128,23 @@ def enrich_dbt_events(
     """
     enricher = _Enricher(manifest, translator, project, context, invocation or (lambda: None))
     iterator = iter(events)
-    for event in iterator:
-        if enricher.waits_for_process():
-            collected, error = [event], None
-            try:
-                for later in iterator:
-                    collected.append(later)
-            except Exception as e:  # noqa: BLE001 - re-raised below, after the events
-                error = e
-            for done in collected:
-                yield enricher.enrich(done)
-            if error is not None:
-                raise error
-            return
-        yield enricher.enrich(event)
+    try:
+        for event in iterator:
+            if enricher.waits_for_process():
+                collected, error = [event], None
+                try:
+                    for later in iterator:
+                        collected.append(later)
+                except Exception as e:  # noqa: BLE001 - re-raised below, after the events
+                    error = e
+                for done in collected:
+                    yield enricher.enrich(done)
+                if error is not None:
+                    raise error
+                return
+            yield enricher.enrich(event)
+    finally:
+        enricher.close()
 
 
 class _Enricher:
@@ -165,10 +168,27 @@ class _Enricher:
         self.records = translator.records_by_key(manifest, project)
         self.fingerprints = translator.get_lineage_analysis(manifest, project).fingerprints
         self.nodes = _nodes_by_key(manifest, translator)
+        self._used_adapter: Any = None
 
     def adapter(self) -> Any:
         inv = self._invocation()
         return getattr(inv, "adapter", None) if inv is not None else None
+
+    def close(self) -> None:
+        """Let the warehouse go: dbt-duckdb keeps its (read-only) database open by default.
+
+        A DuckDB file opened read-only in this process would refuse the next writer (the next
+        step's dbt process, or an asset of the same process opening it read-write).
+        """
+        adapter = self._used_adapter
+        if adapter is None:
+            return
+        try:
+            adapter.cleanup_connections()
+            if type(adapter).__name__ == "DuckDBAdapter":
+                adapter.connections.env().close()
+        except Exception as e:  # noqa: BLE001 - best effort: the run's result does not depend on it
+            logger.debug("Could not close the dbt adapter's connections: %s", e)
 
     def waits_for_process(self) -> bool:
         """DuckDB allows no reader while dbt writes: wait for the process (dagster-dbt's rule)."""
@@ -217,6 +237,7 @@ class _Enricher:
         materialized = (node or {}).get("config", {}).get("materialized")
         if adapter is None or node is None or materialized == "ephemeral":
             return build(columns, None)
+        self._used_adapter = adapter
         unique_id = str(node.get("unique_id"))
         schema, identifier = str(node.get("schema")), str(node.get("alias") or node.get("name"))
         with adapter.connection_named(f"dagster_lineage_{unique_id}"):

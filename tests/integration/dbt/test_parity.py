@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import pytest
 from dagster_dbt import DbtCliResource, DbtProject, DbtProjectComponent, dbt_assets
 
@@ -254,10 +255,16 @@ def compare(
 ) -> tuple[list[Recorded], list[Recorded]]:
     fresh()
     plain = recorded(*run(plain_assets(parity, args), parity, selection=selection))
-    fresh()
+    path = fresh()
     mine = recorded(*run(OURS[ours](parity, args), parity, selection=selection))
     assert_parity(plain, mine)
+    assert_warehouse_released(path)
     return plain, mine
+
+
+def assert_warehouse_released(path: Path) -> None:
+    """The next writer (a later step of this process, the next dbt) can open the DuckDB file."""
+    duckdb.connect(str(path)).close()
 
 
 def kinds(events: list[Recorded]) -> dict[str, int]:
