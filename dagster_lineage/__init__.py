@@ -54,6 +54,7 @@ from dagster_lineage.errors import ChangeSpecError as ChangeSpecError
 from dagster_lineage.errors import DagsterLineageError as DagsterLineageError
 from dagster_lineage.errors import IntegrationError as IntegrationError
 from dagster_lineage.errors import LineageCycleError as LineageCycleError
+from dagster_lineage.errors import MissingExtraError as MissingExtraError
 from dagster_lineage.errors import SqlParseError as SqlParseError
 from dagster_lineage.errors import StorageUnavailableError as StorageUnavailableError
 from dagster_lineage.errors import UnknownAssetError as UnknownAssetError
@@ -256,6 +257,7 @@ __all__ = [
     "IntegrationError",
     "LineageCycleError",
     "LineageGraph",
+    "MissingExtraError",
     "OpenLineageNaming",
     "Reference",
     "RiskLevel",

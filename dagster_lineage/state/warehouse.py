@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dagster_lineage.core.model import ColumnInfo
-from dagster_lineage.errors import IntegrationError, redact
+from dagster_lineage.errors import IntegrationError, import_extra, redact
 from dagster_lineage.state.checksums import data_checksum as _data_checksum
 
 WarehouseKind = Literal["duckdb", "postgres"]
@@ -357,11 +357,10 @@ def _missing(handle: TableHandle) -> IntegrationError:
 def _duckdb_stats(handle: TableHandle) -> TableStats:
     if handle.execute is not None:
         return _duckdb_stats_on(_Runner(handle, _executor(handle.execute), "literal"))
-    import duckdb
-
     con = handle.connection
     own = con is None
     if own:
+        duckdb = import_extra("duckdb", extra="duckdb", feature="A DuckDB table's checksum")
         con = duckdb.connect(handle.database or ":memory:")
     try:
         return _duckdb_stats_on(
