@@ -101,6 +101,7 @@ _LAZY: dict[str, str] = {
     "build_dbt_lineage_specs": "dagster_lineage.defs.dbt",
     "dbt_lineage_assets": "dagster_lineage.defs.dbt",
     "prepare_dbt_project": "dagster_lineage.defs.dbt",
+    "DbtLineageProjectPreparer": "dagster_lineage.defs.dbt",
     "with_lineage": "dagster_lineage.defs.dbt",
     "DbtLineageSettings": "dagster_lineage.integrations.dbt",
     # Airflow DAGs as assets
@@ -163,6 +164,7 @@ if TYPE_CHECKING:
     )
     from dagster_lineage.defs.components import SparkJobsComponent as SparkJobsComponent
     from dagster_lineage.defs.dbt import DagsterDbtLineageTranslator as DagsterDbtLineageTranslator
+    from dagster_lineage.defs.dbt import DbtLineageProjectPreparer as DbtLineageProjectPreparer
     from dagster_lineage.defs.dbt import build_dbt_exposure_specs as build_dbt_exposure_specs
     from dagster_lineage.defs.dbt import build_dbt_lineage_specs as build_dbt_lineage_specs
     from dagster_lineage.defs.dbt import dbt_lineage_assets as dbt_lineage_assets
@@ -246,6 +248,7 @@ __all__ = [
     "DagsterDbtLineageTranslator",
     "DagsterLineageError",
     "DbtLineageProjectComponent",
+    "DbtLineageProjectPreparer",
     "DbtLineageSettings",
     "DeclaredLineage",
     "Direction",

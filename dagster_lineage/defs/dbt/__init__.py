@@ -17,6 +17,9 @@ from dagster_lineage.defs.dbt.assets import (
 )
 from dagster_lineage.defs.dbt.assets import dbt_lineage_assets as dbt_lineage_assets
 from dagster_lineage.defs.dbt.project import (
+    DbtLineageProjectPreparer as DbtLineageProjectPreparer,
+)
+from dagster_lineage.defs.dbt.project import (
     default_dbt_executable as default_dbt_executable,
 )
 from dagster_lineage.defs.dbt.project import (
