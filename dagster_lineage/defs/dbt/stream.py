@@ -247,7 +247,7 @@ class _Enricher:
                         database=node.get("database"), schema=schema, identifier=identifier
                     )
                     found = adapter.get_columns_in_relation(relation)
-                    columns = [ColumnInfo(str(c.name), str(c.data_type).lower()) for c in found]
+                    columns = [ColumnInfo(str(c.name), _column_type(c)) for c in found]
                     columns = columns or None
                 except Exception as e:  # noqa: BLE001 - enrichment: warn, record the rest
                     _warn(
@@ -266,6 +266,24 @@ class _Enricher:
             return list(adapter.execute(sql, auto_begin=True, fetch=True)[1].rows)
 
         return TableHandle.from_executor(self.kind, f"{schema}.{identifier}", execute)  # type: ignore[arg-type]
+
+
+def _column_type(column: Any) -> str:
+    """The warehouse's type of a dbt ``Column``, lower-case.
+
+    ``Column.data_type`` gives a string without a declared length dbt's default length
+    (``character varying(256)`` for DuckDB's ``VARCHAR``): the raw ``dtype`` is the truth then.
+
+    Examples:
+        >>> from dbt.adapters.base.column import Column
+        >>> _column_type(Column("a", "VARCHAR")), _column_type(Column("b", "character varying", 20))
+        ('varchar', 'character varying(20)')
+        >>> _column_type(Column("c", "numeric", numeric_precision=10, numeric_scale=2))
+        'numeric(10,2)'
+    """
+    if column.is_string() and column.char_size is None:
+        return str(column.dtype).lower()
+    return str(column.data_type).lower()
 
 
 def _warn(context: Any, message: str) -> None:
