@@ -371,12 +371,10 @@ def test_the_component_path(parity, warehouse) -> None:
 # --- re-execution from failure (needs a reconstructable job and a persistent instance) ----------
 
 
-def parity_job() -> dg.JobDefinition:
-    """The job of one side, from env vars set by the test (reconstructable by module and name)."""
+def _parity_job(make: Any) -> dg.JobDefinition:
     parity = ParityProject(
         Path(os.environ["PARITY_PROJECT_DIR"]), Path(os.environ["PARITY_TARGET_DIR"]), Path()
     )
-    make = plain_assets if os.environ["PARITY_SIDE"] == "plain" else lineage_assets
     defs = dg.Definitions(
         assets=[make(parity, ["build"])],
         resources={"dbt": DbtCliResource(project_dir=parity.project())},
@@ -385,15 +383,24 @@ def parity_job() -> dg.JobDefinition:
     return defs.resolve_job_def("parity_job")
 
 
-def test_reexecution_from_failure(parity, warehouse, monkeypatch, tmp_path) -> None:
+def plain_parity_job() -> dg.JobDefinition:
+    """Plain side's job, reconstructable by module and name (Dagster caches it by that pointer)."""
+    return _parity_job(plain_assets)
+
+
+def lineage_parity_job() -> dg.JobDefinition:
+    """Our side's job, reconstructable by module and name."""
+    return _parity_job(lineage_assets)
+
+
+def test_reexecution_from_failure(parity, warehouse, monkeypatch) -> None:
     monkeypatch.setenv("PARITY_PROJECT_DIR", str(parity.project_dir))
     monkeypatch.setenv("PARITY_TARGET_DIR", str(parity.target_dir))
     sides = []
-    for side in ("plain", "ours"):
-        monkeypatch.setenv("PARITY_SIDE", side)
+    for make_job in (plain_parity_job, lineage_parity_job):
         warehouse()
         with dg.instance_for_test() as instance:
-            job = dg.reconstructable(parity_job)
+            job = dg.reconstructable(make_job)
             monkeypatch.setenv("PARITY_BREAK_MODEL", "1")
             with dg.execute_job(job, instance=instance, raise_on_error=False) as first:
                 assert not first.success
