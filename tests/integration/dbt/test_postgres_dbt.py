@@ -5,14 +5,15 @@
 (tests/pg_server.py, one per session), then ``@dbt_lineage_assets`` builds the models on each and
 the materializations are compared. Observed through the dbt adapter on both:
 
-- equal: the columns (names and order), the row counts, the column lineage, the declared schema
-  checksum, the upstream checksum's presence;
-- legitimately different: the type names (PostgreSQL says ``numeric(10,2)``, ``character varying``,
-  ``timestamp without time zone`` where DuckDB says ``decimal(10,2)``, ``varchar``, ``timestamp``),
-  so the observed schema checksums are compared after mapping the types through sqlglot's
-  canonical form (``canonical_type``); the data checksums (each engine hashes its own canonical text
-  with its own md5-to-integer fold) and the code checksums (the compiled SQL names each
-  warehouse's database) differ and are only required to be there.
+- equal: the columns (names and order), the row counts, the column lineage, the schema checksum of
+  the pass-through model once types are in sqlglot's canonical form;
+- legitimately different: the type names (PostgreSQL says ``numeric(10,2)``, ``character
+  varying``, ``timestamp without time zone`` where DuckDB says ``decimal(10,2)``, ``varchar``,
+  ``timestamp``), and DuckDB infers ``decimal(12,3)`` for ``order_total * 0.9`` where PostgreSQL
+  keeps an unconstrained ``numeric``, so the recorded schema checksums (and the declared ones, whose
+  types sqlglot infers in each warehouse's dialect) differ; the data checksums (each engine folds
+  md5 into an integer its own way) and the code checksums (the compiled SQL names each
+  warehouse's relations) differ too, and are required to be there.
 """
 
 import csv
@@ -35,7 +36,6 @@ from dagster_lineage.defs.metadata_keys import (
     CODE_CHECKSUM_KEY,
     COLUMN_LINEAGE_KEY,
     DATA_CHECKSUM_KEY,
-    DECLARED_SCHEMA_CHECKSUM_KEY,
     ROW_COUNT_KEY,
     SCHEMA_CHECKSUM_KEY,
     UPSTREAM_CHECKSUM_KEY,
@@ -175,24 +175,45 @@ def test_both_warehouses_record_every_model_with_checksums(both) -> None:
                 assert key in md, f"{side} {model} lacks {key}"
 
 
+def _same_type(duck: str | None, pg: str | None) -> bool:
+    """Equal in sqlglot's canonical form; or a decimal whose precision only DuckDB infers.
+
+    ``order_total * 0.9`` is ``decimal(12,3)`` in DuckDB and an unconstrained ``numeric`` in
+    PostgreSQL (its arithmetic keeps no declared precision): the engines differ, not the SQL.
+    """
+    d, p = canonical_type(duck or ""), canonical_type(pg or "")
+    return d == p or (d.startswith("decimal(") and p == "decimal")
+
+
 def test_observed_columns_match_and_types_differ_only_in_spelling(both) -> None:
     for model in MODELS:
         duck, pg = _observed(both["duckdb"][model]), _observed(both["postgres"][model])
         assert [n for n, _ in duck] == [n for n, _ in pg]
-        assert [canonical_type(t or "") for _, t in duck] == [
-            canonical_type(t or "") for _, t in pg
-        ]
+        assert all(_same_type(d, p) for (_, d), (_, p) in zip(duck, pg)), (duck, pg)
         # the spelling differs: PostgreSQL names its own types (they come from the adapter)
         assert ("order_total", "numeric(10,2)") in pg, pg
-        canon = [(n, canonical_type(t or "")) for n, t in duck]
-        assert schema_checksum(canon) == schema_checksum(
-            [(n, canonical_type(t or "")) for n, t in pg]
-        )
+        assert ("order_total", "decimal(10,2)") in duck, duck
+    # where the SQL passes columns through, the schema checksums agree once types are canonical
+    duck, pg = _observed(both["duckdb"]["stg_orders"]), _observed(both["postgres"]["stg_orders"])
+    assert schema_checksum([(n, canonical_type(t or "")) for n, t in duck]) == schema_checksum(
+        [(n, canonical_type(t or "")) for n, t in pg]
+    )
+    assert (
+        both["duckdb"]["stg_orders"][SCHEMA_CHECKSUM_KEY]
+        != (both["postgres"]["stg_orders"][SCHEMA_CHECKSUM_KEY])
+    ), "the recorded checksums hash each warehouse's own type names"
 
 
-def test_row_counts_declared_schema_and_lineage_are_equal(both) -> None:
+def test_row_counts_and_column_lineage_are_equal(both) -> None:
     for model in MODELS:
         duck, pg = both["duckdb"][model], both["postgres"][model]
         assert duck[ROW_COUNT_KEY] == pg[ROW_COUNT_KEY]
-        assert duck[DECLARED_SCHEMA_CHECKSUM_KEY] == pg[DECLARED_SCHEMA_CHECKSUM_KEY]
+        assert duck[ROW_COUNT_KEY].value > 0
         assert duck[COLUMN_LINEAGE_KEY] == pg[COLUMN_LINEAGE_KEY]
+
+
+def test_data_and_code_checksums_are_per_warehouse(both) -> None:
+    for model in MODELS:
+        duck, pg = both["duckdb"][model], both["postgres"][model]
+        assert duck[DATA_CHECKSUM_KEY] != pg[DATA_CHECKSUM_KEY]
+        assert duck[CODE_CHECKSUM_KEY] != pg[CODE_CHECKSUM_KEY]
