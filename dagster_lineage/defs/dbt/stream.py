@@ -192,6 +192,8 @@ class _Enricher:
 
     def waits_for_process(self) -> bool:
         """DuckDB allows no reader while dbt writes: wait for the process (dagster-dbt's rule)."""
+        if not self.observe:  # nothing reads the warehouse: stream as dbt emits
+            return False
         adapter = self.adapter()
         return adapter is not None and type(adapter).__name__ == "DuckDBAdapter"
 
