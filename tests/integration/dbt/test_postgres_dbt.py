@@ -120,6 +120,18 @@ def _materialize(project_dir: Path, target: str) -> dict[str, dict[str, Any]]:
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         out[mat.asset_key.path[-1]] = dict(mat.metadata)
+    # the order of the run's log: the first materialization, and dagster-dbt's line logged when
+    # the dbt process has ended (an order, not a timing)
+    kinds = [
+        "mat"
+        if e.dagster_event is not None
+        and e.dagster_event.event_type_value == "ASSET_MATERIALIZATION"
+        else "end"
+        if "Finished dbt command" in (e.user_message or "")
+        else ""
+        for e in instance.all_logs(result.run_id)
+    ]
+    out["__streamed__"] = {"streamed": kinds.index("mat") < kinds.index("end")}
     return out
 
 
@@ -217,3 +229,10 @@ def test_data_and_code_checksums_are_per_warehouse(both) -> None:
         duck, pg = both["duckdb"][model], both["postgres"][model]
         assert duck[DATA_CHECKSUM_KEY] != pg[DATA_CHECKSUM_KEY]
         assert duck[CODE_CHECKSUM_KEY] != pg[CODE_CHECKSUM_KEY]
+
+
+def test_postgres_streams_and_duckdb_waits_for_the_dbt_process(both) -> None:
+    """On PostgreSQL the first materialization is recorded while dbt still runs; on DuckDB (the
+    file is locked by dbt) after the process ends, as dagster-dbt's ``fetch_row_counts()``."""
+    assert both["postgres"]["__streamed__"]["streamed"] is True
+    assert both["duckdb"]["__streamed__"]["streamed"] is False
