@@ -364,7 +364,9 @@ def _duckdb_stats(handle: TableHandle) -> TableStats:
         con = duckdb.connect(handle.database or ":memory:")
     try:
         return _duckdb_stats_on(
-            _Runner(handle, lambda sql, params: con.execute(sql, list(params or ())).fetchall(), "qmark")
+            _Runner(
+                handle, lambda sql, params: con.execute(sql, list(params or ())).fetchall(), "qmark"
+            )
         )
     finally:
         if own:

@@ -210,20 +210,26 @@ class _Enricher:
                 return event
             node = self.nodes.get(tuple(key.path))
             fp = self.fingerprints.get(str(node.get("unique_id"))) if node is not None else None
-            extra = self._observe(node, event, lambda columns, table: checksum_metadata(
-                record,
-                context=self.context,
-                observed_columns=columns,
-                table=table,
-                code_parts=fp.explain_parts if fp is not None else None,
-            ))
+            extra = self._observe(
+                node,
+                event,
+                lambda columns, table: checksum_metadata(
+                    record,
+                    context=self.context,
+                    observed_columns=columns,
+                    table=table,
+                    code_parts=fp.explain_parts if fp is not None else None,
+                ),
+            )
             return _with_metadata(event, extra) if extra else event
         except StorageUnavailableError:
             # Not enrichment: the instance cannot record this materialization, so the run must
             # fail loudly rather than report success with nothing stored.
             raise
         except Exception as e:  # noqa: BLE001 - lineage is enrichment: never fail the run
-            _warn(self.context, f"dagster-lineage: could not add lineage checksums to {event!r}: {e}")
+            _warn(
+                self.context, f"dagster-lineage: could not add lineage checksums to {event!r}: {e}"
+            )
             return event
 
     def _observe(

@@ -24,7 +24,6 @@ Differences we keep, and why:
   differs. On PostgreSQL and every other warehouse ours streams (see ``with_lineage``).
 """
 
-
 import os
 import shutil
 import subprocess
