@@ -13,15 +13,17 @@ the only difference allowed is extra metadata (our checksums, ``dagster/column_s
 
 Differences we keep, and why:
 
-- Metadata entries that differ between any two runs of the same build are compared by key only:
-  ``Execution Duration`` (wall time), ``invocation_id`` (dbt's per-run id) and the snapshot's
-  ``dbt_valid_from``-driven ``dagster/materialization_timestamp``-like entries are not in plain's
-  set here, but the timing keys are listed in ``VOLATILE``.
+- Extra metadata on ours: the checksums, ``dagster/column_schema`` as observed through the dbt
+  adapter, ``dagster/row_count``, ``dagster/column_lineage`` and the parents' checksums.
+- ``Execution Duration`` and ``invocation_id`` (dagster-dbt's metadata) are compared by key only:
+  they differ between any two runs of the same build, plain against plain too.
 - On DuckDB ours yields a step's events when the dbt process ends (dbt holds the file lock, and
   the data checksum and observed columns read the file), exactly as dagster-dbt's own
   ``fetch_row_counts()`` / ``fetch_column_metadata()`` do; plain ``stream()`` yields them as dbt
-  emits them. The recorded events and their order are the same; only when they reach the instance
-  differs. On PostgreSQL and every other warehouse ours streams (see ``with_lineage``).
+  emits them. The recorded events and their order are the same; only when they reach the
+  instance differs. On PostgreSQL ours streams (tests/integration/dbt/test_postgres_dbt.py).
+- Ours then releases the DuckDB file (dbt-duckdb keeps it open by default), which the harness
+  checks: the next writer in the same process can open it.
 """
 
 import os
