@@ -54,3 +54,6 @@ _.daemon_threads  # explorer/server.py
 
 # Enum protocol: the member value set in a custom __new__ (Enum reads it).
 _._value_  # impact/report.py: Cause.__new__
+
+# dagster-dbt's DbtProjectPreparer interface: dagster-dbt calls project.preparer.prepare(project).
+_.prepare  # defs/dbt/project.py: DbtLineageProjectPreparer.prepare

@@ -54,6 +54,7 @@ from dagster_lineage.errors import ChangeSpecError as ChangeSpecError
 from dagster_lineage.errors import DagsterLineageError as DagsterLineageError
 from dagster_lineage.errors import IntegrationError as IntegrationError
 from dagster_lineage.errors import LineageCycleError as LineageCycleError
+from dagster_lineage.errors import MissingExtraError as MissingExtraError
 from dagster_lineage.errors import SqlParseError as SqlParseError
 from dagster_lineage.errors import StorageUnavailableError as StorageUnavailableError
 from dagster_lineage.errors import UnknownAssetError as UnknownAssetError
@@ -100,6 +101,8 @@ _LAZY: dict[str, str] = {
     "build_dbt_lineage_specs": "dagster_lineage.defs.dbt",
     "dbt_lineage_assets": "dagster_lineage.defs.dbt",
     "prepare_dbt_project": "dagster_lineage.defs.dbt",
+    "DbtLineageProjectPreparer": "dagster_lineage.defs.dbt",
+    "with_lineage": "dagster_lineage.defs.dbt",
     "DbtLineageSettings": "dagster_lineage.integrations.dbt",
     # Airflow DAGs as assets
     "airflow_dag_assets": "dagster_lineage.defs.airflow",
@@ -161,10 +164,12 @@ if TYPE_CHECKING:
     )
     from dagster_lineage.defs.components import SparkJobsComponent as SparkJobsComponent
     from dagster_lineage.defs.dbt import DagsterDbtLineageTranslator as DagsterDbtLineageTranslator
+    from dagster_lineage.defs.dbt import DbtLineageProjectPreparer as DbtLineageProjectPreparer
     from dagster_lineage.defs.dbt import build_dbt_exposure_specs as build_dbt_exposure_specs
     from dagster_lineage.defs.dbt import build_dbt_lineage_specs as build_dbt_lineage_specs
     from dagster_lineage.defs.dbt import dbt_lineage_assets as dbt_lineage_assets
     from dagster_lineage.defs.dbt import prepare_dbt_project as prepare_dbt_project
+    from dagster_lineage.defs.dbt import with_lineage as with_lineage
     from dagster_lineage.defs.files import FileModel as FileModel
     from dagster_lineage.defs.files import build_file_model_assets as build_file_model_assets
     from dagster_lineage.defs.graph import graph_from_definitions as graph_from_definitions
@@ -243,6 +248,7 @@ __all__ = [
     "DagsterDbtLineageTranslator",
     "DagsterLineageError",
     "DbtLineageProjectComponent",
+    "DbtLineageProjectPreparer",
     "DbtLineageSettings",
     "DeclaredLineage",
     "Direction",
@@ -254,6 +260,7 @@ __all__ = [
     "IntegrationError",
     "LineageCycleError",
     "LineageGraph",
+    "MissingExtraError",
     "OpenLineageNaming",
     "Reference",
     "RiskLevel",
@@ -307,4 +314,5 @@ __all__ = [
     "spark_job_asset",
     "spark_job_assets",
     "statement_lineage",
+    "with_lineage",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 
 class DagsterLineageError(Exception):
@@ -242,3 +243,43 @@ class IntegrationError(DagsterLineageError):
         self.source = source
         self.detail = detail
         super().__init__(f"Could not read {source}: {detail}." + (f" {fix}" if fix else ""))
+
+
+class MissingExtraError(DagsterLineageError, ImportError):
+    """A feature needs an optional dependency that is not installed: names the extra to install.
+
+    Also an ``ImportError``, so code that already guards an optional import keeps working.
+
+    Examples:
+        >>> from dagster_lineage.errors import MissingExtraError
+        >>> str(MissingExtraError("duckdb", "duckdb", "A DuckDB table's data checksum"))
+        "A DuckDB table's data checksum needs the 'duckdb' package: pip install 'dagster-lineage[duckdb]'."
+    """
+
+    def __init__(self, module: str, extra: str, feature: str) -> None:
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs the {module!r} package: pip install 'dagster-lineage[{extra}]'."
+        )
+
+
+def import_extra(module: str, *, extra: str, feature: str) -> Any:
+    """Import an optional dependency, or raise :class:`MissingExtraError` naming its extra.
+
+    Examples:
+        >>> import_extra("json", extra="x", feature="Reading JSON").__name__
+        'json'
+        >>> import_extra("no_such_module_xyz", extra="duckdb", feature="This")
+        Traceback (most recent call last):
+        ...
+        dagster_lineage.errors.MissingExtraError: This needs the 'no_such_module_xyz' package: pip install 'dagster-lineage[duckdb]'.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        if e.name is not None and e.name.split(".")[0] != module.split(".")[0]:
+            raise  # the package is there; something it imports is broken: show that
+        raise MissingExtraError(module, extra, feature) from None

@@ -39,7 +39,7 @@ if [ ! -f "$STAMP" ]; then
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   "$VENV/bin/python" -m pip --version >/dev/null 2>&1 || "$VENV/bin/python" -m ensurepip >/dev/null
   "$VENV/bin/python" -m pip install -q --upgrade pip uv
-  "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" -e ".[dev,spark,airflow,openlineage]"
+  "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" -e ".[dev,duckdb,postgres,webserver,spark,airflow,openlineage]"
   rm -f "$VENV"/.installed-*
   touch "$STAMP"
 fi

@@ -32,7 +32,7 @@ from dagster_lineage.defs.impact.job import impact_run_config
 from dagster_lineage.defs.impact.results import report_metadata
 from dagster_lineage.defs.metadata_keys import DRIFT_TAG, REPORT_MD_KEY, SCHEMA_CHANGES_KEY
 from dagster_lineage.defs.recording import recorded_schema, storage_guard
-from dagster_lineage.errors import DagsterLineageError, IntegrationError
+from dagster_lineage.errors import DagsterLineageError, IntegrationError, import_extra
 from dagster_lineage.impact.analysis import analyze_impact
 from dagster_lineage.impact.report import BreakingPredicate
 from dagster_lineage.impact.schema_diff import diff_schemas
@@ -58,7 +58,7 @@ def observe_table_schema(kind: str, database: str, table: str) -> list[ColumnInf
     parts = table.split(".")
     name = parts[-1]
     if kind == "duckdb":
-        import duckdb
+        duckdb = import_extra("duckdb", extra="duckdb", feature="Observing a DuckDB table's schema")
 
         schema = parts[-2] if len(parts) > 1 else "main"
         con = duckdb.connect(database, read_only=True)

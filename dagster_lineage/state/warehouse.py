@@ -1,7 +1,7 @@
 """Warehouse statistics for the data checksum: row count, order-independent content hash, schema.
 
-Talks to DuckDB and PostgreSQL directly (``duckdb`` / ``psycopg2``), no Dagster import. The content
-hash sums a per-row md5 of the row's **canonical text**, so it does not depend on row order and counts
+Talks to DuckDB and PostgreSQL directly (``duckdb`` / ``psycopg2``) or through a caller's executor
+(a dbt adapter: :meth:`TableHandle.from_executor`), no Dagster import. The content hash sums a per-row md5 of the row's **canonical text**, so it does not depend on row order and counts
 duplicate rows; it is computed in the warehouse in one scan. For very large tables turn it off
 (``data_checksum=False``) or cap it (``max_rows_for_checksum``): the row count is still recorded.
 
@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dagster_lineage.core.model import ColumnInfo
-from dagster_lineage.errors import IntegrationError, redact
+from dagster_lineage.errors import IntegrationError, import_extra, redact
 from dagster_lineage.state.checksums import data_checksum as _data_checksum
 
 WarehouseKind = Literal["duckdb", "postgres"]
@@ -81,6 +81,8 @@ class TableHandle:
             ``connection`` is given.
         connection: an open DuckDB connection or psycopg2 connection to reuse (DuckDB allows a
             single writer per file, so pass the asset's own connection when it holds one).
+        execute: a callable ``execute(sql) -> rows`` that runs one statement and returns its rows
+            (e.g. through a dbt adapter, see :meth:`from_executor`); used instead of a driver.
         data_checksum: compute the content hash (off for very large tables).
         max_rows_for_checksum: skip the content hash above this many rows (``None``: no cap).
 
@@ -93,6 +95,7 @@ class TableHandle:
     table: str
     database: str | None = field(default=None, repr=False)
     connection: Any = field(default=None, compare=False, repr=False)
+    execute: Any = field(default=None, compare=False, repr=False)
     data_checksum: bool = True
     max_rows_for_checksum: int | None = None
 
@@ -165,6 +168,39 @@ class TableHandle:
             "postgres",
             table,
             connection=dsn_or_connection,
+            data_checksum=data_checksum,
+            max_rows_for_checksum=max_rows_for_checksum,
+        )
+
+    @classmethod
+    def from_executor(
+        cls,
+        kind: WarehouseKind,
+        table: str,
+        execute: Any,
+        *,
+        data_checksum: bool = True,
+        max_rows_for_checksum: int | None = None,
+    ) -> TableHandle:
+        """A table read through ``execute(sql) -> rows`` (one statement, string literals inlined).
+
+        The same statistics queries as :meth:`duckdb` / :meth:`postgres` run through the caller's
+        connection, e.g. a dbt adapter's ``adapter.execute(sql, auto_begin=True, fetch=True)``
+        on any warehouse dbt reaches with the ``kind``'s SQL dialect. On ``postgres`` the output
+        settings are set transaction-locally: the executor's owner rolls its transaction back.
+
+        Examples:
+            >>> import duckdb
+            >>> con = duckdb.connect()
+            >>> _ = con.execute("create table t as select 1 as id")
+            >>> h = TableHandle.from_executor("duckdb", "t", lambda sql: con.execute(sql).fetchall())
+            >>> table_stats(h).row_count
+            1
+        """
+        return cls(
+            kind,
+            table,
+            execute=execute,
             data_checksum=data_checksum,
             max_rows_for_checksum=max_rows_for_checksum,
         )
@@ -263,47 +299,107 @@ def _row_text(exprs: list[str]) -> str:
     return " || ".join(parts) if parts else "''"
 
 
-def _duckdb_stats(handle: TableHandle) -> TableStats:
-    import duckdb
+def _executor(execute: Any) -> Any:
+    return lambda sql, _params: execute(sql)
 
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class _Runner:
+    """Runs the statistics queries: on a driver connection or through ``TableHandle.execute``.
+
+    Queries are written with ``{0}``, ``{1}`` placeholders for string parameters: a driver gets
+    them bound (``?`` for DuckDB, ``%s`` for psycopg2), an executor gets them as quoted literals
+    (a dbt adapter's ``execute`` takes no bindings).
+    """
+
+    def __init__(self, handle: TableHandle, execute: Any, style: str) -> None:
+        self.handle = handle
+        self._execute = execute
+        self._style = style
+
+    def rows(self, sql: str, *params: str) -> list[tuple[Any, ...]]:
+        if not params:  # no placeholders: the text goes as written (braces, percent signs)
+            return [tuple(r) for r in self._execute(sql, None)]
+        if self._style == "literal":
+            return [tuple(r) for r in self._execute(sql.format(*map(_literal, params)), None)]
+        mark = "?" if self._style == "qmark" else "%s"
+        return [tuple(r) for r in self._execute(sql.format(*([mark] * len(params))), params)]
+
+    def one(self, sql: str, *params: str) -> Any:
+        return self.rows(sql, *params)[0][0]
+
+
+_COLUMNS_SQL = (
+    "select column_name, data_type from information_schema.columns "
+    "where table_schema = {0} and table_name = {1} order by ordinal_position"
+)
+_PG_COLUMNS_SQL = (
+    "select column_name, "
+    "case when data_type in ('numeric', 'character varying') and "
+    "coalesce(numeric_precision, character_maximum_length) is not null then "
+    "data_type || '(' || coalesce(numeric_precision::text || ',' || "
+    "numeric_scale::text, character_maximum_length::text) || ')' "
+    "else data_type end "
+    "from information_schema.columns where table_schema = {0} and table_name = {1} "
+    "order by ordinal_position"
+)
+
+
+def _missing(handle: TableHandle) -> IntegrationError:
+    return IntegrationError(
+        handle.display, "the table does not exist", fix="Check the table name and schema."
+    )
+
+
+def _duckdb_stats(handle: TableHandle) -> TableStats:
+    if handle.execute is not None:
+        return _duckdb_stats_on(_Runner(handle, _executor(handle.execute), "literal"))
     con = handle.connection
     own = con is None
     if own:
+        duckdb = import_extra("duckdb", extra="duckdb", feature="A DuckDB table's checksum")
         con = duckdb.connect(handle.database or ":memory:")
     try:
-        schema, name = _split(handle.table, "main")
-        cols = con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, name],
-        ).fetchall()
-        if not cols:
-            raise IntegrationError(
-                handle.display, "the table does not exist", fix="Check the table name and schema."
+        return _duckdb_stats_on(
+            _Runner(
+                handle, lambda sql, params: con.execute(sql, list(params or ())).fetchall(), "qmark"
             )
-        q = handle.qualified
-        rows = int(con.execute(f"select count(*) from {q}").fetchone()[0])
-        content: str | None = None
-        if _want_hash(handle, rows):
-            row = _row_text([_duckdb_text(c, t) for c, t in cols])
-            saved = con.execute("select current_setting('TimeZone')").fetchone()[0]
-            con.execute("SET TimeZone = 'UTC'")
-            try:
-                res = con.execute(
-                    f"select coalesce(sum(md5_number_lower({row})::hugeint), 0)::varchar "
-                    f"from {q} as t"
-                ).fetchone()
-            finally:
-                quoted = str(saved).replace("'", "''")
-                con.execute(f"SET TimeZone = '{quoted}'")
-            content = str(res[0])
-        return TableStats(rows, content, tuple(ColumnInfo(c, t) for c, t in cols))
+        )
     finally:
         if own:
             con.close()
 
 
+def _duckdb_stats_on(run: _Runner) -> TableStats:
+    handle = run.handle
+    schema, name = _split(handle.table, "main")
+    cols = [(str(c), str(t)) for c, t in run.rows(_COLUMNS_SQL, schema, name)]
+    if not cols:
+        raise _missing(handle)
+    q = handle.qualified
+    rows = int(run.one(f"select count(*) from {q}"))
+    content: str | None = None
+    if _want_hash(handle, rows):
+        row = _row_text([_duckdb_text(c, t) for c, t in cols])
+        saved = run.one("select current_setting('TimeZone')")
+        run.rows("SET TimeZone = 'UTC'")
+        try:
+            res = run.one(
+                f"select coalesce(sum(md5_number_lower({row})::hugeint), 0)::varchar from {q} as t"
+            )
+        finally:
+            quoted = str(saved).replace("'", "''")
+            run.rows(f"SET TimeZone = '{quoted}'")
+        content = str(res)
+    return TableStats(rows, content, tuple(ColumnInfo(c, t) for c, t in cols))
+
+
 def _pg_stats(handle: TableHandle) -> TableStats:
+    if handle.execute is not None:
+        return _pg_stats_on(_Runner(handle, _executor(handle.execute), "literal"), None)
     import psycopg2
 
     con = handle.connection
@@ -311,46 +407,35 @@ def _pg_stats(handle: TableHandle) -> TableStats:
     if own:
         con = psycopg2.connect(handle.database)
     try:
-        schema, name = _split(handle.table, "public")
         with con.cursor() as cur:
-            cur.execute(
-                "select column_name, "
-                "case when data_type in ('numeric', 'character varying') and "
-                "coalesce(numeric_precision, character_maximum_length) is not null then "
-                "data_type || '(' || coalesce(numeric_precision::text || ',' || "
-                "numeric_scale::text, character_maximum_length::text) || ')' "
-                "else data_type end "
-                "from information_schema.columns where table_schema = %s and table_name = %s "
-                "order by ordinal_position",
-                (schema, name),
-            )
-            cols = cur.fetchall()
-            if not cols:
-                raise IntegrationError(
-                    handle.display,
-                    "the table does not exist",
-                    fix="Check the table name and schema.",
-                )
-            q = handle.qualified
-            cur.execute(f"select count(*) from {q}")
-            rows = int(cur.fetchone()[0])
-            content: str | None = None
-            if _want_hash(handle, rows):
-                cur.execute(
-                    "select column_name, data_type from information_schema.columns "
-                    "where table_schema = %s and table_name = %s order by ordinal_position",
-                    (schema, name),
-                )
-                row = _row_text([_pg_text(c, t) for c, t in cur.fetchall()]).replace(
-                    "::VARCHAR", "::text"
-                )
-                content = _pg_content(con, cur, row, q)
+
+            def execute(sql: str, params: tuple[str, ...] | None) -> list[tuple[Any, ...]]:
+                cur.execute(sql, params)
+                return list(cur.fetchall()) if cur.description is not None else []
+
+            stats = _pg_stats_on(_Runner(handle, execute, "format"), con)
         if own:
             con.rollback()
-        return TableStats(rows, content, tuple(ColumnInfo(c, t) for c, t in cols))
+        return stats
     finally:
         if own:
             con.close()
+
+
+def _pg_stats_on(run: _Runner, con: Any) -> TableStats:
+    handle = run.handle
+    schema, name = _split(handle.table, "public")
+    cols = [(str(c), str(t)) for c, t in run.rows(_PG_COLUMNS_SQL, schema, name)]
+    if not cols:
+        raise _missing(handle)
+    q = handle.qualified
+    rows = int(run.one(f"select count(*) from {q}"))
+    content: str | None = None
+    if _want_hash(handle, rows):
+        raw = [(str(c), str(t)) for c, t in run.rows(_COLUMNS_SQL, schema, name)]
+        row = _row_text([_pg_text(c, t) for c, t in raw]).replace("::VARCHAR", "::text")
+        content = _pg_content(run, con, row, q)
+    return TableStats(rows, content, tuple(ColumnInfo(c, t) for c, t in cols))
 
 
 _PG_SETTINGS = (
@@ -362,25 +447,34 @@ _PG_SETTINGS = (
 )
 
 
-def _pg_content(con: Any, cur: Any, row: str, table: str) -> str:
-    """The content hash, with the output settings pinned for this statement only."""
+def _pg_content(run: _Runner, con: Any, row: str, table: str) -> str:
+    """The content hash, with the output settings pinned for this statement only.
+
+    On a driver connection the settings live in a savepoint (or a transaction) rolled back after
+    the query. Through an executor (a dbt adapter) they are transaction-local (``set_config(...,
+    true)``) in the executor's transaction, which its owner rolls back when it releases it.
+    """
     query = (
         "select coalesce(sum(('x' || substr(md5(" + row + "), 1, 16))"
         f"::bit(64)::bigint::numeric), 0)::text from {table} as t"
     )
+    settings = " union all ".join(
+        f"select set_config({_literal(n)}, {_literal(v)}, true)" for n, v in _PG_SETTINGS
+    )
+    if con is None:
+        run.rows(settings)
+        return str(run.one(query))
     autocommit = bool(getattr(con, "autocommit", False))
-    cur.execute("BEGIN" if autocommit else "SAVEPOINT dagster_lineage_stats")
+    run.rows("BEGIN" if autocommit else "SAVEPOINT dagster_lineage_stats")
     try:
-        for name, value in _PG_SETTINGS:
-            cur.execute("select set_config(%s, %s, true)", (name, value))
-        cur.execute(query)
-        return str(cur.fetchone()[0])
+        run.rows(settings)
+        return str(run.one(query))
     finally:
         if autocommit:
-            cur.execute("ROLLBACK")
+            run.rows("ROLLBACK")
         else:
-            cur.execute("ROLLBACK TO SAVEPOINT dagster_lineage_stats")
-            cur.execute("RELEASE SAVEPOINT dagster_lineage_stats")
+            run.rows("ROLLBACK TO SAVEPOINT dagster_lineage_stats")
+            run.rows("RELEASE SAVEPOINT dagster_lineage_stats")
 
 
 def _want_hash(handle: TableHandle, rows: int) -> bool:

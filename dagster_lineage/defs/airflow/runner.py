@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from dagster_lineage.errors import IntegrationError
+from dagster_lineage.errors import IntegrationError, import_extra
 from dagster_lineage.integrations.airflow.model import DagInfo, TaskKind
 from dagster_lineage.integrations.airflow.templates import render_sql, template_searchpath
 
@@ -88,8 +88,7 @@ def run_dag_in_process(
         >>> duckdb.connect(db).execute("select d from t").fetchone()[0]
         '2024-05-01'
     """
-    import duckdb
-
+    duckdb = import_extra("duckdb", extra="duckdb", feature="Running a DAG's SQL tasks in process")
     runs: list[TaskRun] = []
     ld = logical_date or _dt.datetime.now(_dt.timezone.utc).replace(
         hour=0, minute=0, second=0, microsecond=0

@@ -44,6 +44,7 @@ from dagster_dbt.asset_utils import DAGSTER_DBT_TRANSLATOR_METADATA_KEY, get_nod
 
 from dagster_lineage.defs.dbt.assets import add_checksums_to_events, build_dbt_exposure_specs
 from dagster_lineage.defs.dbt.project import prepare_dbt_project
+from dagster_lineage.defs.dbt.stream import InvocationRecorder
 from dagster_lineage.defs.dbt.translator import DagsterDbtLineageTranslator
 from dagster_lineage.integrations.dbt.settings import DbtLineageSettings
 
@@ -58,7 +59,7 @@ class DbtLineageArgs(dg.Resolvable):
         enable_cache: keep analysed lineage on disk (``<target>/dagster_lineage_cache``).
         cache_dir: where the lineage cache lives (default: under the dbt target folder).
         use_catalog: read column types from ``catalog.json`` when present.
-        observe_columns: after ``dbt build``, read the built relations' columns (DuckDB).
+        observe_columns: read each built relation's columns through the dbt adapter.
         compile_manifest: run ``dbt compile`` when the project's sources changed, because column
             lineage needs compiled SQL and ``dbt parse`` (dagster-dbt's preparation) has none.
         record_checksums: add code/schema/data/upstream checksums to every materialization.
@@ -160,24 +161,28 @@ class DbtLineageProjectComponent(DbtProjectComponent):
         return dg.Definitions.merge(defs, dg.Definitions(assets=exposures)) if exposures else defs
 
     def execute(self, context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-        """``dbt`` as ``DbtProjectComponent`` runs it, then the checksums of each materialization."""
+        """``dbt`` as ``DbtProjectComponent`` runs it, each materialization with its checksums.
+
+        Streamed as dbt emits the events (on DuckDB once the dbt process ends, which holds the
+        file lock); when dbt fails, every event before the failure is yielded first.
+        """
         if self.lineage.schema_change_gate:
             from dagster_lineage.defs.impact import assert_no_breaking_schema_change
 
             assert_no_breaking_schema_change(context)
-        events = super().execute(context, dbt)
         if not self.lineage.record_checksums:
-            yield from events
+            yield from super().execute(context, dbt)
             return
+        recorder = InvocationRecorder(dbt)
         project = getattr(self, "_built_project", None) or dbt_project_of(dbt)
         manifest = self.translator.load_manifest(project.manifest_path)
         yield from add_checksums_to_events(
-            list(events),  # the dbt process has ended once the stream is exhausted
+            super().execute(context, recorder),  # type: ignore[arg-type]
             context=context,
             manifest=manifest,
             translator=self.translator,
             project=project,
-            resources={"dbt": dbt},
+            resources={"dbt": recorder},
         )
 
 

@@ -17,6 +17,9 @@ from dagster_lineage.defs.dbt.assets import (
 )
 from dagster_lineage.defs.dbt.assets import dbt_lineage_assets as dbt_lineage_assets
 from dagster_lineage.defs.dbt.project import (
+    DbtLineageProjectPreparer as DbtLineageProjectPreparer,
+)
+from dagster_lineage.defs.dbt.project import (
     default_dbt_executable as default_dbt_executable,
 )
 from dagster_lineage.defs.dbt.project import (
@@ -25,6 +28,7 @@ from dagster_lineage.defs.dbt.project import (
 from dagster_lineage.defs.dbt.project import (
     prepare_dbt_project as prepare_dbt_project,
 )
+from dagster_lineage.defs.dbt.stream import with_lineage as with_lineage
 from dagster_lineage.defs.dbt.translator import (
     DagsterDbtLineageTranslator as DagsterDbtLineageTranslator,
 )

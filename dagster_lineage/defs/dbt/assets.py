@@ -2,7 +2,7 @@
 
 ``dbt_lineage_assets`` builds exactly what ``dagster_dbt.dbt_assets`` builds (execution, selection,
 ``dbt.cli([...]).stream()`` unchanged), with the lineage translator, and adds the checksums of each
-materialization once the dbt process has ended.
+materialization as dbt emits it (:func:`~dagster_lineage.defs.dbt.stream.with_lineage`'s rule).
 
 Examples:
     >>> from dagster_lineage.defs.dbt.assets import build_dbt_exposure_specs
@@ -22,24 +22,16 @@ import functools
 import gc
 import inspect
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, build_dbt_asset_specs, dbt_assets
 
-from dagster_lineage.core.model import ColumnInfo
+from dagster_lineage.defs.dbt.stream import InvocationRecorder, enrich_dbt_events
 from dagster_lineage.defs.dbt.translator import DagsterDbtLineageTranslator
-from dagster_lineage.defs.metadata import columns_from_metadata
-from dagster_lineage.defs.recording import checksum_metadata
-from dagster_lineage.errors import StorageUnavailableError
-from dagster_lineage.integrations.dbt.manifest import (
-    adapter_type,
-    coerce_manifest,
-    exposures,
-    node_relation_parts,
-)
+from dagster_lineage.integrations.dbt.manifest import coerce_manifest, exposures
 
 if TYPE_CHECKING:
     from dagster_dbt import DbtProject
@@ -190,10 +182,14 @@ def dbt_lineage_assets(
     """``@dbt_assets`` with column lineage on every asset and checksums on every materialization.
 
     Delegates to ``dagster_dbt.dbt_assets`` with a :class:`DagsterDbtLineageTranslator`, so the
-    decorated function is written exactly as for ``@dbt_assets``. After the function's event
-    stream ends (the dbt process has exited, so the warehouse is free), each materialization gets
-    the entries of :func:`~dagster_lineage.defs.recording.checksum_metadata`. Exposures are not
-    executable: add :func:`build_dbt_exposure_specs` to your ``Definitions`` for them.
+    decorated function is written exactly as for ``@dbt_assets``. Each materialization the
+    function yields gets, as it arrives, the entries of
+    :func:`~dagster_lineage.defs.recording.checksum_metadata`, the warehouse read through the dbt
+    adapter of the function's ``dbt.cli(...)`` invocation (the ``DbtCliResource`` the function
+    receives records its invocations; every other attribute is the resource's). On DuckDB the
+    events wait for the dbt process to end (it holds the file lock); when dbt fails, every event
+    before the failure is yielded with its checksums, then the error fails the step.
+    Exposures are not executable: add :func:`build_dbt_exposure_specs` to your ``Definitions``.
 
     Args:
         manifest: manifest.json as a dict or a path (compiled, for column lineage).
@@ -247,12 +243,12 @@ def dbt_lineage_assets(
         @functools.wraps(fn)
         def with_checksums(*args: Any, **kwargs: Any) -> Iterator[Any]:
             context = args[0] if args else kwargs.get("context")
+            kwargs = record_invocations(kwargs)
             result = fn(*args, **kwargs)
             if result is None:
                 return
-            events = list(result)  # the dbt process has ended once the stream is exhausted
             yield from add_checksums_to_events(
-                events,
+                result,
                 context=context,
                 manifest=manifest_dict,
                 translator=translator,
@@ -274,7 +270,7 @@ def dbt_lineage_assets(
 
 
 def add_checksums_to_events(
-    events: list[Any],
+    events: Iterable[Any],
     *,
     context: Any,
     manifest: Mapping[str, Any],
@@ -282,158 +278,42 @@ def add_checksums_to_events(
     project: DbtProject | None = None,
     resources: Mapping[str, Any] | None = None,
 ) -> Iterator[Any]:
-    """Yield ``events`` with checksum metadata added to each dbt materialization.
+    """Yield ``events`` as they come, with checksum metadata added to each dbt materialization.
 
-    Never raises for enrichment failures: the event is yielded unchanged with a warning.
+    Streams (see :func:`~dagster_lineage.defs.dbt.stream.enrich_dbt_events`): the warehouse is
+    read through the dbt adapter of the last invocation started by an
+    :class:`~dagster_lineage.defs.dbt.stream.InvocationRecorder` in ``resources``. Never raises for
+    enrichment failures: the event is yielded unchanged with a warning.
 
     Examples:
         >>> list(add_checksums_to_events([], context=None, manifest={},
         ...                               translator=DagsterDbtLineageTranslator()))
         []
     """
-    records = translator.records_by_key(manifest, project)
-    fingerprints = translator.get_lineage_analysis(manifest, project).fingerprints
-    by_key_node = _nodes_by_key(manifest, translator)
-    observed = _ObservedColumns(manifest, resources or {}, translator, project)
-    for event in events:
-        try:
-            key = _event_key(event, context)
-            record = records.get(tuple(key.path)) if key is not None else None
-            if record is None or key is None:
-                yield event
-                continue
-            node = by_key_node.get(tuple(key.path))
-            columns, table = observed.for_node(node, event)
-            fp = fingerprints.get(str(node.get("unique_id"))) if node is not None else None
-            extra = checksum_metadata(
-                record,
-                context=context,
-                observed_columns=columns,
-                table=table,
-                code_parts=fp.explain_parts if fp is not None else None,
-            )
-            yield _with_metadata(event, extra) if extra else event
-        except StorageUnavailableError:
-            # Not enrichment: the instance cannot record this materialization, so the run must
-            # fail loudly rather than report success with nothing stored.
-            observed.close()
-            raise
-        except Exception as e:  # noqa: BLE001 - lineage is enrichment: never fail the run
-            logger.warning("Could not add lineage checksums to %r: %s", event, e)
-            yield event
-    observed.close()
+    recorder = next(
+        (r for r in (resources or {}).values() if isinstance(r, InvocationRecorder)), None
+    )
+    yield from enrich_dbt_events(
+        events,
+        context=context,
+        manifest=manifest,
+        translator=translator,
+        project=project,
+        invocation=recorder.latest if recorder is not None else None,
+    )
 
 
-def _nodes_by_key(
-    manifest: Mapping[str, Any], translator: DagsterDbtLineageTranslator
-) -> dict[tuple[str, ...], Mapping[str, Any]]:
-    out = {}
-    for node in (manifest.get("nodes") or {}).values():
-        if node.get("resource_type") in ("model", "seed", "snapshot"):
-            out[tuple(translator.get_asset_key(node).path)] = node
-    return out
+def record_invocations(resources: dict[str, Any]) -> dict[str, Any]:
+    """``resources`` with each ``DbtCliResource`` wrapped in an :class:`InvocationRecorder`.
 
-
-def _event_key(event: Any, context: Any) -> dg.AssetKey | None:
-    if isinstance(event, dg.Output):
-        if context is None:
-            return None
-        return context.asset_key_for_output(event.output_name)
-    if isinstance(event, (dg.AssetMaterialization, dg.MaterializeResult)):
-        return event.asset_key
-    return None
-
-
-def _with_metadata(event: Any, extra: Mapping[str, Any]) -> Any:
-    if isinstance(event, (dg.Output, dg.AssetMaterialization)):
-        return event.with_metadata({**(event.metadata or {}), **extra})
-    if isinstance(event, dg.MaterializeResult):
-        return dg.MaterializeResult(
-            asset_key=event.asset_key,
-            metadata={**(event.metadata or {}), **extra},
-            check_results=event.check_results,
-            data_version=event.data_version,
-            tags=event.tags,
-            value=event.value,
-        )
-    return event
-
-
-class _ObservedColumns:
-    """The schema each dbt node actually produced, read after the dbt process ended.
-
-    From the event's ``dagster/column_schema`` when dagster-dbt fetched it
-    (``.fetch_column_metadata()``), else straight from DuckDB (read-only, one short connection).
+    Examples:
+        >>> record_invocations({"x": 1})
+        {'x': 1}
     """
-
-    def __init__(
-        self,
-        manifest: Mapping[str, Any],
-        resources: Mapping[str, Any],
-        translator: DagsterDbtLineageTranslator,
-        project: DbtProject | None,
-    ) -> None:
-        self.adapter = adapter_type(manifest)
-        self.enabled = translator.get_lineage_settings().observe_columns
-        self.resources = resources
-        self.project = project
-        self._conn: Any = None
-        self._opened = False
-
-    def _duckdb(self) -> Any:
-        if self._opened:
-            return self._conn
-        self._opened = True
-        path = duckdb_path_for(self.resources, self.project)
-        if path is None or not Path(path).is_file():
-            return None
-        import duckdb
-
-        try:
-            self._conn = duckdb.connect(path, read_only=True)
-        except (duckdb.Error, OSError) as e:  # locked by a writer, or not a DuckDB file
-            logger.warning("Could not open DuckDB %s to observe dbt schemas: %s", path, e)
-        return self._conn
-
-    def for_node(
-        self, node: Mapping[str, Any] | None, event: Any
-    ) -> tuple[list[ColumnInfo] | None, Any]:
-        recorded = columns_from_metadata(getattr(event, "metadata", None) or {})
-        columns = None if recorded is None else [ColumnInfo(c.name, c.data_type) for c in recorded]
-        if node is None or not self.enabled or self.adapter != "duckdb":
-            return columns, None
-        materialized = (node.get("config") or {}).get("materialized")
-        if materialized == "ephemeral":
-            return columns, None
-        conn = self._duckdb()
-        if conn is None:
-            return columns, None
-        parts = node_relation_parts(node, "duckdb")
-        schema_name, table = parts[-2], parts[-1]
-        if columns is None:
-            rows = conn.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where lower(table_schema) = lower(?) and lower(table_name) = lower(?) "
-                "order by ordinal_position",
-                [schema_name, table],
-            ).fetchall()
-            columns = [ColumnInfo(str(n), str(t).lower()) for n, t in rows] or None
-        return columns, _table_handle(conn, f"{schema_name}.{table}")
-
-    def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
-
-
-def _table_handle(conn: Any, table: str) -> Any:
-    try:
-        from dagster_lineage.state.warehouse import TableHandle
-    except ImportError:  # pragma: no cover - the state layer is part of the package
-        return None
-    return TableHandle.duckdb(conn, table)
+    return {
+        k: InvocationRecorder(v) if isinstance(v, DbtCliResource) else v
+        for k, v in resources.items()
+    }
 
 
 def duckdb_path_for(resources: Mapping[str, Any], project: DbtProject | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Keep a dbt project's COMPILED manifest up to date, cheaply (``prepare_dbt_project``).
+"""Keep a dbt project's COMPILED manifest up to date, cheaply (``DbtLineageProjectPreparer``).
 
 Column lineage needs compiled SQL, which ``dbt parse`` does not write. ``prepare_dbt_project``
 runs ``dbt compile`` only when the manifest is missing or the project's sources changed since
@@ -25,6 +25,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from dagster_dbt import DbtProjectPreparer
 
 from dagster_lineage.core.hashing import canonical_json
 from dagster_lineage.errors import IntegrationError
@@ -188,19 +190,19 @@ def _run_dbt(
         raise RuntimeError(" / ".join(output[-8:]) or f"dbt exited with {proc.returncode}")
 
 
-def prepare_dbt_project(
-    project: DbtProject,
-    *,
-    compile_sql: bool = True,
-    force: bool = False,
-    vars: Mapping[str, Any] | None = None,
-    target: str | None = None,
-    profiles_dir: str | os.PathLike[str] | None = None,
-) -> Path:
-    """Make sure ``project.manifest_path`` is a current (compiled) manifest; return its path.
+class DbtLineageProjectPreparer(DbtProjectPreparer):
+    """dagster-dbt's ``DbtProjectPreparer`` that compiles (for column lineage) only when needed.
+
+    ``prepare(project)`` installs the project's packages when they are declared but not installed
+    (``dbt deps``, as dagster-dbt's preparer does), then runs ``dbt compile`` only when the
+    manifest is missing or the project's sources changed since the last compile (a fingerprint
+    of the files, ``profiles.yml`` and the env vars they read is kept next to the manifest).
+    When ``dbt compile`` fails (e.g. the warehouse is busy) it falls back to ``dbt parse`` with a
+    warning: the assets load, without column lineage for that load. ``prepare_if_dev`` is
+    dagster-dbt's (prepare under ``dagster dev`` only). dbt runs in a subprocess, with no
+    adapter in this process.
 
     Args:
-        project: the dbt project (its ``target_path`` may be absolute, e.g. a state folder).
         compile_sql: run ``dbt compile`` (compiled SQL, for column lineage) rather than
             ``dbt parse``.
         force: re-run even when the manifest is current.
@@ -210,31 +212,64 @@ def prepare_dbt_project(
         profiles_dir: the folder of ``profiles.yml`` (``--profiles-dir``; default: the
             project's).
 
-    Raises:
-        IntegrationError: when dbt cannot even parse the project and no manifest exists.
-
     Examples:
-        >>> callable(prepare_dbt_project)
+        >>> from dagster_dbt.dbt_project import DbtProjectPreparer
+        >>> isinstance(DbtLineageProjectPreparer(), DbtProjectPreparer)
         True
     """
-    command = ("compile",) if compile_sql else ("parse",)
-    manifest = Path(project.manifest_path)
-    target_dir = manifest.parent
-    inv = _Invocation.of(project, vars, target, profiles_dir)
-    with _lock(target_dir):
-        if not force and manifest_is_current(
-            project,
-            command=command,
-            vars=inv.vars,
-            target=inv.target,
-            profiles_dir=inv.profiles_dir,
-        ):
-            return manifest
-        stamp = target_dir / STAMP_FILE
+
+    def __init__(
+        self,
+        *,
+        compile_sql: bool = True,
+        force: bool = False,
+        vars: Mapping[str, Any] | None = None,
+        target: str | None = None,
+        profiles_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.compile_sql = compile_sql
+        self.force = force
+        self.vars = dict(vars or {})
+        self.target = target
+        self.profiles_dir = profiles_dir
+
+    def prepare(self, project: DbtProject) -> None:
+        """Make ``project.manifest_path`` a current (compiled) manifest.
+
+        Raises:
+            IntegrationError: when dbt cannot even parse the project and no manifest exists.
+        """
+        self.prepare_manifest(project)
+
+    def prepare_manifest(self, project: DbtProject) -> Path:
+        """:meth:`prepare`, returning the manifest's path."""
+        command = ("compile",) if self.compile_sql else ("parse",)
+        manifest = Path(project.manifest_path)
+        target_dir = manifest.parent
+        inv = _Invocation.of(project, self.vars, self.target, self.profiles_dir)
+        with _lock(target_dir):
+            if not self.force and manifest_is_current(
+                project,
+                command=command,
+                vars=inv.vars,
+                target=inv.target,
+                profiles_dir=inv.profiles_dir,
+            ):
+                return manifest
+            if project.has_uninstalled_deps:
+                try:
+                    _run_dbt(project, ("deps",), inv)
+                except Exception as e:  # noqa: BLE001 - dbt's errors share no base class
+                    logger.warning("`dbt deps` failed for %s: %s", project.project_dir, e)
+            return self._compile(project, command, inv)
+
+    def _compile(self, project: DbtProject, command: tuple[str, ...], inv: _Invocation) -> Path:
+        manifest = Path(project.manifest_path)
+        stamp = manifest.parent / STAMP_FILE
         try:
             _run_dbt(project, command, inv)
         except Exception as e:  # noqa: BLE001 - dbt's errors share no base class; logged below
-            if not compile_sql:
+            if not self.compile_sql:
                 if manifest.is_file():
                     logger.warning("dbt parse failed, using the previous manifest: %s", e)
                     return manifest
@@ -264,3 +299,40 @@ def prepare_dbt_project(
             json.dumps({"fingerprint": _fingerprint(project, command, inv), "vars": dict(inv.vars)})
         )
         return manifest
+
+
+def prepare_dbt_project(
+    project: DbtProject,
+    *,
+    compile_sql: bool = True,
+    force: bool = False,
+    vars: Mapping[str, Any] | None = None,
+    target: str | None = None,
+    profiles_dir: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Make sure ``project.manifest_path`` is a current (compiled) manifest; return its path.
+
+    :class:`DbtLineageProjectPreparer` (dagster-dbt's preparer interface) run once.
+
+    Args:
+        project: the dbt project (its ``target_path`` may be absolute, e.g. a state folder).
+        compile_sql: run ``dbt compile`` (compiled SQL, for column lineage) rather than
+            ``dbt parse``.
+        force: re-run even when the manifest is current.
+        vars: dbt vars (``--vars``); recorded next to the manifest, where the code fingerprints
+            read them (see :func:`~dagster_lineage.integrations.dbt.fingerprint.project_vars`).
+        target: the dbt target (``--target``; default: the project's).
+        profiles_dir: the folder of ``profiles.yml`` (``--profiles-dir``; default: the
+            project's).
+
+    Raises:
+        IntegrationError: when dbt cannot even parse the project and no manifest exists.
+
+    Examples:
+        >>> callable(prepare_dbt_project)
+        True
+    """
+    preparer = DbtLineageProjectPreparer(
+        compile_sql=compile_sql, force=force, vars=vars, target=target, profiles_dir=profiles_dir
+    )
+    return preparer.prepare_manifest(project)

@@ -1,5 +1,9 @@
+{# The Parquet export for the Spark job is DuckDB's COPY; on other warehouses there is none. #}
 {{ config(
-    post_hook="COPY (select * from {{ this }}) TO '{{ env_var('DAGSTER_LINEAGE_EXPORT_DIR') }}/fct_orders.parquet' (FORMAT PARQUET)"
+    post_hook=(
+        "COPY (select * from {{ this }}) TO '{{ env_var('DAGSTER_LINEAGE_EXPORT_DIR') }}/fct_orders.parquet' (FORMAT PARQUET)"
+        if target.type == 'duckdb' else []
+    )
 ) }}
 
 select
