@@ -87,15 +87,47 @@ def location_errors(where: str) -> Iterator[None]:
         ]
         at = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
         kind = type(e).__name__
-        if "Dagster" in kind and "Definition" in kind or "resource" in str(e).lower():
+        detail = _validation_detail(e)
+        if detail is not None:  # pydantic: the first line only names the model
+            kind = f"invalid {getattr(e, 'title', None) or 'configuration'}"
+            fix = "Fix the value named above (a resource's or a component's configuration)."
+        elif "Dagster" in kind and "resource with key" in str(e).lower():
             fix = "Fix the Definitions (a missing resource must be passed in resources={...})."
         else:
             fix = (
                 "Fix the code location; running `python -c 'import <module>'` shows the traceback."
             )
         raise CodeLocationError(
-            f"Loading {where} failed{at}: {kind}: {_first_line(e)}. {fix}"
+            f"Loading {where} failed{at}: {kind}: {detail or _first_line(e)}. {fix}"
         ) from None
+
+
+def _validation_detail(e: BaseException) -> str | None:
+    """A pydantic ``ValidationError``'s causes on one line (``field: message; ...``), else ``None``.
+
+    Examples:
+        >>> import pydantic
+        >>> class R(pydantic.BaseModel):
+        ...     port: int
+        >>> try:
+        ...     R(port="x")
+        ... except pydantic.ValidationError as err:
+        ...     _validation_detail(err)
+        'port: Input should be a valid integer, unable to parse string as an integer'
+    """
+    errors = getattr(e, "errors", None)
+    if type(e).__name__ != "ValidationError" or not callable(errors):
+        return None
+    try:
+        items = errors()
+    except Exception:  # noqa: BLE001 - not pydantic's shape after all
+        return None
+    parts = []
+    for item in items:
+        loc = ".".join(str(x) for x in item.get("loc") or ())
+        msg = " ".join(str(item.get("msg") or "").split())
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return clip(redact("; ".join(parts)), 900) if parts else None
 
 
 def describe_location(args: argparse.Namespace) -> str:

@@ -37,6 +37,19 @@ BROKEN = {
         ),
         "resource with key 'warehouse'",
     ),
+    # dbt not on PATH: pydantic's first line ("1 validation error for DbtCliResource") hid the
+    # cause, and the hint said a resource was missing (issue 22)
+    "dbt_missing": (
+        textwrap.dedent(
+            """
+            import dagster as dg
+            from dagster_dbt import DbtCliResource
+            dbt = DbtCliResource(project_dir=".", dbt_executable="/nonexistent/bin/dbt")
+            defs = dg.Definitions(assets=[], resources={"dbt": dbt})
+            """
+        ),
+        "dbt_executable: Value error, The dbt executable '/nonexistent/bin/dbt' was not found",
+    ),
 }
 
 
@@ -72,6 +85,8 @@ def test_broken_code_location_is_one_line_exit_2(
     line = one_error_line(cli(loc, command, *args, "-f", f"{name}.py", home=home))
     assert BROKEN[name][1] in line
     assert "Fix" in line
+    if name != "resource":  # the missing-resource hint only where a resource is missing
+        assert "missing resource" not in line
 
 
 @pytest.mark.parametrize("subprocess", [False, True], ids=["in_process", "subprocess"])
