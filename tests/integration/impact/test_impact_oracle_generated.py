@@ -58,7 +58,9 @@ class Built:
 
     def models(self) -> set[str]:
         """Models that are assets (an ephemeral model is inlined into its consumers)."""
-        return {u for u, r in self.project.relations.items() if r.sql is not None and u in self.keys}
+        return {
+            u for u, r in self.project.relations.items() if r.sql is not None and u in self.keys
+        }
 
 
 def _write_project(out: Path, seed: int) -> dict[str, Any]:
