@@ -1,18 +1,24 @@
 """An engine oracle for the impact analysis: DuckDB says what a schema change really breaks.
 
 For a dbt project (manifest with compiled SQL, catalog), every catalog relation becomes an empty
-DuckDB table with its columns and types. A change (rename or drop of a column, rename or drop of a
-table) is applied with a real ``ALTER TABLE`` / ``DROP TABLE``; then each downstream model's
-compiled SQL is bound (``DESCRIBE``) in dependency order:
+DuckDB table with its columns and types (created when first needed). A change (rename or drop of
+a column, rename or drop of a table) is applied with a real ``ALTER TABLE`` / ``DROP TABLE``; then
+each downstream model's compiled SQL is bound (``DESCRIBE``) in dependency order:
 
 - a model that fails to bind **breaks**;
 - a model that binds takes its new schema from DuckDB (a ``SELECT *`` passes the change on);
 - a broken model is fixed the way an engineer fixes it, references rewritten with sqlglot (a
   renamed column or table gets its new name; a dropped column becomes ``NULL`` and a projection
-  of it alone is removed), and takes the fixed model's schema, so its consumers are judged too.
+  of it alone is removed, a positional ``GROUP BY`` renumbered; a join of a dropped relation
+  loses that relation's columns), and takes the fixed model's schema, so its consumers are
+  judged too;
+- a model none of whose relations changed schema binds as before and is not bound again.
 
-Ephemeral models are bound as dbt runs them: inlined into each consumer's compiled SQL (they are
-no assets of their own).
+A model's parents are its ``ref``/``source`` nodes plus every relation its compiled SQL reads by
+name (a macro building the name): the engine binds names, not refs. Ephemeral models are bound
+as dbt runs them: inlined into each consumer's compiled SQL (they are no assets of their own).
+``engine_catalog`` makes the catalog a build would leave, with DuckDB binding each model, for
+projects too large to build with dbt in a test.
 """
 
 from __future__ import annotations
@@ -216,8 +222,9 @@ def engine_catalog(manifest: Mapping[str, Any], ddl: str) -> dict[str, Any]:
             build(p)
         if r.ephemeral:
             return
-        if r.parts[2].lower() in r.sql.lower():  # may read itself ({{ this }}): a previous run's
-            con.execute(  # table, with the YAML's columns
+        own = tuple(x.lower() for x in r.parts)
+        if r.columns and own in _tables_read(r.sql, r.parts[0]):  # reads itself ({{ this }}):
+            con.execute(  # a previous run's table, with the YAML's columns
                 f"CREATE TABLE IF NOT EXISTS {_fqn(r.parts)} "
                 f"({', '.join(f'{_q(c)} {t}' for c, t in r.columns)})"
             )
