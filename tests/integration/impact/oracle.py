@@ -324,6 +324,7 @@ class Engine:
                 self._columns[key] = set()
                 for uid, parts in self.names.items():
                     if uid in self.present and tuple(p.lower() for p in parts) == key:
+                        self.ensure(uid)
                         self._columns[key] = {c.lower() for c in self.columns(parts)}
                         break
             return self._columns[key]
