@@ -2,8 +2,8 @@
 
 - ``impact_check_job``: analyses proposed changes to an asset over the whole example graph (dbt,
   Airflow, Spark, the exposure). Its default run config is the story: rename
-  ``raw_orders.order_total`` to ``total_amount`` and drop ``legacy_discount_code`` -- the run fails
-  with the report (risk HIGH) as Markdown metadata. Edit the config in the launchpad, or run
+  ``raw_orders.order_total`` to ``total_amount`` and drop ``legacy_discount_code`` -- the verdict
+  is a red (ERROR) ``impact_check`` on ``raw_orders`` with the report (risk HIGH) as Markdown. Edit the config in the launchpad, or run
   ``dagster job execute -m example_project.definitions -j impact_check_job -c my_changes.yaml``.
 - ``schema_change_gate`` checks on the dbt models (blocking), and ``schema_change_gate_job`` to run
   them alone before materializing: a model whose compiled output schema differs from its last

@@ -94,7 +94,7 @@ def test_sensor_reports_what_a_deploy_changed_and_breaks() -> None:
         assert isinstance(obs, dg.AssetObservation)
         assert obs.asset_key == dg.AssetKey("stg_orders")
         md = obs.metadata[REPORT_METADATA_KEY].value
-        assert "renamed" in md and "`fct_orders`" in md and ":x: breaking" in md
+        assert "renamed" in md and "`fct_orders`" in md and "✖ breaking" in md
         assert obs.metadata["dagster_lineage/deploy_category"].value == "breaking"
         assert obs.metadata["dagster_lineage/downstream_severity"].value == "breaking"
         # the new state is remembered: the next tick of the same deploy is quiet
