@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import dagster as dg
 from dagster.components.utils.translation import (
@@ -64,6 +64,10 @@ class DbtLineageArgs(dg.Resolvable):
         record_checksums: add code/schema/data/upstream checksums to every materialization.
         schema_change_gate: before ``dbt build``, fail when a selected model's compiled schema
             breaks a downstream asset (``assert_no_breaking_schema_change``).
+        on_breaking: the gate's default breaking-change policy, ``block`` or ``warn``, below each
+            asset's own (``meta: {dagster_lineage: {on_breaking: warn}}`` in dbt, or a
+            ``dagster_lineage/on_breaking`` tag through ``translation: tags:``); critical assets
+            block unless they say otherwise (:mod:`dagster_lineage.impact.policy`).
 
     Examples:
         >>> DbtLineageArgs().to_settings() == DbtLineageSettings()
@@ -79,6 +83,7 @@ class DbtLineageArgs(dg.Resolvable):
     compile_manifest: bool = True
     record_checksums: bool = True
     schema_change_gate: bool = False
+    on_breaking: Literal["block", "warn"] | None = None
 
     def to_settings(self) -> DbtLineageSettings:
         """The translator's :class:`DbtLineageSettings`."""
@@ -110,6 +115,7 @@ class DbtLineageProjectComponent(DbtProjectComponent):
               project: "{{ context.project_root }}/dbt_project"
               lineage:
                 schema_change_gate: true
+                on_breaking: warn   # the default; a model's own meta or tag wins
 
     Examples:
         >>> DbtLineageProjectComponent.__name__
@@ -164,7 +170,7 @@ class DbtLineageProjectComponent(DbtProjectComponent):
         if self.lineage.schema_change_gate:
             from dagster_lineage.defs.impact import assert_no_breaking_schema_change
 
-            assert_no_breaking_schema_change(context)
+            assert_no_breaking_schema_change(context, on_breaking=self.lineage.on_breaking)
         events = super().execute(context, dbt)
         if not self.lineage.record_checksums:
             yield from events

@@ -123,7 +123,7 @@ def test_scaffold_check_and_launch_the_dbt_component(
     text = defs_yaml.read_text()
     assert "type: dagster_lineage.DbtLineageProjectComponent" in text
     assert "{{ context.project_root }}/dbt_project" in text
-    defs_yaml.write_text(text + "  lineage:\n    schema_change_gate: true\n")
+    defs_yaml.write_text(text + "  lineage:\n    schema_change_gate: true\n    on_breaking: block\n")
 
     out = _dg(["check", "defs"], project, env)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
