@@ -13,7 +13,14 @@ import pytest
 DEFS = textwrap.dedent(
     """
     import dagster as dg
-    from dagster_lineage import AssetLineage, AssetType, ColumnDep, ColumnInfo, ColumnRef, EdgeKind
+    from dagster_lineage.core.model import (
+        AssetLineage,
+        AssetType,
+        ColumnDep,
+        ColumnInfo,
+        ColumnRef,
+        EdgeKind,
+    )
     from dagster_lineage import lineage_metadata
 
     raw = AssetLineage(key=("raw_orders",), asset_type=AssetType.TABLE,

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_lineage import (
-    AssetLineage,
-    AssetType,
-    ColumnDep,
-    ColumnInfo,
-    ColumnRef,
-    EdgeKind,
-    lineage_metadata,
-)
+from dagster_lineage import AssetLineage, lineage_metadata
+from dagster_lineage.core.model import AssetType, ColumnDep, ColumnInfo, ColumnRef, EdgeKind
 from dagster_lineage.defs.deploy_diff import REPORT_METADATA_KEY, build_deploy_diff_sensor
 
 
