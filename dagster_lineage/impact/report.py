@@ -299,19 +299,18 @@ class ImpactReport:
             'Schema change to raw is breaking (risk MEDIUM): breaks b; policy: warn (on_breaking: warn, set on the breaking asset b)'
         """
         subject = ", ".join(key_to_str(k) for k in self.changed_assets)
-        head = (
-            f"Schema change to {subject} is {self.severity.label} (risk {self.risk.value.upper()})"
-        )
+        risk = f"(risk {self.risk.value.upper()})"
         if not self.impacted:
-            return f"{head}: no downstream asset is affected"
+            return f"Schema change to {subject} affects nothing downstream {risk}"
         parts = []
         if self.breaking:
             parts.append("breaks " + ", ".join(key_to_str(a.key) for a in self.breaking))
         if self.warnings:
             parts.append("warnings on " + ", ".join(key_to_str(a.key) for a in self.warnings))
-        text = f"{head}: {'; '.join(parts)}"
-        if self.breaking:
-            text += f"; policy: {self.policy.describe()}"
+        if not self.breaking:
+            return f"Schema change to {subject} breaks nothing {risk}: {'; '.join(parts)}"
+        text = f"Schema change to {subject} is breaking {risk}: {'; '.join(parts)}"
+        text += f"; policy: {self.policy.describe()}"
         return text
 
     def change_asset(self, index: int) -> AssetKeyPath:

@@ -153,7 +153,8 @@ def build_impact_check_op(
             passed=passed,
             severity=severity,
             description=verdict,
-            metadata=md,
+            # the run log draws every failed check red: say the severity in words as well
+            metadata={**md, "severity": severity.value},
             blocking=False,
         )
         if config.fail_run and not passed and severity == dg.AssetCheckSeverity.ERROR:

@@ -118,7 +118,7 @@ def test_job_succeeds_on_an_additive_change_with_the_report_attached() -> None:
     assert result.success
     assert result.output_for_node("impact_check")["risk_level"] == "none"
     (ev,) = result.get_asset_check_evaluations()
-    assert ev.passed and "no downstream asset is affected" in ev.description
+    assert ev.passed and "affects nothing downstream" in ev.description
     (mat,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_OUTPUT]
     assert "risk **NONE**" in mat.step_output_data.metadata[REPORT_MD_KEY].value
 
