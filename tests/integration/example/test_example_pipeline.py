@@ -165,4 +165,5 @@ def test_every_materialization_carries_column_lineage_and_schema(example_run):
 
 def test_reloading_the_location_parses_no_sql(example_run):
     # the dump process loaded the location after the materialize process: all cache hits
-    assert example_run.cache == {"hits": 2, "misses": 0}
+    # (the dbt component asks for each of the two models' lineage more than once: hits >= 2)
+    assert example_run.cache["misses"] == 0 and example_run.cache["hits"] >= 2

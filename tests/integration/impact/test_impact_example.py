@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import duckdb
@@ -29,7 +30,8 @@ def example(tmp_path_factory: pytest.TempPathFactory):
     os.environ.setdefault(
         "DAGSTER_LINEAGE_EXAMPLE_STATE", str(tmp_path_factory.mktemp("impact_example_state"))
     )
-    return importlib.import_module("example_project.definitions")
+    location = importlib.import_module("example_project.definitions")
+    return SimpleNamespace(defs=location.defs())  # the dg project's lazy definitions, built
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +84,19 @@ def test_the_story_is_the_true_answer(graph: LineageGraph) -> None:
 
 
 def test_impact_job_runs_in_dagster(example) -> None:
+    # in process there is no code location: the same job, given the example's graph (a real run,
+    # with the code location's own graph, is test_dagster_job_execute_on_the_example)
+    from dagster_lineage import build_impact_check_job
+
+    example_job = example.defs.resolve_job_def("impact_check_job")
     instance = dg.DagsterInstance.ephemeral()
-    job = example.defs.resolve_job_def("impact_check_job")
+    job = dg.Definitions(
+        jobs=[
+            build_impact_check_job(
+                graph=example.defs, asset="raw_orders", changes=STORY, name=example_job.name
+            )
+        ]
+    ).resolve_job_def("impact_check_job")
     blocked = job.execute_in_process(instance=instance)  # the story: default config
     # the verdict is a red check on raw_orders, not a crashed step
     assert blocked.success
@@ -139,7 +152,8 @@ def test_cli_on_the_example(example) -> None:
 
 
 def test_gate_and_drift_sensor_on_the_example_warehouse(example) -> None:
-    from example_project import part_impact, paths
+    from example_project import paths
+    from example_project.defs.sensors import raw_orders_schema_drift_sensor
 
     instance = dg.DagsterInstance.ephemeral()
     job = example.defs.resolve_implicit_global_asset_job_def()
@@ -159,7 +173,7 @@ def test_gate_and_drift_sensor_on_the_example_warehouse(example) -> None:
     assert all("matches" in (e.description or "") for e in evals), [e.description for e in evals]
 
     # the drift sensor on the real warehouse table
-    sensor = part_impact.raw_orders_schema_drift_sensor
+    sensor = raw_orders_schema_drift_sensor
     repo = example.defs.get_repository_def()
     base = sensor(dg.build_sensor_context(instance=instance, repository_def=repo))
     assert not base.asset_events
