@@ -156,7 +156,9 @@ def test_every_materialization_carries_column_lineage_and_schema(example_run):
             for col, deps in example_run.records[key].column_deps.items()
             if deps
         }
-        got = {c: sorted({tuple(d) for d in deps}) for c, deps in md["dagster/column_lineage"].items()}
+        got = {
+            c: sorted({tuple(d) for d in deps}) for c, deps in md["dagster/column_lineage"].items()
+        }
         assert got == expected
     assert example_run.materializations["raw_orders"]["dagster/column_lineage"] == {}
     fct = example_run.materializations["fct_orders"]["dagster/column_lineage"]
