@@ -2,7 +2,8 @@
 
 When a model's compiled output schema (its spec's lineage record) differs from the schema
 recorded at its last materialization (``dagster/column_schema``), the impact analysis runs; a
-breaking result fails the check. Being blocking, a failed gate stops every downstream asset of the
+change the breaking-change policy blocks fails the check with ERROR (one it only warns about, with
+WARN). Being blocking, an ERROR gate stops every downstream asset of the
 same run; run the gate job of :func:`build_schema_change_gate_job` (the checks alone) before
 materializing, or call :func:`assert_no_breaking_schema_change` first thing in the asset's body
 (before ``dbt build``), to stop the model itself.
