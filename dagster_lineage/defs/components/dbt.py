@@ -152,7 +152,15 @@ class DbtLineageProjectComponent(DbtProjectComponent):
     def build_defs_from_state(
         self, context: dg.ComponentLoadContext, state_path: Path | None
     ) -> dg.Definitions:
-        """``DbtProjectComponent``'s definitions (compiled first) plus one spec per exposure."""
+        """``DbtProjectComponent``'s definitions (compiled first) plus one spec per exposure.
+
+        With ``compile_manifest``, the definitions come from the project folder itself, compiled
+        at load when its sources changed, not from the snapshot dagster-dbt's state keeps (which
+        is refreshed only by ``dg utils refresh-defs-state`` or under ``dagster dev``): an edited
+        model is seen by the next load, as ``dagster-lineage changed`` needs.
+        """
+        if self.lineage.compile_manifest:
+            state_path = None  # the project folder, not a snapshot of it
         project = self._project_manager.get_project(state_path)
         if self.lineage.compile_manifest:
             prepare_dbt_project(project)

@@ -262,7 +262,10 @@ def assert_no_breaking_schema_change(
             context.log.info(verdict)
         elif severity == dg.AssetCheckSeverity.ERROR:
             raise dg.Failure(
-                description=f"Materialization of {key_to_str(key)} blocked. {verdict}",
+                description=(
+                    f"Materialization of {key_to_str(key)} blocked: its new output schema "
+                    f"({'; '.join(c.describe() for c in changes)}). {verdict}"
+                ),
                 metadata=report_metadata(report),
                 allow_retries=False,
             )
