@@ -163,7 +163,9 @@ class DbtLineageProjectComponent(DbtProjectComponent):
             state_path = None  # the project folder, not a snapshot of it
         project = self._project_manager.get_project(state_path)
         if self.lineage.compile_manifest:
-            prepare_dbt_project(project)
+            # dagster-dbt's own preparation (`dbt parse`, under `dg`/`dagster dev`) may have
+            # replaced a compiled manifest with one without compiled SQL: compile again then
+            prepare_dbt_project(project, force=not _has_compiled_sql(Path(project.manifest_path)))
         self._built_project = project  # the manifest the assets (and their checksums) come from
         defs = super().build_defs_from_state(context, state_path)
         if not self.lineage.enable_exposures:
@@ -193,6 +195,21 @@ class DbtLineageProjectComponent(DbtProjectComponent):
             project=project,
             resources={"dbt": dbt},
         )
+
+
+def _has_compiled_sql(manifest_path: Path) -> bool:
+    """True when the manifest's models carry compiled SQL (``dbt compile``, not ``dbt parse``).
+
+    A missing or unreadable manifest counts as compiled: preparing it decides on its own.
+    """
+    import json
+
+    try:
+        nodes = json.loads(manifest_path.read_text()).get("nodes", {})
+    except (OSError, ValueError):
+        return True
+    models = [n for n in nodes.values() if n.get("resource_type") == "model"]
+    return not models or any(n.get("compiled_code") for n in models)
 
 
 def dbt_project_of(dbt: DbtCliResource) -> DbtProject:
