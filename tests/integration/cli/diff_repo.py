@@ -145,7 +145,9 @@ def build_repo(base: Path) -> DiffRepo:
     shutil.copytree(
         ROOT / "example_project",
         repo / "example_project",
-        ignore=shutil.ignore_patterns(".state", "__pycache__", "target", "logs", "*.pyc"),
+        ignore=shutil.ignore_patterns(
+            ".state", "__pycache__", "target", "logs", "*.pyc", ".local_defs_state"
+        ),
     )
     shutil.copy(ROOT / "workspace.yaml", repo / "workspace.yaml")
     shutil.copy(ROOT / "dg.toml", repo / "dg.toml")  # example_project is a dg project

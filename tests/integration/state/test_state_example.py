@@ -55,7 +55,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
     shutil.copytree(
         ROOT / "example_project",
         base / "example_project",
-        ignore=shutil.ignore_patterns(".state", "target", "logs", "__pycache__"),
+        ignore=shutil.ignore_patterns(".state", "target", "logs", "__pycache__", ".local_defs_state"),
     )
     shutil.copy(ROOT / "dg.toml", base / "dg.toml")  # example_project is a dg project
     state = base / "state"
