@@ -16,13 +16,11 @@ example: bootstrap
 	$(BIN)/dagster asset materialize -m example_project.definitions --select '*'
 	$(BIN)/dagster-lineage graph raw_orders -m example_project.definitions
 
-## The same example as a `dg` project (example_project/dg: components in YAML): validate, then run it all.
+## The same example through `dg` (example_project is a dg project: defs/ of components): validate, run it all.
 example-dg: bootstrap
 	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
-	cd example_project/dg && VIRTUAL_ENV=$(CURDIR)/$(VENV) PYTHONPATH=$(CURDIR):$(CURDIR)/example_project/dg \
-		$(CURDIR)/$(BIN)/dg check defs
-	cd example_project/dg && VIRTUAL_ENV=$(CURDIR)/$(VENV) PYTHONPATH=$(CURDIR):$(CURDIR)/example_project/dg \
-		$(CURDIR)/$(BIN)/dg launch --assets '*'
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg check defs
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg launch --assets '*'
 
 ## Lint, type-check and run the whole test suite.
 test: bootstrap lint

@@ -4,10 +4,14 @@ Changes come from flags (``--rename a:b``, ``--drop c``, ``--type-change c:bigin
 ``--rename-table new``, ``--drop-table``), a JSON/YAML file (``--changes``) and/or a migration
 (``--sql migration.sql --dialect postgres``); they are combined in that order.
 
-Exit codes: ``0`` nothing breaking; ``1`` something breaking (or a warning with
-``--fail-on warning``); ``2`` bad input (unknown asset or column, malformed change spec or SQL) or
+Exit codes: ``0`` nothing breaking, or the breaking-change policy only warns; ``1`` something
+breaking that the policy blocks (or a warning with ``--fail-on warning``); ``2`` bad input (unknown asset or column, malformed change spec or SQL) or
 another error, reported as one line on stderr; ``3`` the ``--sql`` migration touches no asset of
 this project (CI can treat it as "not ours": ``|| [ $? -eq 3 ]``).
+
+The policy is the assets' own (``on_breaking: block | warn`` in dbt ``meta``, a Dagster tag or a
+component's YAML; critical assets block by default), then ``--on-breaking``, then ``block``: see
+:mod:`dagster_lineage.impact.policy`. The report names the asset and rule that decided.
 
 Every statement of a migration counts: a migration that alters ``raw_orders`` and drops a column of
 ``stg_orders`` is analysed for both (the report lists each change with its asset).
@@ -85,7 +89,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--fail-on",
         choices=["breaking", "warning"],
         default="breaking",
-        help="exit 1 at this severity or worse (default: breaking)",
+        help="exit 1 at this severity or worse (default: breaking, when the policy blocks)",
+    )
+    p.add_argument(
+        "--on-breaking",
+        choices=["block", "warn"],
+        default=None,
+        help="default breaking-change policy, below the assets' own on_breaking (default: block)",
     )
     add_location_args(p)
     add_state_arg(p)
@@ -162,7 +172,11 @@ def _run(args: argparse.Namespace) -> int:
             )
         if not any(by_asset.values()):
             return _touches_no_asset(migration.tables, args.format)
-    report = analyze_changes(graph, [(k, cs) for k, cs in by_asset.items() if cs])
+    report = analyze_changes(
+        graph,
+        [(k, cs) for k, cs in by_asset.items() if cs],
+        on_breaking=getattr(args, "on_breaking", None),
+    )
     print(render_report(report, args.format))
     return report.exit_code(Severity.parse(args.fail_on))
 

@@ -24,6 +24,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -33,6 +34,8 @@ from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage
 from dagster_lineage.defs.metadata import record_from_metadata
 from dagster_lineage.errors import IntegrationError
+from dagster_lineage.impact.policy import POLICY_TAG
+from dagster_lineage.impact.report import CRITICALITY_TAG
 
 GraphSource = LineageGraph | dg.Definitions | Callable[[], LineageGraph | dg.Definitions]
 """Where an op, check or sensor gets the lineage graph (default: its own code location)."""
@@ -42,7 +45,11 @@ SpecSource = dg.AssetSpec | dg.AssetsDefinition
 
 
 def record_from_spec(spec: dg.AssetSpec) -> AssetLineage:
-    """The lineage record of one asset spec: its lineage metadata, deps and owners.
+    """The lineage record of one asset spec: its lineage metadata, deps, owners and policy tags.
+
+    The spec's ``on_breaking`` and ``criticality`` tags (any prefix, e.g.
+    ``dagster_lineage/on_breaking: warn``) join the record's tags: that is how the Python API and
+    a component's YAML set the breaking-change policy (:mod:`dagster_lineage.impact.policy`).
 
     Examples:
         >>> import dagster as dg
@@ -50,12 +57,24 @@ def record_from_spec(spec: dg.AssetSpec) -> AssetLineage:
         >>> rec.key, rec.upstream, rec.owners
         (('b',), (('a',),), ('team:x',))
     """
-    return record_from_metadata(
+    rec = record_from_metadata(
         tuple(spec.key.path),
         spec.metadata or {},
         deps=tuple(tuple(d.asset_key.path) for d in spec.deps),
         owners=tuple(str(o) for o in (spec.owners or ())),
     )
+    # the spec's policy and criticality tags (Python API, component YAML) join the record's
+    policy = {
+        k: str(v)
+        for k, v in (spec.tags or {}).items()
+        if k.lower().rsplit("/", 1)[-1] in _RECORD_TAGS
+    }
+    if policy and any(rec.tags.get(k) != v for k, v in policy.items()):
+        rec = dataclasses.replace(rec, tags={**rec.tags, **policy})
+    return rec
+
+
+_RECORD_TAGS = frozenset({POLICY_TAG, CRITICALITY_TAG})
 
 
 def specs_of(items: Iterable[SpecSource]) -> list[dg.AssetSpec]:

@@ -62,12 +62,14 @@ def openlineage_naming(
     database: str | None = None,
     schema: str | None = None,
     job_namespace: str | None = None,
+    dbt_project: Any = None,
 ) -> OpenLineageNaming:
     """Dataset naming for a code location: tables from the specs' ``dagster/table_name``.
 
-    When ``dataset_namespace`` is not given and a ``DbtCliResource`` among ``resources`` targets a
-    dbt-duckdb file, the namespace is ``duckdb://<its path>`` and the database the file's stem,
-    which is how the dbt OpenLineage integration and dbt-duckdb name the same tables.
+    When ``dataset_namespace`` is not given and a ``DbtCliResource`` among ``resources`` (else
+    ``dbt_project``, a ``DbtProject``: the dbt component's) targets a dbt-duckdb file, the
+    namespace is ``duckdb://<its path>`` and the database the file's stem, which is how the dbt
+    OpenLineage integration and dbt-duckdb name the same tables.
 
     Examples:
         >>> spec = dg.AssetSpec("t", metadata={"dagster/table_name": '"w"."main"."t"'})
@@ -80,10 +82,10 @@ def openlineage_naming(
         name = metadata_value((spec.metadata or {}).get(TABLE_NAME_KEY))
         if isinstance(name, str) and name:
             tables[tuple(spec.key.path)] = name
-    if dataset_namespace is None and resources:
+    if dataset_namespace is None and (resources or dbt_project is not None):
         from dagster_lineage.defs.dbt.assets import duckdb_path_for
 
-        path = duckdb_path_for(resources, None)
+        path = duckdb_path_for(resources or {}, dbt_project)
         if path:
             dataset_namespace = f"duckdb://{path}"
             database = database or Path(path).stem
@@ -107,7 +109,33 @@ def naming_from_definitions(defs: dg.Definitions, **overrides: Any) -> OpenLinea
         {}
     """
     resources = dict(defs.resources or {})
-    return openlineage_naming(defs.resolve_all_asset_specs(), resources=resources, **overrides)
+    return openlineage_naming(
+        defs.resolve_all_asset_specs(),
+        resources=resources,
+        dbt_project=_dbt_project_of(defs),
+        **overrides,
+    )
+
+
+def _dbt_project_of(defs: dg.Definitions) -> Any:
+    """The ``DbtProject`` of the first dbt assets definition that records one.
+
+    A dbt component runs dbt with its own ``DbtCliResource``, which is not among the resources.
+    """
+    for asset in defs.assets or ():
+        if not isinstance(asset, dg.AssetsDefinition):
+            continue
+        if not any("dagster_dbt/manifest" in md for md in asset.metadata_by_key.values()):
+            continue
+        from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+
+        try:
+            _, _, project = get_manifest_and_translator_from_dbt_assets([asset])
+        except Exception:  # noqa: BLE001 - naming is enrichment: no project, no namespace
+            continue
+        if project is not None:
+            return project
+    return None
 
 
 def _iso(ts: float | None) -> str:

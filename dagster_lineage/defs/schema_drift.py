@@ -29,7 +29,7 @@ from dagster_lineage.core.model import AssetKeyPath, ColumnInfo, key_from_str, k
 from dagster_lineage.defs.cursor import CursorCodec
 from dagster_lineage.defs.graph import GraphSource, resolve_graph
 from dagster_lineage.defs.impact.job import impact_run_config
-from dagster_lineage.defs.impact.results import report_metadata
+from dagster_lineage.defs.impact.results import impact_run_tags, report_metadata
 from dagster_lineage.defs.metadata_keys import DRIFT_TAG, REPORT_MD_KEY, SCHEMA_CHANGES_KEY
 from dagster_lineage.defs.recording import recorded_schema, storage_guard
 from dagster_lineage.errors import DagsterLineageError, IntegrationError, import_extra
@@ -116,7 +116,9 @@ def build_schema_drift_impact_sensor(
     the changes (drops, adds, type changes; a source table has no lineage to show a rename) are
     analysed over the graph, and the report is recorded as an ``AssetObservation`` of the table
     (metadata ``impact_report``, ``risk_level``, ``schema_changes``). With ``job`` (an impact-check
-    job), a run is requested with the changes, so a breaking drift shows up as a failed run.
+    job), a run is requested with the changes and the ``dagster-lineage/asset``,
+    ``dagster-lineage/risk`` and ``dagster-lineage/verdict`` tags; its verdict is an asset check
+    (ERROR when the breaking-change policy blocks).
 
     Args:
         tables: asset key (``a/b``) -> warehouse table (``schema.table`` or ``table``).
@@ -199,7 +201,7 @@ def build_schema_drift_impact_sensor(
                     dg.RunRequest(
                         run_key=f"drift:{key_to_str(key)}:{_fingerprint(new)}",
                         run_config=impact_run_config(key_to_str(key), changes),
-                        tags={DRIFT_TAG: key_to_str(key)},
+                        tags={DRIFT_TAG: key_to_str(key), **impact_run_tags(report)},
                     )
                 )
         cursor = CURSOR.encode({"schemas": schemas})

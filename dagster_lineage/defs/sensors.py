@@ -97,6 +97,7 @@ def _snapshot_from_context(context: dg.SensorEvaluationContext) -> LineageSnapsh
 def build_code_change_sensor(
     *,
     name: str | None = None,
+    job_name: str | None = None,
     select: Sequence[str] | str | None = None,
     include_never_materialized: bool | None = None,
     change_filter: ChangeFilter | None = None,
@@ -113,6 +114,8 @@ def build_code_change_sensor(
 
     Args:
         name: sensor name (default ``dagster_lineage_code_change_sensor``).
+        job_name: name of the asset job the sensor launches (default
+            ``rebuild_changed_assets_job``), so its runs are found by name, not as ``__ASSET_JOB``.
         select: restrict to these assets (see :func:`~dagster_lineage.defs.changed_assets.select_keys`).
         include_never_materialized: also request assets never materialized (default False, so a
             first deployment does not rebuild everything).
@@ -138,7 +141,11 @@ def build_code_change_sensor(
         if minimum_interval_seconds is None
         else minimum_interval_seconds,
         default_status=default_status or dg.DefaultSensorStatus.STOPPED,
-        target=dg.AssetSelection.all(),
+        target=dg.define_asset_job(
+            job_name or "rebuild_changed_assets_job",
+            selection=dg.AssetSelection.all(),
+            description="Assets whose code changed, and everything downstream (dagster-lineage).",
+        ),
         description="Requests a run of the assets whose code checksum changed since their last "
         "successful materialization, and of everything downstream of them (dagster-lineage).",
     )

@@ -81,6 +81,7 @@ from dagster_lineage.core.model import (
     key_to_str,
 )
 from dagster_lineage.errors import ChangeSpecError
+from dagster_lineage.impact.policy import BreakingPolicy, policy_from_tags
 from dagster_lineage.impact.report import CRITICALITY_TAG as CRITICALITY_TAG
 from dagster_lineage.impact.report import MATERIALIZED_TAG as MATERIALIZED_TAG
 from dagster_lineage.impact.report import ON_SCHEMA_CHANGE_TAG as ON_SCHEMA_CHANGE_TAG
@@ -121,6 +122,7 @@ def analyze_impact(
     *,
     is_breaking: BreakingPredicate | None = None,
     validate: bool = True,
+    on_breaking: BreakingPolicy | str | None = None,
 ) -> ImpactReport:
     """Analyse what ``changes`` to ``asset`` do downstream (see the module docstring for the rules).
 
@@ -132,6 +134,8 @@ def analyze_impact(
         validate: check the changes against the asset's recorded columns (unknown column, rename to
             or add of an existing column). Turn it off when the graph already shows the new schema
             (a model edit compared with its last materialization).
+        on_breaking: the default breaking-change policy (``block`` or ``warn``), below the
+            assets' own ``on_breaking`` tags (see :mod:`dagster_lineage.impact.policy`).
 
     Raises:
         UnknownAssetError: the asset is not in the graph (the message suggests close names).
@@ -144,7 +148,13 @@ def analyze_impact(
         >>> analyze_impact(g, "raw", [ColumnAdded("b")]).impacted
         ()
     """
-    return analyze_changes(graph, [(asset, changes)], is_breaking=is_breaking, validate=validate)
+    return analyze_changes(
+        graph,
+        [(asset, changes)],
+        is_breaking=is_breaking,
+        validate=validate,
+        on_breaking=on_breaking,
+    )
 
 
 def analyze_changes(
@@ -153,6 +163,7 @@ def analyze_changes(
     *,
     is_breaking: BreakingPredicate | None = None,
     validate: bool = True,
+    on_breaking: BreakingPolicy | str | None = None,
 ) -> ImpactReport:
     """Analyse changes to several assets at once (a migration altering several tables).
 
@@ -180,7 +191,8 @@ def analyze_changes(
     star_children = _star_children(graph)
     for root, change in checked:
         _Walker(graph, root, hits, star_children).run(change)
-    return _build_report(graph, roots[0], tuple(checked), hits, is_breaking)
+    report = _build_report(graph, roots[0], tuple(checked), hits, is_breaking)
+    return dataclasses.replace(report, default_policy=BreakingPolicy.parse(on_breaking))
 
 
 def _validate(
@@ -675,6 +687,8 @@ def _build_report(
                 criticality=_criticality(rec),
                 unknowns=(gap,) if gap else (),
                 actions=_keeping_data_actions(rec, refs),
+                on_breaking=policy_from_tags(rec.tags),
+                feeds_exposure=_feeds_exposure(graph, key),
             )
         )
     impacted.sort(key=lambda a: (a.distance, a.key))
@@ -687,6 +701,14 @@ def _build_report(
         risk=risk,
         risk_reasons=tuple(reasons),
         change_assets=change_assets if any(a != root.key for a in change_assets) else (),
+        on_breaking=policy_from_tags(root.tags),
+    )
+
+
+def _feeds_exposure(graph: LineageGraph, key: AssetKeyPath) -> bool:
+    return any(
+        k in graph and graph.get(k).asset_type is AssetType.DBT_EXPOSURE
+        for k in graph.downstream_keys(key)
     )
 
 

@@ -44,7 +44,7 @@ Examples:
     >>> render_diff(d, "text").splitlines()[0]
     'LINEAGE DIFF: 1 changed asset(s) (1 breaking); no downstream asset affected.'
     >>> render_diff(d, "markdown").splitlines()[0]
-    '## :x: Lineage diff: 1 changed asset(s) (1 breaking); no downstream asset affected.'
+    '## ✖ Lineage diff: 1 changed asset(s) (1 breaking); no downstream asset affected.'
 """
 
 from __future__ import annotations
@@ -169,11 +169,11 @@ def render_diff_text(diff: LineageDiff) -> str:
 
 # --- markdown -----------------------------------------------------------------------------------
 
-_SEV_ICON = {Severity.BREAKING: ":x:", Severity.WARNING: ":warning:", Severity.NONE: ""}
+_SEV_ICON = {Severity.BREAKING: "\u2716", Severity.WARNING: "\u26a0", Severity.NONE: ""}
 _CAT_ICON = {
-    Category.BREAKING: ":x:",
-    Category.VALUES_CHANGED: ":warning:",
-    Category.NON_BREAKING: ":white_check_mark:",
+    Category.BREAKING: "\u2716",
+    Category.VALUES_CHANGED: "\u26a0",
+    Category.NON_BREAKING: "\u2714",
 }
 
 
@@ -321,16 +321,16 @@ def render_diff_markdown(diff: LineageDiff) -> str:
     Examples:
         >>> from dagster_lineage.impact.diff import diff_states
         >>> render_diff_markdown(diff_states([], [])).splitlines()[0]
-        '## :white_check_mark: Lineage diff: No lineage change.'
+        '## ✔ Lineage diff: No lineage change.'
     """
     sev = diff.severity
     icon = (
         _SEV_ICON[sev]
         if sev is not Severity.NONE
-        else (_CAT_ICON[diff.category] if diff.category else ":white_check_mark:")
+        else (_CAT_ICON[diff.category] if diff.category else "\u2714")
     )
     if sev is Severity.NONE and diff.category is Category.BREAKING:
-        icon = ":x:"
+        icon = "\u2716"
     out = [f"## {icon} Lineage diff: {md_text(diff.summary())}", ""]
     meta = []
     if diff.base_label:

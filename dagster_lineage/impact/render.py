@@ -14,12 +14,18 @@ JSON schema (``schema_version`` 1; fields are only ever added within a version):
       "risk_level": "high" | "medium" | "low" | "none",
       "risk_reasons": ["..."],
       "severity": "breaking" | "warning" | "none",   # worst over all assets
+      "policy": {"action": "block" | "warn" | null,  # the breaking-change policy's verdict
+                 "asset": "fct_orders" | null,       # whose policy decided
+                 "source": "asset" | "critical" | "changed_asset" | "default" | "built_in"
+                           | "nothing_breaks",
+                 "description": "block (default for a critical asset fct_orders)"},
       "summary": {"affected": 5, "breaking": 3, "warning": 2, "exposures": 1},
       "affected_assets": [{
           "asset": "stg_orders", "asset_type": "dbt_model",
           "severity": "breaking" | "warning",
           "distance": 1, "path": ["raw_orders", "stg_orders"],
-          "is_exposure": false, "criticality": null, "owners": ["..."],
+          "is_exposure": false, "criticality": null, "on_breaking": "warn" | null,
+          "owners": ["..."],
           "referenced_columns": ["order_total"],
           "references": [{
               "change": 0,                      # index into "changes"
@@ -151,6 +157,8 @@ def render_text(report: ImpactReport) -> str:
         f"Risk level: {report.risk.value.upper()}",
     ]
     lines += [f"  - {r}" for r in report.risk_reasons]
+    if report.breaking:
+        lines.append(f"Policy: {report.policy.describe()}")
     lines.append("Changes:")
     lines += [f"  - {_on(report, i)}{c.describe()}" for i, c in enumerate(report.changes)]
     lines.append(
@@ -249,7 +257,7 @@ def render_markdown(report: ImpactReport) -> str:
         >>> render_markdown(analyze_impact(g, "raw", [TableRenamed("x")])).splitlines()[0]
         '## Impact analysis: `raw` — risk **NONE**'
     """
-    icon = {"breaking": ":x:", "warning": ":warning:"}
+    icon = {"breaking": "\u2716", "warning": "\u26a0"}  # ✖ ⚠: Unicode, not shortcodes
     out = [
         f"## Impact analysis: {_code(key_to_str(report.asset))} — risk "
         f"**{report.risk.value.upper()}**",
@@ -260,6 +268,9 @@ def render_markdown(report: ImpactReport) -> str:
     ]
     if report.risk_reasons:
         out += [f"- {_md(r)}" for r in report.risk_reasons] + [""]
+    if report.breaking:
+        action = "blocks" if report.policy.blocks else "warns"
+        out += [f"**Policy:** {action}: {_md(report.policy.describe())}", ""]
     if not report.impacted:
         out.append("No downstream asset is affected.")
     else:

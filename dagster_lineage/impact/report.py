@@ -16,6 +16,12 @@ from enum import Enum
 from typing import Any
 
 from dagster_lineage.core.model import AssetKeyPath, AssetType, ColumnRef, EdgeKind, key_to_str
+from dagster_lineage.impact.policy import (
+    BreakingPolicy,
+    PolicyDecision,
+    PolicySource,
+    resolve_policy,
+)
 from dagster_lineage.impact.schema_changes import (
     ColumnDropped,  # noqa: F401  (used in doctests)
     ColumnRenamed,
@@ -195,6 +201,10 @@ class ImpactedAsset:
     actions: tuple[str, ...] = ()
     """What the user must do besides fixing the SQL: an incremental model to rebuild with
     ``--full-refresh``, a snapshot whose history keeps the old column."""
+    on_breaking: BreakingPolicy | None = None
+    """The asset's own breaking-change policy (its ``on_breaking`` tag), if it declares one."""
+    feeds_exposure: bool = False
+    """True when an exposure is downstream of the asset."""
 
     @property
     def is_exposure(self) -> bool:
@@ -205,6 +215,11 @@ class ImpactedAsset:
     def is_critical(self) -> bool:
         """True when tagged ``criticality: high`` (or ``critical``)."""
         return (self.criticality or "").lower() in _CRITICAL_VALUES
+
+    @property
+    def is_critical_for_policy(self) -> bool:
+        """Critical for the breaking-change policy: tagged critical, an exposure, or feeding one."""
+        return self.is_critical or self.is_exposure or self.feeds_exposure
 
     @property
     def distance(self) -> int:
@@ -219,7 +234,6 @@ class ImpactedAsset:
             if r.column.column != "*":
                 seen.setdefault(r.column.column, None)
         return tuple(seen)
-
 
 
 @dataclass(frozen=True)
@@ -245,6 +259,67 @@ class ImpactReport:
     change_assets: tuple[AssetKeyPath, ...] = ()
     """The asset each change applies to (parallel to ``changes``; empty: all apply to ``asset``).
     A migration can change several assets at once (``analyze_changes``)."""
+    on_breaking: BreakingPolicy | None = None
+    """The changed asset's own breaking-change policy (its ``on_breaking`` tag)."""
+    default_policy: BreakingPolicy | None = None
+    """The caller's default policy (component YAML, Python API, CLI), below the assets' own."""
+
+    @property
+    def policy(self) -> PolicyDecision:
+        """Block or warn, and which asset's policy decided (see :mod:`~dagster_lineage.impact.policy`).
+
+        The first breaking asset (report order) whose policy blocks decides; when every breaking
+        asset allows warnings, the first of them names the rule.
+        """
+        decisions = [
+            resolve_policy(
+                a.key,
+                own=a.on_breaking,
+                critical=a.is_critical_for_policy,
+                changed_asset=self.asset,
+                changed_asset_policy=self.on_breaking,
+                default=self.default_policy,
+            )
+            for a in self.breaking
+        ]
+        if not decisions:
+            return PolicyDecision(None, None, PolicySource.NOTHING_BREAKS)
+        return next((d for d in decisions if d.blocks), decisions[0])
+
+    @property
+    def blocked(self) -> bool:
+        """True when something breaks and the policy says block."""
+        return self.has_breaking and self.policy.blocks
+
+    @property
+    def verdict(self) -> str:
+        """The one-line verdict: what the change does, what it breaks, what the policy decided.
+
+        The message of the Dagster gate and impact check, and the CLI's summary line.
+
+        Examples:
+            >>> from dagster_lineage.core.graph import LineageGraph
+            >>> from dagster_lineage.core.model import AssetLineage
+            >>> from dagster_lineage.impact.analysis import analyze_impact
+            >>> g = LineageGraph.from_records([AssetLineage(key=("raw",)),
+            ...     AssetLineage(key=("b",), upstream=(("raw",),), tags={"on_breaking": "warn"})])
+            >>> analyze_impact(g, "raw", [TableDropped()]).verdict
+            'Schema change to raw is breaking (risk MEDIUM): breaks b; policy: warn (on_breaking: warn, set on the breaking asset b)'
+        """
+        subject = ", ".join(key_to_str(k) for k in self.changed_assets)
+        risk = f"(risk {self.risk.value.upper()})"
+        if not self.impacted:
+            return f"Schema change to {subject} affects nothing downstream {risk}"
+        parts = []
+        if self.breaking:
+            parts.append("breaks " + ", ".join(key_to_str(a.key) for a in self.breaking))
+        if self.warnings:
+            parts.append("warnings on " + ", ".join(key_to_str(a.key) for a in self.warnings))
+        if not self.breaking:
+            return f"Schema change to {subject} breaks nothing {risk}: {'; '.join(parts)}"
+        text = f"Schema change to {subject} is breaking {risk}: {'; '.join(parts)}"
+        text += f"; policy: {self.policy.describe()}"
+        return text
 
     def change_asset(self, index: int) -> AssetKeyPath:
         """The asset ``changes[index]`` applies to."""
@@ -312,7 +387,13 @@ class ImpactReport:
         return [r for _, r in self.walk() if r.column.column.lower() == low]
 
     def exit_code(self, fail_on: Severity = Severity.BREAKING) -> int:
-        """``1`` when something reaches ``fail_on`` (breaking by default), else ``0``."""
+        """``1`` when the change blocks, else ``0``.
+
+        ``fail_on=BREAKING`` (the default): a breaking change whose policy is ``block``
+        (:attr:`policy`); ``fail_on=WARNING``: anything affected, breaking or warning.
+        """
+        if fail_on == Severity.BREAKING:
+            return 1 if self.blocked else 0
         return 1 if self.impacted and self.severity >= fail_on > Severity.NONE else 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -338,6 +419,7 @@ class ImpactReport:
             "risk_level": self.risk.value,
             "risk_reasons": list(self.risk_reasons),
             "severity": self.severity.label,
+            "policy": self.policy.to_dict(),
             "summary": {
                 "affected": len(self.impacted),
                 "breaking": len(self.breaking),
@@ -353,6 +435,7 @@ class ImpactReport:
                     "path": [key_to_str(k) for k in a.path],
                     "is_exposure": a.is_exposure,
                     "criticality": a.criticality,
+                    "on_breaking": a.on_breaking.value if a.on_breaking else None,
                     "owners": list(a.owners),
                     "referenced_columns": list(a.referenced_columns),
                     "references": [r.to_dict(change_idx(r.change)) for r in a.references],

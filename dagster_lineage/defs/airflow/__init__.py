@@ -9,7 +9,8 @@ r"""Airflow DAGs as lineage-aware Dagster assets: specs, the asset factory, a ru
 - :func:`build_airflow_run_sensor`: polls an Airflow 3 REST API (``/api/v2``) for successful DAG
   runs and records one materialization per run.
 
-Modules: ``assets`` (specs and the factory), ``runner`` (the in-process DuckDB runner),
+Modules: ``translator`` (:class:`AirflowLineageTranslator`, keys as ``dagster.AssetKey``),
+``assets`` (specs and the factory), ``runner`` (the in-process DuckDB runner),
 ``client`` (the REST client), ``sensor`` (the run sensor).
 
 Airflow itself is never imported at module level: a code location using this loads without it.
@@ -40,3 +41,9 @@ from dagster_lineage.defs.airflow.assets import load_airflow_lineage as load_air
 from dagster_lineage.defs.airflow.runner import TaskRun as TaskRun
 from dagster_lineage.defs.airflow.runner import run_dag_in_process as run_dag_in_process
 from dagster_lineage.defs.airflow.sensor import build_airflow_run_sensor as build_airflow_run_sensor
+from dagster_lineage.defs.airflow.translator import (
+    AirflowLineageSettings as AirflowLineageSettings,
+)
+from dagster_lineage.defs.airflow.translator import (
+    AirflowLineageTranslator as AirflowLineageTranslator,
+)

@@ -25,6 +25,7 @@ import dagster as dg
 
 from dagster_lineage.core.model import AssetLineage
 from dagster_lineage.defs.airflow.runner import duckdb_path, run_dag_in_process
+from dagster_lineage.defs.airflow.translator import AirflowLineageTranslator
 from dagster_lineage.defs.metadata import lineage_metadata
 from dagster_lineage.defs.metadata_keys import (
     AIRFLOW_DAG_FILE_KEY,
@@ -40,7 +41,6 @@ from dagster_lineage.errors import DagsterLineageError, IntegrationError
 from dagster_lineage.integrations.airflow import Reader, read_dags
 from dagster_lineage.integrations.airflow.lineage import AirflowUnit, dag_records
 from dagster_lineage.integrations.airflow.model import DagFileError, DagInfo
-from dagster_lineage.integrations.airflow.translator import AirflowLineageTranslator
 
 Execution = Literal["external", "in_process"]
 

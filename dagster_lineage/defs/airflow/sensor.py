@@ -148,7 +148,10 @@ def build_airflow_run_sensor(
             except IntegrationError as e:
                 context.log.warning(redact(f"Airflow run sensor: {e}"))
                 continue
-            except (OSError, ValueError) as e:  # requests' errors are OSErrors; bad JSON a ValueError
+            except (
+                OSError,
+                ValueError,
+            ) as e:  # requests' errors are OSErrors; bad JSON a ValueError
                 msg = redact(
                     f"Airflow API at {shown_url} is unreachable ({type(e).__name__}: "
                     f"{str(e).splitlines()[0] if str(e) else ''}); will retry next tick"

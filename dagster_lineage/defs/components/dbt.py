@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import dagster as dg
 from dagster.components.utils.translation import (
@@ -65,6 +65,10 @@ class DbtLineageArgs(dg.Resolvable):
         record_checksums: add code/schema/data/upstream checksums to every materialization.
         schema_change_gate: before ``dbt build``, fail when a selected model's compiled schema
             breaks a downstream asset (``assert_no_breaking_schema_change``).
+        on_breaking: the gate's default breaking-change policy, ``block`` or ``warn``, below each
+            asset's own (``meta: {dagster_lineage: {on_breaking: warn}}`` in dbt, or a
+            ``dagster_lineage/on_breaking`` tag through ``translation: tags:``); critical assets
+            block unless they say otherwise (:mod:`dagster_lineage.impact.policy`).
 
     Examples:
         >>> DbtLineageArgs().to_settings() == DbtLineageSettings()
@@ -80,6 +84,7 @@ class DbtLineageArgs(dg.Resolvable):
     compile_manifest: bool = True
     record_checksums: bool = True
     schema_change_gate: bool = False
+    on_breaking: Literal["block", "warn"] | None = None
 
     def to_settings(self) -> DbtLineageSettings:
         """The translator's :class:`DbtLineageSettings`."""
@@ -111,6 +116,7 @@ class DbtLineageProjectComponent(DbtProjectComponent):
               project: "{{ context.project_root }}/dbt_project"
               lineage:
                 schema_change_gate: true
+                on_breaking: warn   # the default; a model's own meta or tag wins
 
     Examples:
         >>> DbtLineageProjectComponent.__name__
@@ -147,10 +153,20 @@ class DbtLineageProjectComponent(DbtProjectComponent):
     def build_defs_from_state(
         self, context: dg.ComponentLoadContext, state_path: Path | None
     ) -> dg.Definitions:
-        """``DbtProjectComponent``'s definitions (compiled first) plus one spec per exposure."""
+        """``DbtProjectComponent``'s definitions (compiled first) plus one spec per exposure.
+
+        With ``compile_manifest``, the definitions come from the project folder itself, compiled
+        at load when its sources changed, not from the snapshot dagster-dbt's state keeps (which
+        is refreshed only by ``dg utils refresh-defs-state`` or under ``dagster dev``): an edited
+        model is seen by the next load, as ``dagster-lineage changed`` needs.
+        """
+        if self.lineage.compile_manifest:
+            state_path = None  # the project folder, not a snapshot of it
         project = self._project_manager.get_project(state_path)
         if self.lineage.compile_manifest:
-            prepare_dbt_project(project)
+            # dagster-dbt's own preparation (`dbt parse`, under `dg`/`dagster dev`) may have
+            # replaced a compiled manifest with one without compiled SQL: compile again then
+            prepare_dbt_project(project, force=not _has_compiled_sql(Path(project.manifest_path)))
         self._built_project = project  # the manifest the assets (and their checksums) come from
         defs = super().build_defs_from_state(context, state_path)
         if not self.lineage.enable_exposures:
@@ -169,7 +185,7 @@ class DbtLineageProjectComponent(DbtProjectComponent):
         if self.lineage.schema_change_gate:
             from dagster_lineage.defs.impact import assert_no_breaking_schema_change
 
-            assert_no_breaking_schema_change(context)
+            assert_no_breaking_schema_change(context, on_breaking=self.lineage.on_breaking)
         if not self.lineage.record_checksums:
             yield from super().execute(context, dbt)
             return
@@ -184,6 +200,21 @@ class DbtLineageProjectComponent(DbtProjectComponent):
             project=project,
             resources={"dbt": recorder},
         )
+
+
+def _has_compiled_sql(manifest_path: Path) -> bool:
+    """True when the manifest's models carry compiled SQL (``dbt compile``, not ``dbt parse``).
+
+    A missing or unreadable manifest counts as compiled: preparing it decides on its own.
+    """
+    import json
+
+    try:
+        nodes = json.loads(manifest_path.read_text()).get("nodes", {})
+    except (OSError, ValueError):
+        return True
+    models = [n for n in nodes.values() if n.get("resource_type") == "model"]
+    return not models or any(n.get("compiled_code") for n in models)
 
 
 def dbt_project_of(dbt: DbtCliResource) -> DbtProject:

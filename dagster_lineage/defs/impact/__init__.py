@@ -1,13 +1,15 @@
 """The impact analysis in Dagster: an ``impact_check`` op and job, a schema-change gate, a drift sensor.
 
 - :func:`build_impact_check_job` (and :func:`build_impact_check_op`): a job configured with the
-  proposed changes (launchpad or ``dagster job execute -c run_config.yaml``). It fails with a
-  ``dagster.Failure`` carrying the report as Markdown metadata when anything is breaking, and
-  succeeds with the report attached otherwise.
+  proposed changes (launchpad or ``dagster job execute -c run_config.yaml``). Its verdict is an
+  asset check on the changed asset with the one-line verdict and the Markdown report: ``ERROR``
+  when the breaking-change policy blocks (:mod:`dagster_lineage.impact.policy`), ``WARN``
+  otherwise; the run is tagged ``dagster-lineage/asset``, ``/risk`` and ``/verdict``.
 - :func:`build_schema_change_gate_checks`: blocking asset checks for dbt models (or any asset with
   lineage on its spec). When a model's compiled output schema (its spec's lineage record) differs
   from the schema recorded at its last materialization (``dagster/column_schema``), the impact
-  analysis runs; a breaking result fails the check. Being blocking, a failed gate stops every
+  analysis runs; a change the policy blocks fails the check (ERROR), one it only warns about fails
+  it with WARN. Being blocking, a failed (ERROR) gate stops every
   downstream asset of the same run; run the gate job of :func:`build_schema_change_gate_job` (the
   checks alone) before materializing, or call :func:`assert_no_breaking_schema_change` first thing
   in the asset's body (before ``dbt build``), to stop the model itself.

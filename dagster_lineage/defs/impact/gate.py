@@ -2,7 +2,8 @@
 
 When a model's compiled output schema (its spec's lineage record) differs from the schema
 recorded at its last materialization (``dagster/column_schema``), the impact analysis runs; a
-breaking result fails the check. Being blocking, a failed gate stops every downstream asset of the
+change the breaking-change policy blocks fails the check with ERROR (one it only warns about, with
+WARN). Being blocking, an ERROR gate stops every downstream asset of the
 same run; run the gate job of :func:`build_schema_change_gate_job` (the checks alone) before
 materializing, or call :func:`assert_no_breaking_schema_change` first thing in the asset's body
 (before ``dbt build``), to stop the model itself.
@@ -24,10 +25,11 @@ import dagster as dg
 from dagster_lineage.core.graph import LineageGraph
 from dagster_lineage.core.model import AssetKeyPath, AssetLineage, ColumnInfo, key_to_str
 from dagster_lineage.defs.graph import GraphSource, record_from_spec, resolve_graph, specs_of
-from dagster_lineage.defs.impact.results import report_metadata, to_failure
+from dagster_lineage.defs.impact.results import report_metadata, to_failure, verdict_status
 from dagster_lineage.defs.metadata import columns_from_metadata
 from dagster_lineage.errors import DagsterLineageError
 from dagster_lineage.impact.analysis import analyze_impact
+from dagster_lineage.impact.policy import BreakingPolicy
 from dagster_lineage.impact.report import BreakingPredicate, ImpactReport
 from dagster_lineage.impact.schema_diff import diff_schemas
 
@@ -57,8 +59,14 @@ def schema_change_gate_result(
     recorded: Sequence[ColumnInfo] | None,
     check_name: str = "schema_change_gate",
     is_breaking: BreakingPredicate | None = None,
+    on_breaking: BreakingPolicy | str | None = None,
 ) -> dg.AssetCheckResult:
     """Evaluate the gate for one asset: compiled schema vs recorded schema, then the impact.
+
+    The check fails with ``ERROR`` when the breaking-change policy blocks (blocking the
+    downstream assets of the run), with ``WARN`` when it only warns or nothing breaks but something
+    is affected; :func:`assert_no_breaking_schema_change` decides by the same rule
+    (:func:`~dagster_lineage.defs.impact.results.verdict_status`).
 
     Examples:
         >>> from dagster_lineage.core.model import AssetLineage, ColumnInfo
@@ -96,16 +104,18 @@ def schema_change_gate_result(
             passed=True,
             description="the compiled output schema matches the last materialized schema",
         )
-    report = analyze_impact(graph, key, changes, is_breaking=is_breaking, validate=False)
+    report = analyze_impact(
+        graph, key, changes, is_breaking=is_breaking, validate=False, on_breaking=on_breaking
+    )
+    passed, severity, verdict = verdict_status(report)
     return dg.AssetCheckResult(
         asset_key=asset_key,
         check_name=check_name,
-        passed=not report.has_breaking,
-        severity=dg.AssetCheckSeverity.ERROR,
+        passed=passed,
+        severity=severity,
         description=(
-            f"{len(changes)} schema change(s) since the last materialization: "
+            f"{verdict}. Changes since the last materialization: "
             + "; ".join(c.describe() for c in changes)
-            + f". Risk {report.risk.value.upper()}, {len(report.breaking)} breaking."
         ),
         metadata={
             **report_metadata(report),
@@ -121,6 +131,7 @@ def build_schema_change_gate_checks(
     check_name: str | None = None,
     blocking: bool | None = None,
     is_breaking: BreakingPredicate | None = None,
+    on_breaking: BreakingPolicy | str | None = None,
 ) -> list[dg.AssetChecksDefinition]:
     """Blocking asset checks that run the impact analysis when a model's output schema changes.
 
@@ -128,8 +139,10 @@ def build_schema_change_gate_checks(
     compiled output schema (the columns of the lineage record on its spec) with the schema recorded
     at its last materialization before the current run (``dagster/column_schema``); the difference
     becomes changes (renames recognised through the new lineage), analysed over the whole graph.
-    A breaking result fails the check; blocking (the default), it stops the downstream assets of
-    the run. No recorded schema, or no difference: the check passes.
+    A breaking result the policy blocks fails the check with ``ERROR``; blocking (the default), it
+    stops the downstream assets of the run. A breaking result the policy lets through, or
+    warnings only, fail it with ``WARN`` (nothing is stopped). No recorded schema, or no
+    difference: the check passes.
 
     Args:
         assets: assets definitions or specs to gate (e.g. ``[my_dbt_assets]``).
@@ -137,6 +150,8 @@ def build_schema_change_gate_checks(
         check_name: check name (default ``schema_change_gate``).
         blocking: block downstream assets on failure (default ``True``).
         is_breaking: optional override of what counts as breaking.
+        on_breaking: the default breaking-change policy (``block`` or ``warn``), below the
+            assets' own ``on_breaking`` tags.
 
     Examples:
         >>> import dagster as dg
@@ -182,6 +197,7 @@ def build_schema_change_gate_checks(
                     recorded=recorded,
                     check_name=name,
                     is_breaking=is_breaking,
+                    on_breaking=on_breaking,
                 )
             except DagsterLineageError as e:
                 yield dg.AssetCheckResult(
@@ -199,13 +215,17 @@ def assert_no_breaking_schema_change(
     *,
     graph: GraphSource | None = None,
     is_breaking: BreakingPredicate | None = None,
+    on_breaking: BreakingPolicy | str | None = None,
 ) -> list[ImpactReport]:
     """The gate inside an asset's body, before it writes anything (e.g. before ``dbt build``).
 
     For every selected asset of ``context``, compares the compiled output schema (its spec's
     lineage record) with the schema recorded at its last materialization and analyses the
-    difference; raises ``dagster.Failure`` with the report as Markdown metadata when anything
-    breaks, so the materialization itself is blocked. Returns the reports of the changed assets.
+    difference. When the breaking-change policy blocks (the same rule as the gate checks:
+    :func:`~dagster_lineage.defs.impact.results.verdict_status`), raises ``dagster.Failure`` with
+    the one-line verdict and the report as Markdown metadata, so the materialization itself is
+    blocked; when it warns, logs the verdict as a warning and goes on. Returns the reports of the
+    changed assets.
 
     Examples:
         >>> callable(assert_no_breaking_schema_change)
@@ -231,24 +251,26 @@ def assert_no_breaking_schema_change(
         try:
             if g is None:
                 g = resolve_graph(graph, context)
-            report = analyze_impact(g, key, changes, is_breaking=is_breaking, validate=False)
+            report = analyze_impact(
+                g, key, changes, is_breaking=is_breaking, validate=False, on_breaking=on_breaking
+            )
         except DagsterLineageError as e:
             raise to_failure(e) from None
         reports.append(report)
-        context.log.info(
-            f"{key_to_str(key)}: {'; '.join(c.describe() for c in changes)}; "
-            f"risk {report.risk.value}"
-        )
-        if report.has_breaking:
+        passed, severity, verdict = verdict_status(report)
+        if passed:
+            context.log.info(verdict)
+        elif severity == dg.AssetCheckSeverity.ERROR:
             raise dg.Failure(
                 description=(
                     f"Materialization of {key_to_str(key)} blocked: its new output schema "
-                    f"({'; '.join(c.describe() for c in changes)}) breaks "
-                    f"{', '.join(key_to_str(a.key) for a in report.breaking)}"
+                    f"({'; '.join(c.describe() for c in changes)}). {verdict}"
                 ),
                 metadata=report_metadata(report),
                 allow_retries=False,
             )
+        else:
+            context.log.warning(verdict)
     return reports
 
 

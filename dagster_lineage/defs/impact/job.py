@@ -1,9 +1,11 @@
-"""The ``impact_check`` op and job: analyse proposed schema changes, fail when anything breaks.
+"""The ``impact_check`` op and job: analyse proposed schema changes; the verdict is an asset check.
 
 The job is configured with the proposed changes (launchpad or
-``dagster job execute -c run_config.yaml``). It fails with a ``dagster.Failure`` carrying the
-report as Markdown metadata when anything is breaking, and succeeds with the report attached
-otherwise.
+``dagster job execute -c run_config.yaml``). The verdict is an asset check evaluation on the
+changed asset: ``ERROR`` when the breaking-change policy blocks, ``WARN`` when it only warns (or
+nothing breaks but something is affected), with the one-line verdict and the Markdown report.
+Dagster shows a raised ``Failure`` with its stack trace, which an expected verdict is not; set
+``fail_run: true`` in the config to fail the run as well (CI, run-failure alerts).
 
 Examples:
     >>> job = build_impact_check_job(name="impact_job")
@@ -13,18 +15,24 @@ Examples:
 
 # No ``from __future__ import annotations``: Dagster reads the op's config annotation at runtime.
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
-from dagster_lineage.core.model import AssetKeyPath, key_to_str
+from dagster_lineage.core.model import AssetKeyPath
 from dagster_lineage.defs.graph import GraphSource, resolve_graph
-from dagster_lineage.defs.impact.results import report_metadata, to_failure
+from dagster_lineage.defs.impact.results import (
+    impact_run_tags,
+    report_metadata,
+    to_failure,
+    verdict_status,
+)
 from dagster_lineage.errors import ChangeSpecError, DagsterLineageError
 from dagster_lineage.impact.analysis import analyze_impact
 from dagster_lineage.impact.migration import parse_migration
+from dagster_lineage.impact.policy import BreakingPolicy
 from dagster_lineage.impact.report import BreakingPredicate
 from dagster_lineage.impact.schema_changes import SchemaChange, Severity, changes_from_data
 
@@ -47,8 +55,22 @@ class ImpactCheckConfig(dg.Config):
     )
     dialect: str | None = Field(default=None, description="sqlglot dialect of `sql`")
     fail_on: str = Field(
-        default="breaking", description="fail the run at this severity: breaking or warning"
+        default="breaking",
+        description="the check fails with ERROR at this severity: breaking (when the "
+        "breaking-change policy blocks) or warning (anything affected)",
     )
+    fail_run: bool = Field(
+        default=False,
+        description="also fail the run when the check fails with ERROR (for `dagster job "
+        "execute` in CI or run-failure alerts; Dagster then shows a stack trace)",
+    )
+
+
+def _tag_run(context: dg.OpExecutionContext, tags: Mapping[str, str]) -> None:
+    """Add the verdict's tags to the run (a launchpad run has none; a sensor's run has them)."""
+    missing = {k: v for k, v in tags.items() if context.run.tags.get(k) != v}
+    if missing:
+        context.instance.add_run_tags(context.run_id, missing)
 
 
 def _config_changes(config: ImpactCheckConfig, key: AssetKeyPath) -> tuple[SchemaChange, ...]:
@@ -70,54 +92,74 @@ def build_impact_check_op(
     name: str | None = None,
     graph: GraphSource | None = None,
     is_breaking: BreakingPredicate | None = None,
+    on_breaking: BreakingPolicy | str | None = None,
 ) -> dg.OpDefinition:
-    """The ``impact_check`` op: analyse the configured changes, fail on breaking.
+    """The ``impact_check`` op: analyse the configured changes; the verdict is an asset check.
+
+    The op yields an asset check evaluation named like the op on the changed asset: failed with
+    ``ERROR`` when the breaking-change policy blocks (:mod:`dagster_lineage.impact.policy`),
+    failed with ``WARN`` for a breaking change the policy lets through or warnings only, passed
+    when nothing is affected. Its description and ``verdict`` metadata hold the one-line verdict,
+    ``impact_report`` the Markdown report; the run gets the ``dagster-lineage/asset``,
+    ``dagster-lineage/risk`` and ``dagster-lineage/verdict`` tags. The run itself succeeds
+    unless ``fail_run`` is set in the config.
 
     Args:
-        name: op name (default ``impact_check``).
+        name: op (and check) name (default ``impact_check``).
         graph: the lineage graph (default: the op's own code location).
         is_breaking: optional override of what counts as breaking (see ``analyze_impact``).
+        on_breaking: the default breaking-change policy, below the assets' own ``on_breaking``.
 
     Examples:
         >>> build_impact_check_op(name="check_orders").name
         'check_orders'
     """
+    check_name = name or "impact_check"
 
     @dg.op(
-        name=name or "impact_check",
-        description="Schema-change impact analysis: fails with the report when anything breaks.",
+        name=check_name,
+        description="Schema-change impact analysis: the verdict is an asset check on the changed "
+        "asset (ERROR when the breaking-change policy blocks, WARN otherwise).",
         tags={"kind": "dagster_lineage"},
     )
-    def _impact_check(context: dg.OpExecutionContext, config: ImpactCheckConfig) -> dict:
+    def _impact_check(context: dg.OpExecutionContext, config: ImpactCheckConfig) -> Iterator[Any]:
         try:
             g = resolve_graph(graph, context)
             key = g.resolve(config.asset)
             fail_on = Severity.parse(config.fail_on)
-            report = analyze_impact(g, key, _config_changes(config, key), is_breaking=is_breaking)
+            report = analyze_impact(
+                g,
+                key,
+                _config_changes(config, key),
+                is_breaking=is_breaking,
+                on_breaking=on_breaking,
+            )
         except DagsterLineageError as e:
             raise to_failure(e) from None
         md = report_metadata(report)
-        context.log.info(
-            f"Impact of {len(report.changes)} change(s) to {key_to_str(key)}: risk "
-            f"{report.risk.value}, {len(report.breaking)} breaking, {len(report.warnings)} warning"
+        passed, severity, verdict = verdict_status(report, fail_on)
+        _tag_run(context, impact_run_tags(report, fail_on))
+        if passed:
+            context.log.info(verdict)
+        elif severity == dg.AssetCheckSeverity.ERROR:
+            context.log.error(verdict)
+        else:
+            context.log.warning(verdict)
+        # the verdict is a check evaluation: Dagster shows it as a red (ERROR) or yellow (WARN)
+        # check with the report, without the stack trace a raised Failure always carries
+        yield dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey(list(key)),
+            check_name=check_name,
+            passed=passed,
+            severity=severity,
+            description=verdict,
+            # the run log draws every failed check red: say the severity in words as well
+            metadata={**md, "severity": severity.value},
+            blocking=False,
         )
-        if report.exit_code(fail_on):
-            raise dg.Failure(
-                description=(
-                    f"Schema change to {key_to_str(key)} is {report.severity.label}: risk "
-                    f"{report.risk.value.upper()}; breaks "
-                    f"{', '.join(key_to_str(a.key) for a in report.breaking) or 'nothing'}"
-                    + (
-                        f"; warnings on {', '.join(key_to_str(a.key) for a in report.warnings)}"
-                        if report.warnings
-                        else ""
-                    )
-                ),
-                metadata=md,
-                allow_retries=False,
-            )
-        context.add_output_metadata(md)
-        return report.to_dict()
+        if config.fail_run and not passed and severity == dg.AssetCheckSeverity.ERROR:
+            raise dg.Failure(description=verdict, metadata=md, allow_retries=False)
+        yield dg.Output(report.to_dict(), metadata=md)
 
     return _impact_check
 
@@ -129,6 +171,7 @@ def build_impact_check_job(
     asset: str | None = None,
     changes: Sequence[SchemaChange] | None = None,
     is_breaking: BreakingPredicate | None = None,
+    on_breaking: BreakingPolicy | str | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> dg.JobDefinition:
     """A job running the ``impact_check`` op, optionally with default changes in its run config.
@@ -142,6 +185,7 @@ def build_impact_check_job(
         asset: default changed asset for the run config.
         changes: default changes for the run config.
         is_breaking: optional override of what counts as breaking.
+        on_breaking: the default breaking-change policy, below the assets' own ``on_breaking``.
         tags: job tags.
 
     Examples:
@@ -150,7 +194,7 @@ def build_impact_check_job(
         >>> job.name
         'impact_check_job'
     """
-    op_def = build_impact_check_op(graph=graph, is_breaking=is_breaking)
+    op_def = build_impact_check_op(graph=graph, is_breaking=is_breaking, on_breaking=on_breaking)
     config: dg.RunConfig | None = None
     if asset is not None:
         config = dg.RunConfig(
@@ -164,7 +208,8 @@ def build_impact_check_job(
 
     @dg.job(
         name=name or "impact_check_job",
-        description="Analyse proposed schema changes; fails when a downstream asset breaks.",
+        description="Analyse proposed schema changes: the verdict is an asset check on the "
+        "changed asset (ERROR: the breaking-change policy blocks; WARN: it warns).",
         config=config,  # type: ignore[arg-type]
         tags=dict(tags or {}),
     )

@@ -42,10 +42,10 @@ from dagster_lineage.integrations.airflow.static_reader import (
     read_dags_static as read_dags_static,
 )
 from dagster_lineage.integrations.airflow.translator import (
-    AirflowLineageTranslator as AirflowLineageTranslator,
+    AirflowLineageSettings as AirflowLineageSettings,
 )
 from dagster_lineage.integrations.airflow.translator import (
-    AirflowTranslatorSettings as AirflowTranslatorSettings,
+    AirflowLineageTranslator as AirflowLineageTranslator,
 )
 from dagster_lineage.integrations.airflow.translator import (
     DeclaredLineage as DeclaredLineage,

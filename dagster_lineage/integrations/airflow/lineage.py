@@ -38,7 +38,7 @@ from dagster_lineage.core.model import (
 )
 from dagster_lineage.integrations.airflow.model import DagInfo, TaskInfo, TaskKind
 from dagster_lineage.integrations.airflow.templates import render_sql, template_searchpath
-from dagster_lineage.integrations.airflow.translator import AirflowLineageTranslator
+from dagster_lineage.integrations.airflow.translator import AirflowLineageTranslator, key_path
 from dagster_lineage.sql.compose import compose_statements
 from dagster_lineage.sql.records import build_schema, lineage_parts, unknown_table
 from dagster_lineage.sql.types import StatementLineage
@@ -271,10 +271,10 @@ def _plan(
     for dag in dags:
         tasks = list(dag.topological_tasks())
         if per == "dag":
-            drafts.append(_Draft(translator.get_asset_key(dag), dag, tasks))
+            drafts.append(_Draft(key_path(translator.get_asset_key(dag)), dag, tasks))
         elif per == "task":
             for t in tasks:
-                drafts.append(_Draft(translator.get_asset_key(dag, task=t), dag, [t]))
+                drafts.append(_Draft(key_path(translator.get_asset_key(dag, task=t)), dag, [t]))
         else:
             by_table: dict[str, list[TaskInfo]] = {}
             rest: list[TaskInfo] = []
@@ -285,10 +285,10 @@ def _plan(
                 else:
                     rest.append(t)
             for table in sorted(by_table):
-                key = translator.get_asset_key(dag, table=table)
+                key = key_path(translator.get_asset_key(dag, table=table))
                 drafts.append(_Draft(key, dag, by_table[table], table=table))
             if rest and any(t.kind is not TaskKind.NOOP for t in rest):
-                drafts.append(_Draft(translator.get_asset_key(dag), dag, rest))
+                drafts.append(_Draft(key_path(translator.get_asset_key(dag)), dag, rest))
     return drafts
 
 
@@ -319,7 +319,8 @@ def _build_unit(
         owner = _find(table, table_owner)
         if owner is not None:
             return table_owner[owner]
-        return translator.get_table_asset_key(table)
+        found = translator.get_table_asset_key(table)
+        return None if found is None else key_path(found)
 
     outlets: list[str] = []
     for task in draft.tasks:
@@ -338,7 +339,9 @@ def _build_unit(
             )
         unknowns.extend(Unknown(n) for n in notes)
         for inlet in task.inlets:
-            upstream.add(outlet_owner.get(inlet.uri) or translator.get_airflow_asset_key(inlet))
+            upstream.add(
+                outlet_owner.get(inlet.uri) or key_path(translator.get_airflow_asset_key(inlet))
+            )
         outlets.extend(o.uri for o in task.outlets)
         if task.kind is TaskKind.CHECK and task.table:
             key = resolve(task.table)
@@ -364,7 +367,7 @@ def _build_unit(
     output = script.lineage.target
     upstream.discard(draft.key)
     for sched in draft.dag.schedule_assets:
-        key = outlet_owner.get(sched.uri) or translator.get_airflow_asset_key(sched)
+        key = outlet_owner.get(sched.uri) or key_path(translator.get_airflow_asset_key(sched))
         if key != draft.key:
             upstream.add(key)
     one_task = draft.tasks[0] if translator.settings.asset_per == "task" and draft.tasks else None

@@ -2,16 +2,16 @@
 
 Subclass :class:`AirflowLineageTranslator` to change asset keys, the table and Airflow-Asset to
 asset-key mapping, the SQL dialect of a connection, owners, groups, or to declare what an opaque
-task (Python, Bash) reads. Feature flags live in the frozen :class:`AirflowTranslatorSettings`.
+task (Python, Bash) reads. Feature flags live in the frozen :class:`AirflowLineageSettings`.
 
 Examples:
     >>> from dagster_lineage.integrations.airflow.translator import (
-    ...     AirflowLineageTranslator, AirflowTranslatorSettings,
+    ...     AirflowLineageTranslator, AirflowLineageSettings,
     ... )
     >>> t = AirflowLineageTranslator()
     >>> t.get_table_asset_key("main.fct_orders")
     ('fct_orders',)
-    >>> t2 = AirflowLineageTranslator(AirflowTranslatorSettings(asset_per="task"))
+    >>> t2 = AirflowLineageTranslator(AirflowLineageSettings(asset_per="task"))
     >>> t2.settings.asset_per
     'task'
 """
@@ -68,13 +68,27 @@ _SCHEME_DIALECTS = {
 }
 
 
+def key_path(key: object) -> AssetKeyPath:
+    """A key path from what a translator hook returns: a key path, or anything with ``.path``.
+
+    The Dagster-facing translator (:mod:`dagster_lineage.defs.airflow.translator`) returns
+    ``dagster.AssetKey``; this layer reads its ``path`` without importing Dagster.
+
+    Examples:
+        >>> key_path(("a", "b"))
+        ('a', 'b')
+    """
+    path = getattr(key, "path", key)
+    return tuple(str(p) for p in path)  # type: ignore[attr-defined]
+
+
 def _key_part(text: str) -> str:
     part = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_")
     return part or "_"
 
 
 @dataclass(frozen=True)
-class AirflowTranslatorSettings:
+class AirflowLineageSettings:
     """Feature flags of :class:`AirflowLineageTranslator`.
 
     Attributes:
@@ -88,7 +102,7 @@ class AirflowTranslatorSettings:
         group_name: Dagster group of the Airflow assets (``None``: default group).
 
     Examples:
-        >>> AirflowTranslatorSettings(conn_dialects={"wh": "duckdb"}).conn_dialects["wh"]
+        >>> AirflowLineageSettings(conn_dialects={"wh": "duckdb"}).conn_dialects["wh"]
         'duckdb'
     """
 
@@ -136,8 +150,8 @@ class AirflowLineageTranslator:
         ('airflow', 'daily_revenue_report')
     """
 
-    def __init__(self, settings: AirflowTranslatorSettings | None = None) -> None:
-        self.settings = settings or AirflowTranslatorSettings()
+    def __init__(self, settings: AirflowLineageSettings | None = None) -> None:
+        self.settings = settings or AirflowLineageSettings()
 
     # --- keys -----------------------------------------------------------------------------
     def get_asset_key(
@@ -173,7 +187,7 @@ class AirflowLineageTranslator:
         that last part, else ``None`` (reported as an unknown table).
 
         Examples:
-            >>> s = AirflowTranslatorSettings(known_asset_keys=(("dbt", "fct_orders"),))
+            >>> s = AirflowLineageSettings(known_asset_keys=(("dbt", "fct_orders"),))
             >>> AirflowLineageTranslator(s).get_table_asset_key("main.fct_orders")
             ('dbt', 'fct_orders')
             >>> AirflowLineageTranslator(s).get_table_asset_key("main.other") is None
@@ -320,3 +334,22 @@ class AirflowLineageTranslator:
             1
         """
         return list(dags)
+
+
+_DEPRECATED = {"AirflowTranslatorSettings": "AirflowLineageSettings"}
+
+
+def __getattr__(name: str) -> object:
+    """Old names, kept one release with a ``DeprecationWarning`` (PEP 562)."""
+    new = _DEPRECATED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import warnings
+
+    warnings.warn(
+        f"{name} is deprecated: use {new} (one settings naming scheme: "
+        "DbtLineageSettings, AirflowLineageSettings, SparkLineageSettings)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return globals()[new]

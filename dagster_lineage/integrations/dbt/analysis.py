@@ -193,13 +193,25 @@ def default_dbt_owners(props: Mapping[str, Any]) -> tuple[str, ...]:
 def record_tags(props: Mapping[str, Any]) -> dict[str, str]:
     """Tags of a record: the node's scalar ``meta`` entries (e.g. ``criticality``) and dbt tags.
 
+    The ``dagster_lineage`` block of ``meta`` (e.g. ``{dagster_lineage: {on_breaking: warn}}``,
+    the breaking-change policy) becomes ``dagster_lineage/<key>`` tags.
+
     Examples:
         >>> record_tags({"config": {"meta": {"criticality": "high", "dagster": {}}, "tags": ["a"]}})
         {'criticality': 'high', 'dbt_tags': 'a'}
+        >>> record_tags({"meta": {"dagster_lineage": {"on_breaking": "warn"}}})
+        {'dagster_lineage/on_breaking': 'warn'}
     """
     meta = dict(props.get("meta") or {})
     meta.update((props.get("config") or {}).get("meta") or {})
     tags = {str(k): str(v) for k, v in meta.items() if isinstance(v, (str, int, float, bool))}
+    ours = meta.get("dagster_lineage")
+    if isinstance(ours, Mapping):
+        tags.update(
+            (f"dagster_lineage/{k}", str(v))
+            for k, v in ours.items()
+            if isinstance(v, (str, int, float, bool))
+        )
     dbt_tags = sorted(
         set(props.get("tags") or ()) | set((props.get("config") or {}).get("tags") or ())
     )

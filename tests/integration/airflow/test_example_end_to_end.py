@@ -32,7 +32,7 @@ from example_project import definitions, paths
 from dagster_lineage.cli import main
 
 keys = ["raw_orders", "stg_orders", "fct_orders", "daily_revenue_report"]
-job = definitions.defs.resolve_implicit_global_asset_job_def()
+job = definitions.defs().resolve_implicit_global_asset_job_def()  # the dg project, built
 instance = dg.DagsterInstance.get()
 res = job.execute_in_process(instance=instance, asset_selection=[dg.AssetKey(k) for k in keys])
 mats = {}

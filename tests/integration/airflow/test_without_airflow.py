@@ -24,7 +24,8 @@ sys.meta_path.insert(0, BlockAirflow())
 from dagster_lineage.defs import airflow as factory  # noqa: E402
 from dagster_lineage.errors import IntegrationError  # noqa: E402
 from dagster_lineage.integrations.airflow import read_dags  # noqa: E402
-from example_project import part_airflow  # noqa: E402
+import dagster as dg  # noqa: E402
+from example_project import paths  # noqa: E402
 from dagster_lineage.defs.graph import records_from_definitions  # noqa: E402
 
 try:
@@ -33,12 +34,14 @@ try:
 except IntegrationError as e:
     dagbag_error = str(e)
 
-recs = [r.to_dict() for r in records_from_definitions(part_airflow.defs)]
+# the example's Airflow component (example_project/defs/airflow/defs.yaml), built on its own
+airflow_defs = dg.ComponentTree.for_project(paths.PROJECT_DIR).build_defs_at_path("airflow")
+recs = [r.to_dict() for r in records_from_definitions(airflow_defs)]
 print(json.dumps({
     "airflow_loaded": any(m == "airflow" or m.startswith("airflow.") for m in sys.modules),
     "records": recs,
     "dagbag_error": dagbag_error,
-    "sensors": [s.name for s in part_airflow.defs.sensors],
+    "sensors": [s.name for s in airflow_defs.sensors],
 }))
 """
 

@@ -147,9 +147,12 @@ def build_repo(base: Path) -> DiffRepo:
     shutil.copytree(
         ROOT / "example_project",
         repo / "example_project",
-        ignore=shutil.ignore_patterns(".state", "__pycache__", "target", "logs", "*.pyc"),
+        ignore=shutil.ignore_patterns(
+            ".state", "__pycache__", "target", "logs", "*.pyc", ".local_defs_state"
+        ),
     )
     shutil.copy(ROOT / "workspace.yaml", repo / "workspace.yaml")
+    shutil.copy(ROOT / "dg.toml", repo / "dg.toml")  # example_project is a dg project
     (repo / ".gitignore").write_text("__pycache__/\n*.pyc\n.state/\ntarget/\nlogs/\n")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.email", "ci@example.com")

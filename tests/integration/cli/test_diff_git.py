@@ -179,8 +179,8 @@ def test_mixed_commit_with_consumers_updated(
     )
     assert rc == 0
     first = out.splitlines()[0]
-    assert first.startswith("## :x: Lineage diff: 3 changed asset(s)")
-    assert "### :x: `stg_orders` — breaking (dbt\\_model, modified)" in out
+    assert first.startswith("## ✖ Lineage diff: 3 changed asset(s)")
+    assert "### ✖ `stg_orders` — breaking (dbt\\_model, modified)" in out
     assert "| `order_total` → `total_amount` | renamed |" in out
 
 

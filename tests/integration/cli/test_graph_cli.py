@@ -14,7 +14,14 @@ from tests.cli_runner import CliResult, run_cli
 DEFS = textwrap.dedent(
     """
     import dagster as dg
-    from dagster_lineage import AssetLineage, AssetType, ColumnDep, ColumnInfo, ColumnRef, EdgeKind
+    from dagster_lineage.core.model import (
+        AssetLineage,
+        AssetType,
+        ColumnDep,
+        ColumnInfo,
+        ColumnRef,
+        EdgeKind,
+    )
     from dagster_lineage import lineage_metadata
 
     raw = AssetLineage(key=("raw_orders",), asset_type=AssetType.TABLE,

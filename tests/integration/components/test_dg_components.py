@@ -123,7 +123,9 @@ def test_scaffold_check_and_launch_the_dbt_component(
     text = defs_yaml.read_text()
     assert "type: dagster_lineage.DbtLineageProjectComponent" in text
     assert "{{ context.project_root }}/dbt_project" in text
-    defs_yaml.write_text(text + "  lineage:\n    schema_change_gate: true\n")
+    defs_yaml.write_text(
+        text + "  lineage:\n    schema_change_gate: true\n    on_breaking: block\n"
+    )
 
     out = _dg(["check", "defs"], project, env)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
@@ -174,9 +176,25 @@ def test_scaffold_check_and_launch_the_dbt_component(
     assert "(identity)" in out.stdout
 
 
+# importing every module of the example starts no process (no dbt compile) and imports no dbt
+_NOTHING_HEAVY_AT_IMPORT = """
+import subprocess, sys
+import dagster
+calls = []
+_init = subprocess.Popen.__init__
+def _record(self, *args, **kwargs):
+    calls.append(args[0] if args else kwargs.get("args"))
+    return _init(self, *args, **kwargs)
+subprocess.Popen.__init__ = _record
+import example_project.definitions, example_project.defs.raw_orders, example_project.defs.sensors
+import example_project.defs.drift_checks, example_project.defs.impact.gate
+assert not calls and "dbt" not in sys.modules, (calls, "dbt" in sys.modules)
+"""
+
+
 def test_example_dg_project_checks_and_launches_end_to_end(tmp_path: Path) -> None:
-    """example_project/dg: `dg check defs`, then `dg launch --assets '*'` builds every asset."""
-    project = ROOT / "example_project" / "dg"
+    """example_project, a dg project: `dg check defs`, then `dg launch --assets '*'` builds it all."""
+    project = ROOT  # dg.toml: the project root, whose root module is example_project
     state = tmp_path / "state"
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -184,7 +202,7 @@ def test_example_dg_project_checks_and_launches_end_to_end(tmp_path: Path) -> No
     env = _env(None, home)
     env.update(
         DAGSTER_LINEAGE_EXAMPLE_STATE=str(state),
-        PYTHONPATH=f"{ROOT}{os.pathsep}{project}",  # the example and the dg project, importable
+        PYTHONPATH=str(ROOT),  # example_project, importable
     )
     out = _dg(["check", "defs"], project, env)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
@@ -204,3 +222,22 @@ def test_example_dg_project_checks_and_launches_end_to_end(tmp_path: Path) -> No
     } <= materialized
     with duckdb.connect(str(state / "warehouse.duckdb"), read_only=True) as conn:
         assert conn.execute("select count(*) from main.daily_revenue").fetchone()[0] > 0
+    # one project, one layout: every part in its own place under defs/, no importlib, and no
+    # dbt or subprocess at import time
+    defs_dir = ROOT / "example_project" / "defs"
+    for part in (
+        "raw_orders.py",
+        "dbt/defs.yaml",
+        "airflow/defs.yaml",
+        "spark/defs.yaml",
+        "impact/impact_job.py",
+        "impact/gate.py",
+        "drift_checks.py",
+        "sensors.py",
+    ):
+        assert (defs_dir / part).is_file(), part
+    sources = [p.read_text() for p in (ROOT / "example_project").rglob("*.py")]
+    assert not any("importlib" in text for text in sources)
+    probe = subprocess.run([sys.executable, "-c", _NOTHING_HEAVY_AT_IMPORT], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert probe.returncode == 0, probe.stderr[-2000:]

@@ -24,11 +24,16 @@ import contextlib, io, json
 import dagster as dg
 from dagster_lineage.cli import main as cli_main
 from dagster_lineage.defs.graph import records_from_definitions
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 import example_project.definitions as location
-import example_project.part_dbt as part_dbt
 
-out = {"records": [r.to_dict() for r in records_from_definitions(location.defs)]}
-stats = part_dbt.translator.lineage_cache_stats()
+defs = location.defs()  # the dg project's definitions (defs/), built
+out = {"records": [r.to_dict() for r in records_from_definitions(defs)]}
+# the dbt component's translator: its lineage cache served this load
+dbt_assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and a.is_materializable
+              and dg.AssetKey("stg_orders") in a.keys]
+_, translator, _ = get_manifest_and_translator_from_dbt_assets(dbt_assets)
+stats = translator.lineage_cache_stats()
 out["cache"] = {"hits": stats.hits, "misses": stats.misses}
 buf = io.StringIO()
 with contextlib.redirect_stdout(buf):

@@ -156,7 +156,9 @@ def test_every_materialization_carries_column_lineage_and_schema(example_run):
             for col, deps in example_run.records[key].column_deps.items()
             if deps
         }
-        got = {c: sorted({tuple(d) for d in deps}) for c, deps in md["dagster/column_lineage"].items()}
+        got = {
+            c: sorted({tuple(d) for d in deps}) for c, deps in md["dagster/column_lineage"].items()
+        }
         assert got == expected
     assert example_run.materializations["raw_orders"]["dagster/column_lineage"] == {}
     fct = example_run.materializations["fct_orders"]["dagster/column_lineage"]
@@ -165,4 +167,5 @@ def test_every_materialization_carries_column_lineage_and_schema(example_run):
 
 def test_reloading_the_location_parses_no_sql(example_run):
     # the dump process loaded the location after the materialize process: all cache hits
-    assert example_run.cache == {"hits": 2, "misses": 0}
+    # (the dbt component asks for each of the two models' lineage more than once: hits >= 2)
+    assert example_run.cache["misses"] == 0 and example_run.cache["hits"] >= 2

@@ -137,3 +137,98 @@ def test_migration_that_touches_no_asset_has_its_own_exit_code(tmp_path: Path) -
     p = run("--sql", str(sql), "--dialect", "postgres", "--format", "json", *LOCATION)
     assert p.returncode == 3
     assert json.loads(p.stdout)["touches_no_asset"] is True
+
+
+# --- the breaking-change policy: the CLI's exit code and the Dagster check decide alike ---------
+
+
+def _policy_records(scenario: str) -> list:
+    import dataclasses
+
+    from impact_story import story_records
+
+    from dagster_lineage.core.graph import LineageGraph
+    from dagster_lineage.impact.analysis import analyze_impact
+    from dagster_lineage.impact.schema_changes import ColumnDropped
+
+    records = story_records()
+    breaking = {
+        a.key
+        for a in analyze_impact(
+            LineageGraph.from_records(records), "raw_orders", [ColumnDropped("order_total")]
+        ).breaking
+    }
+    assert len(breaking) >= 2  # the story: several assets break, one of them feeds an exposure
+    if scenario == "warn_on_every_breaking_asset":
+        tag = {"dagster_lineage/on_breaking": "warn"}
+        return [
+            dataclasses.replace(r, tags={**r.tags, **tag}) if r.key in breaking else r
+            for r in records
+        ]
+    if scenario == "warn_on_the_changed_asset":  # critical assets below still block
+        return [
+            dataclasses.replace(r, tags={**r.tags, "on_breaking": "warn"})
+            if r.key == ("raw_orders",)
+            else r
+            for r in records
+        ]
+    return records
+
+
+@pytest.mark.parametrize(
+    ("scenario", "blocks", "decided_by"),
+    [
+        ("no_policy", True, "default for a critical asset"),
+        ("warn_on_every_breaking_asset", False, "set on the breaking asset"),
+        ("warn_on_the_changed_asset", True, "default for a critical asset"),
+    ],
+)
+def test_policy_decides_the_cli_exit_code_and_the_dagster_check_alike(
+    tmp_path: Path, scenario: str, blocks: bool, decided_by: str
+) -> None:
+    import dagster as dg
+
+    from dagster_lineage.defs.impact import build_impact_check_job, impact_run_config
+    from dagster_lineage.defs.metadata import lineage_metadata
+    from dagster_lineage.impact.schema_changes import ColumnDropped
+    from dagster_lineage.state.lineage_state import LineageState, write_state
+
+    records = _policy_records(scenario)
+    state = tmp_path / "lineage.json"
+    write_state(LineageState.from_records(records, project="story"), state)
+    p = run("raw_orders", "--drop", "order_total", "--state", str(state), "--format", "json")
+    assert p.returncode == (1 if blocks else 0), p.stderr
+    policy = json.loads(p.stdout)["policy"]
+    assert policy["action"] == ("block" if blocks else "warn")
+    assert decided_by in policy["description"]
+
+    specs = [
+        dg.AssetSpec(list(r.key), deps=[list(k) for k in r.upstream], metadata=lineage_metadata(r))
+        for r in records
+    ]
+    job = build_impact_check_job(graph=lambda: defs)
+    defs = dg.Definitions(assets=specs, jobs=[job])
+    result = defs.get_job_def("impact_check_job").execute_in_process(
+        run_config=impact_run_config("raw_orders", [ColumnDropped("order_total")])
+    )
+    (ev,) = result.get_asset_check_evaluations()
+    assert not ev.passed
+    assert ev.severity == (dg.AssetCheckSeverity.ERROR if blocks else dg.AssetCheckSeverity.WARN)
+    assert ev.metadata["policy"].value == policy["description"]
+
+
+def test_on_breaking_flag_is_the_default_below_the_assets_policy(tmp_path: Path) -> None:
+    from dagster_lineage.core.model import AssetLineage, AssetType
+    from dagster_lineage.state.lineage_state import LineageState, write_state
+
+    raw = AssetLineage(key=("raw",), asset_type=AssetType.TABLE)
+    records = [raw, AssetLineage(key=("b",), upstream=(("raw",),))]
+    state = tmp_path / "lineage.json"
+    write_state(LineageState.from_records(records, project="p"), state)
+    blocked = run("raw", "--drop-table", "--state", str(state))
+    assert blocked.returncode == 1 and "Policy: block (on_breaking: block, built-in default)" in (
+        blocked.stdout
+    )
+    warned = run("raw", "--drop-table", "--state", str(state), "--on-breaking", "warn")
+    assert warned.returncode == 0, warned.stderr
+    assert "Policy: warn (on_breaking: warn, the caller's default)" in warned.stdout

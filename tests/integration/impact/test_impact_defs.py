@@ -21,6 +21,7 @@ from dagster_lineage.core.model import (
 )
 from dagster_lineage.defs.impact import (
     REPORT_MD_KEY,
+    assert_no_breaking_schema_change,
     build_impact_check_job,
     build_schema_change_gate_checks,
     build_schema_change_gate_job,
@@ -42,23 +43,70 @@ def failure_metadata(result: dg.ExecuteInProcessResult) -> dict:
     return event.step_failure_data.user_failure_data.metadata
 
 
-def test_job_fails_on_breaking_with_the_report_as_markdown() -> None:
+BREAKING_RUN = impact_run_config(
+    "raw_orders",
+    [ColumnRenamed("order_total", "total_amount"), ColumnDropped("legacy_discount_code")],
+)
+
+
+def test_job_verdict_on_breaking_is_an_error_check_with_the_report() -> None:
     # in-process execution has no repository: the graph comes from the Definitions given
     job = build_impact_check_job(graph=lambda: defs)
     defs = dg.Definitions(assets=story_specs(), jobs=[job])
+    instance = dg.DagsterInstance.ephemeral()
     result = defs.get_job_def("impact_check_job").execute_in_process(
-        run_config=impact_run_config(
-            "raw_orders",
-            [ColumnRenamed("order_total", "total_amount"), ColumnDropped("legacy_discount_code")],
-        ),
-        raise_on_error=False,
+        run_config=BREAKING_RUN, instance=instance
     )
-    assert not result.success
-    md = failure_metadata(result)
+    # an expected verdict is not a crash: no step failure (and so no stack trace), a red check
+    assert result.success
+    (ev,) = result.get_asset_check_evaluations()
+    assert ev.asset_key == dg.AssetKey("raw_orders") and ev.check_name == "impact_check"
+    assert not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR
+    assert ev.description.startswith("Schema change to raw_orders is breaking (risk HIGH)")
+    assert "policy: block (default for a critical asset" in ev.description
+    md = ev.metadata
+    assert md["verdict"].value == ev.description
     report = md[REPORT_MD_KEY].value
-    assert "risk **HIGH**" in report
+    assert "risk **HIGH**" in report and "**Policy:** blocks" in report
     assert "finance-analytics@example.com" in report
     assert md["breaking"].value == 3
+    tags = instance.get_run_by_id(result.run_id).tags
+    assert tags["dagster-lineage/asset"] == "raw_orders"
+    assert tags["dagster-lineage/risk"] == "high"
+    assert tags["dagster-lineage/verdict"] == "block"
+
+
+def test_job_fail_run_also_fails_the_run_with_the_verdict() -> None:
+    job = build_impact_check_job(graph=lambda: defs)
+    defs = dg.Definitions(assets=story_specs(), jobs=[job])
+    config = {"ops": {"impact_check": {"config": {**_op_config(BREAKING_RUN), "fail_run": True}}}}
+    result = defs.get_job_def("impact_check_job").execute_in_process(
+        run_config=config, raise_on_error=False
+    )
+    assert not result.success
+    assert failure_metadata(result)["breaking"].value == 3
+
+
+def _op_config(run_config: dict) -> dict:
+    return dict(run_config["ops"]["impact_check"]["config"])
+
+
+def test_job_verdict_follows_a_warn_policy_on_the_assets() -> None:
+    # every breaking asset declares on_breaking: warn (a Dagster tag: the Python API)
+    breaking = {"stg_orders", "fct_orders", "daily_revenue_report"}
+    specs = [
+        s.replace_attributes(tags={"dagster_lineage/on_breaking": "warn"})
+        if s.key.path[-1] in breaking
+        else s
+        for s in story_specs()
+    ]
+    job = build_impact_check_job(graph=lambda: defs)
+    defs = dg.Definitions(assets=specs, jobs=[job])
+    result = defs.get_job_def("impact_check_job").execute_in_process(run_config=BREAKING_RUN)
+    (ev,) = result.get_asset_check_evaluations()
+    assert not ev.passed and ev.severity == dg.AssetCheckSeverity.WARN
+    assert "policy: warn (on_breaking: warn, set on the breaking asset" in ev.description
+    assert "**Policy:** warns" in ev.metadata[REPORT_MD_KEY].value
 
 
 def test_job_succeeds_on_an_additive_change_with_the_report_attached() -> None:
@@ -69,6 +117,8 @@ def test_job_succeeds_on_an_additive_change_with_the_report_attached() -> None:
     result = defs.get_job_def("impact_check_job").execute_in_process()
     assert result.success
     assert result.output_for_node("impact_check")["risk_level"] == "none"
+    (ev,) = result.get_asset_check_evaluations()
+    assert ev.passed and "affects nothing downstream" in ev.description
     (mat,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_OUTPUT]
     assert "risk **NONE**" in mat.step_output_data.metadata[REPORT_MD_KEY].value
 
@@ -243,11 +293,13 @@ def test_drift_sensor_on_a_real_duckdb_table(tmp_path: Path) -> None:
     assert obs.metadata["risk_level"].value == "high"
     assert "`stg_orders`" in obs.metadata[REPORT_MD_KEY].value
     (run,) = drift.run_requests
-    # the requested run really fails on the breaking drift
-    result = defs.get_job_def("impact_check_job").execute_in_process(
-        run_config=run.run_config, raise_on_error=False
-    )
-    assert not result.success
+    assert run.tags["dagster-lineage/asset"] == "raw_orders"
+    assert run.tags["dagster-lineage/risk"] == "high"
+    assert run.tags["dagster-lineage/verdict"] == "block"
+    # the requested run's verdict: a red check on the drifted table
+    result = defs.get_job_def("impact_check_job").execute_in_process(run_config=run.run_config)
+    (ev,) = result.get_asset_check_evaluations()
+    assert not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR
     # a broken cursor is reset with a log line, not an error
     reset = sensor(
         dg.build_sensor_context(instance=instance, repository_def=repo, cursor="{not json")
@@ -289,3 +341,69 @@ def test_in_body_gate_blocks_the_materialization_itself() -> None:
     assert "Materialization of model blocked" in failure.description
     assert "`consumer`" in failure.metadata[REPORT_MD_KEY].value
     assert result.get_asset_materialization_events() == []
+
+
+# --- the gate check and the in-asset gate agree, under each policy -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "blocks"),
+    [(None, True), ("block", True), ("warn", False)],
+    ids=["default", "block", "warn"],
+)
+def test_gate_check_and_in_asset_gate_agree(policy: str | None, blocks: bool) -> None:
+    # the consumer breaks when model renames amount -> total_amount; its policy decides
+    tags = {"dagster_lineage/on_breaking": policy} if policy else {}
+
+    def make_consumer() -> dg.AssetsDefinition:
+        @dg.asset(name="consumer", deps=["model"], metadata=lineage_metadata(CONSUMER), tags=tags)
+        def _consumer() -> None:
+            return None
+
+        return _consumer
+
+    src = dg.AssetSpec("src")
+    # 1. the gate check, in the gate job
+    instance = dg.DagsterInstance.ephemeral()
+    dg.materialize([src, _model_asset("amount")], instance=instance, selection=["model"])
+    new, cons = _model_asset("total_amount"), make_consumer()
+    checks = build_schema_change_gate_checks(
+        assets=[new], graph=lambda: dg.Definitions(assets=[src, new, cons])
+    )
+    defs = dg.Definitions(
+        assets=[src, new, cons],
+        asset_checks=checks,
+        jobs=[build_schema_change_gate_job(checks=checks)],
+    )
+    pre = defs.resolve_job_def("schema_change_gate_job").execute_in_process(
+        instance=instance, raise_on_error=False
+    )
+    (ev,) = pre.get_asset_check_evaluations()
+    assert not ev.passed
+    expected = dg.AssetCheckSeverity.ERROR if blocks else dg.AssetCheckSeverity.WARN
+    assert ev.severity == expected
+    assert ev.metadata["verdict"].value in ev.description
+
+    # 2. the in-asset gate on the same change, in a fresh instance
+    instance = dg.DagsterInstance.ephemeral()
+    dg.materialize([src, _model_asset("amount")], instance=instance, selection=["model"])
+    rec = _model_record("total_amount")
+    ran = []
+
+    @dg.asset(name="model", deps=["src"], metadata=lineage_metadata(rec))
+    def gated(context) -> None:  # noqa: ANN001
+        assert_no_breaking_schema_change(
+            context, graph=lambda: dg.Definitions(assets=[src, gated, cons])
+        )
+        ran.append(True)
+
+    result = dg.materialize(
+        [src, gated, cons], instance=instance, selection=["model"], raise_on_error=False
+    )
+    assert result.success is (not blocks)
+    assert ran == ([] if blocks else [True])
+    if blocks:
+        (event,) = [
+            e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE
+        ]
+        assert ev.metadata["verdict"].value in event.step_failure_data.user_failure_data.description

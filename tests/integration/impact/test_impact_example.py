@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import duckdb
@@ -30,7 +31,8 @@ def example(tmp_path_factory: pytest.TempPathFactory):
     os.environ.setdefault(
         "DAGSTER_LINEAGE_EXAMPLE_STATE", str(tmp_path_factory.mktemp("impact_example_state"))
     )
-    return importlib.import_module("example_project.definitions")
+    location = importlib.import_module("example_project.definitions")
+    return SimpleNamespace(defs=location.defs())  # the dg project's lazy definitions, built
 
 
 @pytest.fixture(scope="module")
@@ -83,17 +85,28 @@ def test_the_story_is_the_true_answer(graph: LineageGraph) -> None:
 
 
 def test_impact_job_runs_in_dagster(example) -> None:
+    # in process there is no code location: the same job, given the example's graph (a real run,
+    # with the code location's own graph, is test_dagster_job_execute_on_the_example)
+    from dagster_lineage import build_impact_check_job
+
+    example_job = example.defs.resolve_job_def("impact_check_job")
     instance = dg.DagsterInstance.ephemeral()
-    job = example.defs.resolve_job_def("impact_check_job")
-    failed = job.execute_in_process(
-        instance=instance, raise_on_error=False
-    )  # the story: default config
-    assert not failed.success
-    (event,) = [e for e in failed.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-    failure = event.step_failure_data.user_failure_data
-    assert "risk HIGH" in failure.description
-    md = failure.metadata[REPORT_MD_KEY].value
+    job = dg.Definitions(
+        jobs=[
+            build_impact_check_job(
+                graph=example.defs, asset="raw_orders", changes=STORY, name=example_job.name
+            )
+        ]
+    ).resolve_job_def("impact_check_job")
+    blocked = job.execute_in_process(instance=instance)  # the story: default config
+    # the verdict is a red check on raw_orders, not a crashed step
+    assert blocked.success
+    (ev,) = blocked.get_asset_check_evaluations()
+    assert not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR
+    assert "(risk HIGH)" in ev.description
+    md = ev.metadata[REPORT_MD_KEY].value
     assert "`daily_revenue_report`" in md and "finance-analytics@example.com" in md
+    assert instance.get_run_by_id(blocked.run_id).tags["dagster-lineage/verdict"] == "block"
 
     ok = job.execute_in_process(
         instance=instance,
@@ -128,7 +141,8 @@ def test_cli_on_the_example(example) -> None:
 
 
 def test_gate_and_drift_sensor_on_the_example_warehouse(example) -> None:
-    from example_project import part_impact, paths
+    from example_project import paths
+    from example_project.defs.sensors import raw_orders_schema_drift_sensor
 
     instance = dg.DagsterInstance.ephemeral()
     job = example.defs.resolve_implicit_global_asset_job_def()
@@ -148,7 +162,7 @@ def test_gate_and_drift_sensor_on_the_example_warehouse(example) -> None:
     assert all("matches" in (e.description or "") for e in evals), [e.description for e in evals]
 
     # the drift sensor on the real warehouse table
-    sensor = part_impact.raw_orders_schema_drift_sensor
+    sensor = raw_orders_schema_drift_sensor
     repo = example.defs.get_repository_def()
     base = sensor(dg.build_sensor_context(instance=instance, repository_def=repo))
     assert not base.asset_events
@@ -194,8 +208,36 @@ def test_dagster_job_execute_on_the_example(example, tmp_path: Path) -> None:
         timeout=600,
     )
     out = p.stdout + p.stderr
-    assert p.returncode != 0
-    assert "Schema change to raw_orders is breaking: risk HIGH" in out
+    # the verdict: logged as one line, a red check on raw_orders; the run itself succeeds
+    assert p.returncode == 0, out
+    assert "Schema change to raw_orders is breaking (risk HIGH)" in out
     instance = dg.DagsterInstance.from_config(str(home))
     (run,) = instance.get_run_records()
-    assert run.dagster_run.status == dg.DagsterRunStatus.FAILURE
+    assert run.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    assert run.dagster_run.tags["dagster-lineage/risk"] == "high"
+    (ev,) = instance.all_logs(
+        run.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    )
+    evaluation = ev.dagster_event.event_specific_data
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+
+    # for CI through Dagster, fail_run: true also fails the run (exit code 1)
+    config = tmp_path / "fail_run.yaml"
+    run_config = impact_run_config(
+        "raw_orders",
+        [ColumnRenamed("order_total", "total_amount"), ColumnDropped("legacy_discount_code")],
+    )
+    run_config["ops"]["impact_check"]["config"]["fail_run"] = True
+    config.write_text(json.dumps(run_config))  # JSON is YAML
+    p = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "job", "execute"]
+        + ["-m", "example_project.definitions", "-j", "impact_check_job", "-c", str(config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert p.returncode != 0
+    assert "Schema change to raw_orders is breaking (risk HIGH)" in p.stdout + p.stderr
+    assert len(instance.get_run_records()) == 2

@@ -86,12 +86,21 @@ def _raw(md: dict[str, Any], key: str) -> Any:
     return value.value if isinstance(value, dg.MetadataValue) else value
 
 
+def _spark_part() -> tuple[dg.Definitions, dg.AssetsDefinition]:
+    """The example's Spark component (example_project/defs/spark/defs.yaml), built on its own."""
+    from example_project import paths
+
+    defs = dg.ComponentTree.for_project(paths.PROJECT_DIR).build_defs_at_path("spark")
+    (asset,) = [a for a in defs.assets or () if isinstance(a, dg.AssetsDefinition)]
+    return defs, asset
+
+
 def test_example_spec_has_static_lineage_without_spark() -> None:
-    from example_project import part_spark
+    part_defs, _ = _spark_part()
 
     [spec] = [
         s
-        for s in part_spark.defs.resolve_all_asset_specs()
+        for s in part_defs.resolve_all_asset_specs()
         if s.key == dg.AssetKey("customer_ltv_model")
     ]
     assert [d.asset_key for d in spec.deps] == [dg.AssetKey("fct_orders")]
@@ -108,9 +117,8 @@ def test_example_spec_has_static_lineage_without_spark() -> None:
 
 
 def test_example_job_runtime_lineage(spark: Any, spark_resource: Any, export_dir: Path) -> None:
-    from example_project import part_spark
-
-    mat, warnings = _materialize(part_spark.customer_ltv_model, spark_resource)
+    _, customer_ltv_model = _spark_part()
+    mat, warnings = _materialize(customer_ltv_model, spark_resource)
     md = mat.metadata
     assert not [w for w in warnings if "dagster-lineage" in w]
 
@@ -162,7 +170,7 @@ def test_example_job_runtime_lineage(spark: Any, spark_resource: Any, export_dir
     ]
     assert (
         md["dagster_lineage/code_checksum"].value
-        == part_spark.customer_ltv_model.specs_by_key[
+        == customer_ltv_model.specs_by_key[
             dg.AssetKey("customer_ltv_model")
         ].code_version
     )

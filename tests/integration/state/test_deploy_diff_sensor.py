@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_lineage import (
-    AssetLineage,
-    AssetType,
-    ColumnDep,
-    ColumnInfo,
-    ColumnRef,
-    EdgeKind,
-    lineage_metadata,
-)
+from dagster_lineage import AssetLineage, lineage_metadata
+from dagster_lineage.core.model import AssetType, ColumnDep, ColumnInfo, ColumnRef, EdgeKind
 from dagster_lineage.defs.deploy_diff import REPORT_METADATA_KEY, build_deploy_diff_sensor
 
 
@@ -94,7 +87,7 @@ def test_sensor_reports_what_a_deploy_changed_and_breaks() -> None:
         assert isinstance(obs, dg.AssetObservation)
         assert obs.asset_key == dg.AssetKey("stg_orders")
         md = obs.metadata[REPORT_METADATA_KEY].value
-        assert "renamed" in md and "`fct_orders`" in md and ":x: breaking" in md
+        assert "renamed" in md and "`fct_orders`" in md and "✖ breaking" in md
         assert obs.metadata["dagster_lineage/deploy_category"].value == "breaking"
         assert obs.metadata["dagster_lineage/downstream_severity"].value == "breaking"
         # the new state is remembered: the next tick of the same deploy is quiet

@@ -28,8 +28,10 @@ BIN = Path(sys.executable).parent
 SENSOR = r"""
 import json
 import dagster as dg
-from example_project.definitions import defs
+from example_project.definitions import defs as load_defs
 from dagster_lineage.defs.graph import records_from_definitions
+
+defs = load_defs()  # the example's dg project, built
 
 instance = dg.DagsterInstance.get()
 sensor = defs.resolve_sensor_def("dagster_lineage_code_change_sensor")
@@ -53,8 +55,9 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
     shutil.copytree(
         ROOT / "example_project",
         base / "example_project",
-        ignore=shutil.ignore_patterns(".state", "target", "logs", "__pycache__"),
+        ignore=shutil.ignore_patterns(".state", "target", "logs", "__pycache__", ".local_defs_state"),
     )
+    shutil.copy(ROOT / "dg.toml", base / "dg.toml")  # example_project is a dg project
     state = base / "state"
     (state / "dagster_home").mkdir(parents=True)
     (state / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")

@@ -16,8 +16,8 @@ from dagster_lineage.core.model import (
     EdgeKind,
 )
 from dagster_lineage.integrations.airflow import (
+    AirflowLineageSettings,
     AirflowLineageTranslator,
-    AirflowTranslatorSettings,
     DeclaredLineage,
     dag_records,
 )
@@ -183,7 +183,7 @@ def test_code_checksum_covers_sql_files(static_folder: DagFolder, tmp_path: Path
 
 
 def test_translator_per_task(static_folder: DagFolder) -> None:
-    t = AirflowLineageTranslator(AirflowTranslatorSettings(asset_per="task"))
+    t = AirflowLineageTranslator(AirflowLineageSettings(asset_per="task"))
     units = {
         u.record.key: u
         for u in dag_records([static_folder.dag("f07_intermediate_table")], translator=t)
@@ -195,7 +195,7 @@ def test_translator_per_task(static_folder: DagFolder) -> None:
 
 def test_translator_per_table_and_known_keys(static_folder: DagFolder) -> None:
     t = AirflowLineageTranslator(
-        AirflowTranslatorSettings(
+        AirflowLineageSettings(
             asset_per="table", known_asset_keys=(("dbt", "fct_orders"),), key_prefix=("wh",)
         )
     )
@@ -209,7 +209,7 @@ def test_translator_per_table_and_known_keys(static_folder: DagFolder) -> None:
 
 
 def test_unknown_table_with_known_keys_is_reported(static_folder: DagFolder) -> None:
-    t = AirflowLineageTranslator(AirflowTranslatorSettings(known_asset_keys=(("fct_orders",),)))
+    t = AirflowLineageTranslator(AirflowLineageSettings(known_asset_keys=(("fct_orders",),)))
     (unit,) = dag_records([static_folder.dag("f20_join_postgres")], translator=t)
     assert unit.record.upstream == (("fct_orders",),)
     assert any("'customers' is not a known asset" in u.reason for u in unit.record.unknowns)
@@ -233,7 +233,7 @@ def test_declared_lineage_replaces_unknowns(static_folder: DagFolder) -> None:
 def test_dialect_from_airflow_conn_env(monkeypatch: pytest.MonkeyPatch) -> None:
     t = TaskInfo("q", "SQLExecuteQueryOperator", TaskKind.SQL, conn_id="warehouse")
     dag = DagInfo("d", "d.py", tasks=(t,))
-    tr = AirflowLineageTranslator(AirflowTranslatorSettings(default_dialect="duckdb"))
+    tr = AirflowLineageTranslator(AirflowLineageSettings(default_dialect="duckdb"))
     assert tr.get_sql_dialect(dag, t) == "duckdb"
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", "postgresql://u:p@host:5432/db")
     assert tr.get_sql_dialect(dag, t) == "postgres"

@@ -229,9 +229,9 @@ def test_unchanged_states_and_renderers() -> None:
     assert data["schema_version"] == 1 and data["changed_assets"][0]["asset"] == "fct"
     assert data["affected_assets"] == {"report": "warning"}
     md = render_diff(d, "markdown")
-    assert md.splitlines()[0].startswith("## :warning: Lineage diff: 1 changed asset(s)")
+    assert md.splitlines()[0].startswith("## ⚠ Lineage diff: 1 changed asset(s)")
     assert "```mermaid" in md and 'n0["fct"]:::changed' in md and "n0 --> n1" in md
-    assert "| `report` | dag | :warning: warning | `fct.id`" in md
+    assert "| `report` | dag | ⚠ warning | `fct.id`" in md
     text = render_diff(d, "text")
     assert "fct (dbt_model) modified: VALUES-CHANGED" in text
 

@@ -45,6 +45,7 @@ def test_json_schema_is_stable_and_deterministic() -> None:
         "risk_level",
         "risk_reasons",
         "severity",
+        "policy",
         "summary",
         "affected_assets",
         "exposures",
@@ -61,6 +62,7 @@ def test_json_schema_is_stable_and_deterministic() -> None:
         "path",
         "is_exposure",
         "criticality",
+        "on_breaking",
         "owners",
         "referenced_columns",
         "references",
@@ -71,12 +73,14 @@ def test_json_schema_is_stable_and_deterministic() -> None:
     assert ref["change"] == 0 and data["changes"][0]["type"] == "column_rename"
     assert ref["path"][-1] == "daily_revenue_report.revenue"
     assert data["exposures"] == ["revenue_dashboard"]
+    # fct_orders feeds the exposure: a critical asset, blocked by default
+    assert data["policy"]["action"] == "block" and data["policy"]["source"] == "critical"
 
 
 def test_markdown_for_a_pull_request() -> None:
     md = render_markdown(story_report())
     assert md.startswith("## Impact analysis: `raw_orders` — risk **HIGH**")
-    assert "| `daily_revenue_report` | dag | :x: breaking | `order_total` | - |" in md
+    assert "| `daily_revenue_report` | dag | ✖ breaking | `order_total` | - |" in md
     assert "**Owners to notify:** finance-analytics@example.com" in md
     assert render_report(story_report(), "markdown") == md
 

@@ -30,9 +30,11 @@ SCRIPT = textwrap.dedent(
     import dagster_lineage.integrations.spark.translator
     from dagster_lineage.defs.graph import graph_from_definitions
     from dagster_lineage.errors import IntegrationError
-    from example_project import part_spark
+    from example_project import paths
 
-    graph = graph_from_definitions(part_spark.defs)
+    # the example's Spark component (example_project/defs/spark/defs.yaml), built on its own
+    spark_part = dg.ComponentTree.for_project(paths.PROJECT_DIR).build_defs_at_path("spark")
+    graph = graph_from_definitions(spark_part)
     rec = graph.get(("customer_ltv_model",))
     try:
         spark_defs.SparkSessionResource().get_session()

@@ -6,15 +6,15 @@ from dagster_lineage.core.model import Clause, ColumnDep, ColumnRef, EdgeKind
 from dagster_lineage.integrations.airflow.lineage import dag_records
 from dagster_lineage.integrations.airflow.model import DagInfo, TaskInfo, TaskKind
 from dagster_lineage.integrations.airflow.translator import (
+    AirflowLineageSettings,
     AirflowLineageTranslator,
-    AirflowTranslatorSettings,
 )
 from dagster_lineage.sql.lineage import script_lineage
 
 
 def _unit(sql: str, conn_id: str = "duckdb_wh", dialects: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     task = TaskInfo("build", "SQLExecuteQueryOperator", TaskKind.SQL, conn_id=conn_id, sql=(sql,))
-    translator = AirflowLineageTranslator(AirflowTranslatorSettings(conn_dialects=dialects or {}))
+    translator = AirflowLineageTranslator(AirflowLineageSettings(conn_dialects=dialects or {}))
     units = dag_records([DagInfo("report", "report.py", tasks=(task,))], translator=translator)
     assert len(units) == 1
     return units[0]
