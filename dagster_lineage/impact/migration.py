@@ -77,17 +77,7 @@ class Migration:
             >>> m.tables_for(("orders",))
             ('main.orders', 'orders')
         """
-        parts = (
-            tuple(p.lower() for p in asset)
-            if isinstance(asset, tuple)
-            else tuple(p.lower() for p in asset.replace("/", ".").split(".") if p)
-        )
-
-        def same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-            n = min(len(a), len(b))
-            return a[-n:] == b[-n:]
-
-        return tuple(t for t in self.tables if same(tuple(t.split(".")), parts))
+        return _naming(self.tables, asset)
 
     def changes_for(self, asset: str | AssetKeyPath) -> tuple[SchemaChange, ...]:
         """Changes to the table(s) naming ``asset``.
@@ -98,10 +88,7 @@ class Migration:
         name = asset if isinstance(asset, str) else key_to_str(asset)
         where = f" in {self.source}" if self.source else ""
         tables = self.tables_for(asset)
-        if not tables and any(
-            t in self.cancelled
-            for t in Migration(tuple((c, TableDropped()) for c in self.cancelled)).tables_for(asset)
-        ):
+        if not tables and _naming(self.cancelled, asset):
             raise ChangeSpecError(
                 f"the migration{where} leaves {name} as it was: its changes cancel out "
                 "(read in order), so there is nothing to check"
@@ -118,6 +105,44 @@ class Migration:
                 f"{', '.join(tables)}; name the asset with its full key (a/b)"
             )
         return tuple(c for t, c in self.entries if t in tables)
+
+
+@dataclass
+class _Column:
+    """One column as a migration's statements leave it (``original`` is ``None`` when added)."""
+
+    original: str | None
+    current: str
+    new_type: str | None = None
+    dropped: bool = False
+    old_type: str | None = None
+
+    def net(self) -> SchemaChange | None:
+        """The one change this column's statements amount to, or ``None``."""
+        if self.original is None:  # added by the migration
+            return None if self.dropped else ColumnAdded(self.current, self.new_type)
+        if self.dropped:
+            return ColumnDropped(self.original)
+        if self.current.lower() != self.original.lower():
+            return ColumnRenamed(self.original, self.current)
+        if self.new_type is not None:
+            return ColumnTypeChanged(self.original, self.new_type, self.old_type)
+        return None
+
+
+def _naming(tables: tuple[str, ...], asset: str | AssetKeyPath) -> tuple[str, ...]:
+    """The ``tables`` that name ``asset``: one name's dotted parts end with the other's."""
+    parts = (
+        tuple(p.lower() for p in asset)
+        if isinstance(asset, tuple)
+        else tuple(p.lower() for p in asset.replace("/", ".").split(".") if p)
+    )
+
+    def same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+        n = min(len(a), len(b))
+        return a[-n:] == b[-n:]
+
+    return tuple(t for t in tables if same(tuple(t.split(".")), parts))
 
 
 _RELATION_KINDS = frozenset({"TABLE", "VIEW"})
@@ -266,9 +291,8 @@ def net_changes(
     """
     alias: dict[str, str] = {}  # a table's later name -> the name the migration started from
     order: list[str] = []
-    # per table: current column name (lower) -> [original name or None if added, current name,
-    # new type or None, dropped]
-    columns: dict[str, dict[str, list[object]]] = {}
+    # per table: current column name (lower) -> what happened to that column so far
+    columns: dict[str, dict[str, _Column]] = {}
     table_changes: dict[str, list[SchemaChange]] = {}
     for table, change in entries:
         base = alias.get(table, table)
@@ -277,47 +301,27 @@ def net_changes(
             columns[base] = {}
             table_changes[base] = []
         cols = columns[base]
-
-        def slot(name: str, cols: dict[str, list[object]] = cols) -> list[object]:
-            return cols.setdefault(name.lower(), [name, name, None, False, None])
-
-        if isinstance(change, TableRenamed):
-            alias[change.new_name] = base
-            table_changes[base].append(change)
-        elif isinstance(change, TableDropped):
+        if isinstance(change, (TableRenamed, TableDropped)):
+            if isinstance(change, TableRenamed):
+                alias[change.new_name] = base
             table_changes[base].append(change)
         elif isinstance(change, ColumnAdded):
-            cols[change.column.lower()] = [None, change.column, change.data_type, False, None]
+            cols[change.column.lower()] = _Column(None, change.column, change.data_type)
         elif isinstance(change, ColumnRenamed):
-            entry = cols.pop(change.column.lower(), None) or [
-                change.column,
-                change.column,
-                None,
-                False,
-                None,
-            ]
-            entry[1] = change.new_name
-            cols[change.new_name.lower()] = entry
-        elif isinstance(change, ColumnDropped):
-            slot(change.column)[3] = True
-        elif isinstance(change, ColumnTypeChanged):
-            entry = slot(change.column)
-            entry[2] = change.data_type
-            entry[4] = entry[4] or change.old_type
+            col = cols.pop(change.column.lower(), None) or _Column(change.column, change.column)
+            col.current = change.new_name
+            cols[change.new_name.lower()] = col
+        elif isinstance(change, (ColumnDropped, ColumnTypeChanged)):
+            col = cols.setdefault(change.column.lower(), _Column(change.column, change.column))
+            if isinstance(change, ColumnDropped):
+                col.dropped = True
+            else:
+                col.new_type = change.data_type
+                col.old_type = col.old_type or change.old_type
     net: list[tuple[str, SchemaChange]] = []
     cancelled: list[str] = []
     for base in order:
-        found: list[SchemaChange] = []
-        for original, current, new_type, dropped, old_type in columns[base].values():
-            if original is None:  # added by the migration
-                if not dropped:
-                    found.append(ColumnAdded(str(current), new_type))  # type: ignore[arg-type]
-            elif dropped:
-                found.append(ColumnDropped(str(original)))
-            elif str(current).lower() != str(original).lower():
-                found.append(ColumnRenamed(str(original), str(current)))
-            elif new_type is not None:
-                found.append(ColumnTypeChanged(str(original), str(new_type), old_type))  # type: ignore[arg-type]
+        found = [c for col in columns[base].values() if (c := col.net()) is not None]
         found += table_changes[base]
         if found:
             net += [(base, c) for c in found]

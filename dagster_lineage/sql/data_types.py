@@ -142,6 +142,7 @@ def _int_width(name: str) -> tuple[int, bool] | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # the impact walk asks once per consumer: parse each pair once
 def classify_type_change(
     old: str | None, new: str, dialect: str | None = None
 ) -> TypeChange:
